@@ -1,0 +1,3 @@
+export * from './cloud-event';
+export * from './event-type';
+export * from './subjects';

@@ -1,0 +1,4 @@
+export * from './eventually';
+export * from './infra-urls';
+export * from './test-bus';
+export * from './test-database';
