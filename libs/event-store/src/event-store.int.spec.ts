@@ -1,0 +1,107 @@
+import { ConcurrencyError, ValidationError } from '@rollgate/shared-domain';
+import { freshLog, testEvent, type LogFixture } from '../test/fixtures';
+import { LOG_START, migrationsApplied, EVENT_STORE_MIGRATIONS, toCloudEvent } from './index';
+import { decodeCloudEvent } from '@rollgate/contracts';
+
+describe('EventStore against PostgreSQL', () => {
+  let log: LogFixture;
+  beforeAll(async () => {
+    log = await freshLog();
+  });
+  afterAll(() => log.close());
+
+  it('reports its migrations as applied', async () => {
+    expect(await migrationsApplied(log.db.url, EVENT_STORE_MIGRATIONS)).toBe(true);
+  });
+
+  it('appends to a new stream and reads it back in version order with a hash chain', async () => {
+    const result = await log.store.append('acme', 'rollout-1', 0, [testEvent(1), testEvent(2), testEvent(3)]);
+    expect(result).toMatchObject({ streamId: 'rollout-1', version: 3, duplicate: false });
+    expect(result.positions).toHaveLength(3);
+
+    const events = await log.store.readStream('acme', 'rollout-1');
+    expect(events.map((e) => [e.streamVersion, (e.data as { n: number }).n])).toEqual([[1, 1], [2, 2], [3, 3]]);
+    expect(events[0].prevHash).toBeNull();
+    expect(events[1].prevHash!.equals(events[0].hash)).toBe(true);
+    expect(events[2].prevHash!.equals(events[1].hash)).toBe(true);
+    expect((await log.store.readStream('acme', 'rollout-1', 3)).map((e) => e.streamVersion)).toEqual([3]);
+  });
+
+  it('refuses an append at a stale expected version and writes nothing', async () => {
+    await log.store.append('acme', 'rollout-2', 0, [testEvent(1)]);
+    await expect(log.store.append('acme', 'rollout-2', 0, [testEvent(2)])).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await log.store.streamVersion('acme', 'rollout-2')).toBe(1);
+  });
+
+  it('lets exactly one of two racing writers win at the same expected version', async () => {
+    await log.store.append('acme', 'rollout-race', 0, [testEvent(0)]);
+    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => log.store.append('acme', 'rollout-race', 1, [testEvent(i)])));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected.every((o) => o.reason instanceof ConcurrencyError)).toBe(true);
+    expect(await log.store.streamVersion('acme', 'rollout-race')).toBe(2);
+  });
+
+  it('is idempotent on event ids: a retried append returns the original result', async () => {
+    const events = [testEvent(1, { id: '01900000-0000-7000-8000-000000000001' }), testEvent(2, { id: '01900000-0000-7000-8000-000000000002' })];
+    const first = await log.store.append('acme', 'rollout-3', 0, events);
+    const retry = await log.store.append('acme', 'rollout-3', 0, events);
+    expect(retry).toEqual({ ...first, duplicate: true });
+    expect(await log.store.streamVersion('acme', 'rollout-3')).toBe(2);
+  });
+
+  it('appends to many streams atomically: all or nothing', async () => {
+    await log.store.append('acme', 'group-b', 0, [testEvent(1)]);
+    await expect(
+      log.store.appendMany([
+        { tenant: 'acme', streamId: 'group-a', expectedVersion: 0, events: [testEvent(1)] },
+        { tenant: 'acme', streamId: 'group-b', expectedVersion: 0, events: [testEvent(2)] },
+      ]),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await log.store.streamVersion('acme', 'group-a')).toBe(0);
+
+    const results = await log.store.appendMany([
+      { tenant: 'acme', streamId: 'group-a', expectedVersion: 0, events: [testEvent(1), testEvent(2)] },
+      { tenant: 'acme', streamId: 'group-b', expectedVersion: 1, events: [testEvent(3)] },
+    ]);
+    expect(results.map((r) => [r.streamId, r.version, r.positions.length])).toEqual([['group-a', 2, 2], ['group-b', 2, 1]]);
+  });
+
+  it('keeps tenants apart: the same stream id in two tenants is two streams', async () => {
+    await log.store.append('tenant-a', 'target-x', 0, [testEvent(1)]);
+    await log.store.append('tenant-b', 'target-x', 0, [testEvent(2)]);
+    expect((await log.store.readStream('tenant-a', 'target-x')).map((e) => e.tenant)).toEqual(['tenant-a']);
+  });
+
+  it('rejects an append with a badly named event type before touching the database', async () => {
+    await expect(log.store.append('acme', 'rollout-9', 0, [{ type: 'RolloutCreated', data: {} }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(log.store.append('acme', 'rollout-9', 0, [])).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE on the log, even for a superuser', async () => {
+    await expect(log.pool.query(`UPDATE events SET type = 'x'`)).rejects.toThrow(/append-only: UPDATE refused/);
+    await expect(log.pool.query(`DELETE FROM events`)).rejects.toThrow(/append-only: DELETE refused/);
+    await expect(log.pool.query(`TRUNCATE events`)).rejects.toThrow(/append-only: TRUNCATE refused/);
+    await expect(log.pool.query(`TRUNCATE event_seals`)).rejects.toThrow(/append-only: TRUNCATE refused/);
+  });
+
+  it('reads the global log in pages from a checkpoint and maps events to valid CloudEvents', async () => {
+    const all = await log.store.readAll(LOG_START, 10_000);
+    const page1 = await log.store.readAll(LOG_START, 3);
+    const page2 = await log.store.readAll({ transactionId: page1[2].transactionId, position: page1[2].position }, 3);
+    expect([...page1, ...page2].map((e) => e.id)).toEqual(all.slice(0, 6).map((e) => e.id));
+
+    const cloudEvent = toCloudEvent(all[0]);
+    expect(decodeCloudEvent(JSON.stringify(cloudEvent))).toMatchObject({
+      specversion: '1.0',
+      id: all[0].id,
+      source: 'rollgate/test',
+      type: 'io.rollgate.test.thing-happened.v1',
+      tenant: 'acme',
+      streamid: 'rollout-1',
+      streamversion: 1,
+      actor: 'tester',
+      dataschema: 'urn:rollgate:schema:test:thing-happened:v1',
+    });
+  });
+});

@@ -1,0 +1,243 @@
+import type { Pool, PoolClient } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { ConcurrencyError, InfrastructureError, RollgateError, ValidationError } from '@rollgate/shared-domain';
+import { parseEventType } from '@rollgate/contracts';
+import { eventHash } from './hash-chain';
+import type { AppendRequest, AppendResult, Checkpoint, ExpectedVersion, NewEvent, StoredEvent } from './types';
+
+const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash`;
+
+/** A database session or transaction to run queries on (a Pool or a checked-out client). */
+export type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/**
+ * The only write path into the log. One append is one short transaction (a long one would hold every
+ * log reader back, see readAll). Appends are:
+ * - optimistic: the stream must be at `expectedVersion`, else ConcurrencyError and nothing is written;
+ * - atomic across streams: `appendMany` writes all requests or none;
+ * - idempotent by event id: re-sending an append whose events are already in the log returns the original
+ *   result with `duplicate: true`.
+ */
+export class EventStore {
+  constructor(private readonly pool: Pool) {}
+
+  async append(tenant: string, streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[]): Promise<AppendResult> {
+    const [result] = await this.appendMany([{ tenant, streamId, expectedVersion, events }]);
+    return result;
+  }
+
+  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    requests.forEach(validateRequest);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const results = await this.appendInTransaction(client, requests);
+      await client.query('COMMIT');
+      return results;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw translateError(error, requests);
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Appends inside a transaction the caller owns, for writers that must commit other rows atomically with
+   * their events (a consumer's processed-id record, say). The caller commits and translates errors.
+   */
+  async appendInTransaction(client: PoolClient, requests: AppendRequest[]): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    const rows = new InsertRows();
+    for (const request of requests) {
+      const withIds = request.events.map((e) => ({ ...e, id: e.id ?? uuidv7() }));
+      const existing = await existingEvents(client, withIds.map((e) => e.id));
+      if (existing.length === withIds.length) {
+        results.push(duplicateResult(request, existing));
+        continue;
+      }
+      if (existing.length > 0) {
+        throw new ConcurrencyError(request.streamId, versionOf(request.expectedVersion), Math.max(...existing.map((e) => e.streamVersion)));
+      }
+      const head = await streamHead(client, request.tenant, request.streamId);
+      if (request.expectedVersion !== 'any' && request.expectedVersion !== head.version) {
+        throw new ConcurrencyError(request.streamId, request.expectedVersion, head.version);
+      }
+      let prevHash = head.hash;
+      let version = head.version;
+      const recordedAt = new Date();
+      for (const event of withIds) {
+        version += 1;
+        const fields = {
+          id: event.id,
+          tenant: request.tenant,
+          streamId: request.streamId,
+          streamVersion: version,
+          type: event.type,
+          data: event.data,
+          metadata: event.metadata ?? {},
+          recordedAt,
+        };
+        const hash = eventHash(prevHash, fields);
+        rows.add(fields, prevHash, hash);
+        prevHash = hash;
+      }
+      results.push({ streamId: request.streamId, version, positions: [], duplicate: false });
+    }
+    const positions = await rows.insert(client);
+    let offset = 0;
+    results.forEach((result, index) => {
+      if (result.duplicate) return;
+      const count = requests[index].events.length;
+      result.positions = positions.slice(offset, offset + count);
+      offset += count;
+    });
+    return results;
+  }
+
+  /** One stream's events in version order, from `fromVersion` on (inclusive). */
+  async readStream(tenant: string, streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version >= $3 ORDER BY stream_version`,
+      [tenant, streamId, fromVersion],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /**
+   * The next page of the global log after `after`, in (transaction_id, position) order. Only events written
+   * by transactions older than every still-open transaction are returned: such a prefix can no longer grow
+   * in the middle, so a reader that resumes from its last (transaction_id, position) never skips an event
+   * whose bigserial was handed out before it committed.
+   */
+  async readAll(after: Checkpoint, limit = 1000, db: Queryable = this.pool): Promise<StoredEvent[]> {
+    const { rows } = await db.query(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id, position
+        LIMIT $3`,
+      [after.transactionId.toString(), after.position.toString(), limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /** Current version of a stream (0 when it has no events). */
+  async streamVersion(tenant: string, streamId: string): Promise<number> {
+    return (await streamHead(this.pool, tenant, streamId)).version;
+  }
+}
+
+/** Column arrays for one `INSERT ... SELECT FROM unnest(...)`: a single round trip however many events. */
+class InsertRows {
+  private readonly ids: string[] = [];
+  private readonly tenants: string[] = [];
+  private readonly streamIds: string[] = [];
+  private readonly versions: number[] = [];
+  private readonly types: string[] = [];
+  private readonly data: string[] = [];
+  private readonly metadata: string[] = [];
+  private readonly recordedAt: string[] = [];
+  private readonly prevHashes: (Buffer | null)[] = [];
+  private readonly hashes: Buffer[] = [];
+
+  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string; data: unknown; metadata: unknown; recordedAt: Date }, prevHash: Buffer | null, hash: Buffer): void {
+    this.ids.push(e.id);
+    this.tenants.push(e.tenant);
+    this.streamIds.push(e.streamId);
+    this.versions.push(e.streamVersion);
+    this.types.push(e.type);
+    this.data.push(JSON.stringify(e.data));
+    this.metadata.push(JSON.stringify(e.metadata));
+    this.recordedAt.push(e.recordedAt.toISOString());
+    this.prevHashes.push(prevHash);
+    this.hashes.push(hash);
+  }
+
+  async insert(client: PoolClient): Promise<bigint[]> {
+    if (this.ids.length === 0) return [];
+    const { rows } = await client.query(
+      `INSERT INTO events (id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::bytea[], $10::bytea[])
+       RETURNING position`,
+      [this.ids, this.tenants, this.streamIds, this.versions, this.types, this.data, this.metadata, this.recordedAt, this.prevHashes, this.hashes],
+    );
+    return rows.map((r: { position: string }) => BigInt(r.position));
+  }
+}
+
+async function streamHead(db: Queryable, tenant: string, streamId: string): Promise<{ version: number; hash: Buffer | null }> {
+  const { rows } = await db.query(
+    `SELECT stream_version, hash FROM events WHERE tenant = $1 AND stream_id = $2 ORDER BY stream_version DESC LIMIT 1`,
+    [tenant, streamId],
+  );
+  return rows.length === 0 ? { version: 0, hash: null } : { version: rows[0].stream_version, hash: rows[0].hash };
+}
+
+async function existingEvents(db: Queryable, ids: string[]): Promise<Array<{ id: string; streamVersion: number; position: bigint }>> {
+  const { rows } = await db.query(`SELECT id, stream_version, position FROM events WHERE id = ANY($1::uuid[]) ORDER BY position`, [ids]);
+  return rows.map((r: { id: string; stream_version: number; position: string }) => ({ id: r.id, streamVersion: r.stream_version, position: BigInt(r.position) }));
+}
+
+function duplicateResult(request: AppendRequest, existing: Array<{ streamVersion: number; position: bigint }>): AppendResult {
+  return {
+    streamId: request.streamId,
+    version: Math.max(...existing.map((e) => e.streamVersion)),
+    positions: existing.map((e) => e.position),
+    duplicate: true,
+  };
+}
+
+function versionOf(expected: ExpectedVersion): number {
+  return expected === 'any' ? -1 : expected;
+}
+
+function validateRequest(request: AppendRequest): void {
+  if (!request.tenant) throw new ValidationError('an append needs a tenant');
+  if (!request.streamId) throw new ValidationError('an append needs a stream id');
+  if (request.events.length === 0) throw new ValidationError(`append to ${request.streamId} has no events`);
+  for (const event of request.events) parseEventType(event.type);
+}
+
+/** A unique violation on the stream version means another writer appended first. */
+function translateError(error: unknown, requests: AppendRequest[]): unknown {
+  const pgError = error as { code?: string; constraint?: string };
+  if (pgError.code === '23505' && (pgError.constraint === 'events_stream_version_unique' || pgError.constraint === 'events_id_unique')) {
+    const first = requests[0];
+    return new ConcurrencyError(first.streamId, versionOf(first.expectedVersion), undefined);
+  }
+  if (error instanceof RollgateError) return error;
+  return new InfrastructureError('event_store_unavailable', `append failed: ${(error as Error).message}`, error);
+}
+
+interface EventRow {
+  position: string;
+  transaction_id: string;
+  id: string;
+  tenant: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  recorded_at: Date;
+  prev_hash: Buffer | null;
+  hash: Buffer;
+}
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    position: BigInt(row.position),
+    transactionId: BigInt(row.transaction_id),
+    id: row.id,
+    tenant: row.tenant,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json';
+
+/** The fields an event's hash covers: everything but its global position and transaction. */
+export interface HashedEventFields {
+  id: string;
+  tenant: string;
+  streamId: string;
+  streamVersion: number;
+  type: string;
+  data: unknown;
+  metadata: unknown;
+  recordedAt: Date;
+}
+
+/**
+ * hash(n) = SHA-256(hash(n-1) of the same stream ‖ canonical form of event n). Altering, removing or
+ * reordering an event breaks the chain at that event.
+ */
+export function eventHash(prevHash: Buffer | null, event: HashedEventFields): Buffer {
+  const canonical = canonicalJson([
+    event.id,
+    event.tenant,
+    event.streamId,
+    event.streamVersion,
+    event.type,
+    event.data,
+    event.metadata,
+    event.recordedAt.toISOString(),
+  ]);
+  const hash = createHash('sha256');
+  if (prevHash) hash.update(prevHash);
+  return hash.update(canonical).digest();
+}
+
+/**
+ * A seal hashes a range of the global log in log order: SHA-256(previous seal ‖ (position ‖ hash) per event).
+ * It catches what per-stream chains cannot: a stream's newest events or a whole stream deleted, or events
+ * moved between positions.
+ */
+export class SealHasher {
+  private readonly hash = createHash('sha256');
+  count = 0;
+
+  constructor(prevSealHash: Buffer | null) {
+    if (prevSealHash) this.hash.update(prevSealHash);
+  }
+
+  add(position: bigint, eventHash: Buffer): void {
+    this.hash.update(position.toString()).update(':').update(eventHash);
+    this.count += 1;
+  }
+
+  digest(): Buffer {
+    return this.hash.digest();
+  }
+}

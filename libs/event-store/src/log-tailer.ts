@@ -1,0 +1,80 @@
+import type { Pool, PoolClient } from 'pg';
+import type { EventStore } from './event-store';
+import { checkpointOf, type Checkpoint, type StoredEvent } from './types';
+
+export interface TailOptions {
+  batchSize?: number;
+  /** longest wait between polls when nothing new arrives; a NOTIFY from an append wakes the tailer sooner */
+  idleMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Follows the global log from a checkpoint, forever (until the signal aborts), yielding batches in log
+ * order. Waits on LISTEN rollgate_events between polls, and polls anyway every `idleMs`: an event can be
+ * committed but not yet readable while an older transaction is still open (see EventStore.readAll).
+ */
+export async function* tailLog(pool: Pool, store: EventStore, from: Checkpoint, options: TailOptions = {}): AsyncGenerator<StoredEvent[]> {
+  const { batchSize = 1000, idleMs = 200, signal } = options;
+  const wakeup = await AppendListener.open(pool);
+  let checkpoint = from;
+  try {
+    while (!signal?.aborted) {
+      const batch = await store.readAll(checkpoint, batchSize);
+      if (batch.length > 0) {
+        checkpoint = checkpointOf(batch[batch.length - 1]);
+        yield batch;
+        if (batch.length === batchSize) continue;
+      }
+      await wakeup.next(idleMs, signal);
+    }
+  } finally {
+    await wakeup.close();
+  }
+}
+
+/** A dedicated connection that LISTENs for the append trigger's notifications. */
+class AppendListener {
+  private pending = false;
+  private resolveWait: (() => void) | undefined;
+
+  private constructor(private readonly client: PoolClient) {
+    client.on('notification', () => this.wake());
+  }
+
+  static async open(pool: Pool): Promise<AppendListener> {
+    const client = await pool.connect();
+    await client.query('LISTEN rollgate_events');
+    return new AppendListener(client);
+  }
+
+  /** Resolves on the next notification (or one that came since the last wait), the timeout, or abort. */
+  next(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.resolveWait = undefined;
+        this.pending = false;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      this.resolveWait = done;
+    });
+  }
+
+  private wake(): void {
+    if (this.resolveWait) this.resolveWait();
+    else this.pending = true;
+  }
+
+  async close(): Promise<void> {
+    await this.client.query('UNLISTEN rollgate_events').catch(() => undefined);
+    this.client.release();
+  }
+}
