@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared helpers for infra/local/up and infra/local/down. Sourced, not executed.
 # Expects the caller to have set: set -euo pipefail
+# shellcheck disable=SC2034 # variables defined here are used by up and down
 
 # ---------------------------------------------------------------- paths, output
 
@@ -24,7 +25,8 @@ die() { printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# Serialise concurrent up/down runs (two terminals running `npm test`).
+# Serialise concurrent up/down runs (two terminals running `npm test`). Servers we start must not
+# inherit fd 9 (they would hold the lock forever): every start command closes it with 9>&-.
 take_lock() {
   mkdir -p "$DATA_DIR"
   if have flock; then
@@ -119,7 +121,7 @@ postmaster_pid() { [[ -r $1/postmaster.pid ]] && head -n 1 "$1/postmaster.pid"; 
 # One line per server that `up` started:
 #   nats pid <pid>
 #   postgres debian <version> <cluster> <pid>
-#   postgres pgdata <dir> <pid>
+#   postgres pgdata <pid>            (the cluster in .data/pg)
 
 state_add() {
   mkdir -p "$DATA_DIR"
@@ -163,7 +165,8 @@ as_pg() {
   if have runuser; then
     runuser -u postgres -- "$@"
   else
-    su -s /bin/sh postgres -c '"$0" "$@"' -- "$@"
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    su -s /bin/sh postgres -c '"$0" "$@"' "$@"
   fi
 }
 
