@@ -122,6 +122,26 @@ export class EventStore {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * Like readAll, but returns every event committed in the caller's snapshot, without holding back at the
+   * oldest open transaction: for audits that read a consistent snapshot (run it in a REPEATABLE READ
+   * transaction), never for tailing.
+   */
+  async readCommitted(after: Checkpoint, limit: number, db: Queryable): Promise<StoredEvent[]> {
+    const { rows } = await db.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
+        ORDER BY transaction_id, position LIMIT $3`,
+      [after.transactionId.toString(), after.position.toString(), limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /** The newest committed event in log order, as a checkpoint (undefined for an empty log). */
+  async head(db: Queryable = this.pool): Promise<Checkpoint | undefined> {
+    const { rows } = await db.query(`SELECT transaction_id::text AS tx, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1`);
+    return rows.length ? { transactionId: BigInt(rows[0].tx), position: BigInt(rows[0].position) } : undefined;
+  }
+
   /** Current version of a stream (0 when it has no events). */
   async streamVersion(tenant: string, streamId: string): Promise<number> {
     return (await streamHead(this.pool, tenant, streamId)).version;

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { EventStore } from './event-store';
 import { eventHash, SealHasher } from './hash-chain';
 import { allSeals, type Seal } from './seals';
@@ -28,6 +28,23 @@ const MAX_REPORTED = 100;
  * and names the first broken link. Memory is one entry per stream.
  */
 export async function verifyLog(pool: Pool, store: EventStore, pageSize = 5000): Promise<VerifyReport> {
+  // One REPEATABLE READ snapshot for seals and events alike, so a relay sealing meanwhile cannot make a
+  // consistent log look broken.
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const report = await verifySnapshot(client, store, pageSize);
+    await client.query('COMMIT');
+    return report;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function verifySnapshot(pool: PoolClient, store: EventStore, pageSize: number): Promise<VerifyReport> {
   const problems: BrokenLink[] = [];
   const report = (link: BrokenLink) => problems.length < MAX_REPORTED && problems.push(link);
   const seals = await allSeals(pool);
@@ -54,7 +71,7 @@ export async function verifyLog(pool: Pool, store: EventStore, pageSize = 5000):
 
   let checkpoint = LOG_START;
   for (;;) {
-    const page = await store.readAll(checkpoint, pageSize);
+    const page = await store.readCommitted(checkpoint, pageSize, pool);
     if (page.length === 0) break;
     for (const event of page) {
       eventsChecked += 1;

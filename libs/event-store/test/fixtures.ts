@@ -14,6 +14,9 @@ export async function freshLog(): Promise<LogFixture> {
   const db = await createTestDatabase('rg_log');
   await runMigrations(db.url, EVENT_STORE_MIGRATIONS);
   const pool = new Pool({ connectionString: db.url, max: 8 });
+  // pool.end() resolves before closing sockets finish; dropping the database (WITH FORCE) then terminates
+  // them, and an unhandled pool 'error' would fail the suite. Every long-lived pool needs this listener.
+  pool.on('error', () => undefined);
   return {
     db,
     pool,
