@@ -11,3 +11,4 @@ export * from './migrate';
 export * from './projections/projection';
 export * from './projections/projection-runner';
 export * from './projections/rebuild';
+export * from './projections/stream-catalog.projection';
