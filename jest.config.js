@@ -23,6 +23,7 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  globalSetup: '<rootDir>/scripts/jest-global-setup.js',
   projects: [
     {
       ...common,

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { RollgateError } from '@rollgate/shared-domain';
+import { CliError, DEFAULT_DATABASE_URL } from './cli-context';
+import { registerAuditVerify } from './commands/audit-verify.command';
+import { registerProjections } from './commands/projections.command';
+import { registerUp } from './commands/up.command';
+
+export function buildProgram(): Command {
+  const program = new Command('rollgate')
+    .description('Rollgate: safe rollouts to device fleets and service instances')
+    .option('--database-url <url>', 'PostgreSQL holding the event log (env DATABASE_URL)', process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL)
+    .showHelpAfterError()
+    .exitOverride();
+  const databaseUrl = () => program.opts<{ databaseUrl: string }>().databaseUrl;
+
+  registerUp(program, databaseUrl);
+  const audit = program.command('audit').description('verify and replay the tamper-evident event log');
+  registerAuditVerify(audit, databaseUrl);
+  registerProjections(program, databaseUrl);
+  return program;
+}
+
+/** Errors are one line with a stable code; stack traces are for bugs, not for users. */
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof CliError || error instanceof RollgateError) {
+      console.error(`rollgate: ${error.message} (${error.code})`);
+    } else {
+      console.error(`rollgate: ${(error as Error).message ?? String(error)}`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('rollgate.js')) void main(process.argv);
