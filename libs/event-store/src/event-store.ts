@@ -2,7 +2,8 @@ import type { Pool, PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcurrencyError, InfrastructureError, RollgateError, ValidationError } from '@rollgate/shared-domain';
 import { parseEventType } from '@rollgate/contracts';
-import { eventHash } from './hash-chain';
+import { canonicalJson } from './canonical-json';
+import { eventHashOfCanonical } from './hash-chain';
 import type { AppendRequest, AppendResult, Checkpoint, ExpectedVersion, NewEvent, StoredEvent } from './types';
 
 const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash`;
@@ -29,13 +30,17 @@ export class EventStore {
   async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
     requests.forEach(validateRequest);
     const client = await this.pool.connect();
+    // One stream needs no explicit transaction: its events go in with a single INSERT, which is atomic,
+    // and the unique constraints on (tenant, stream, version) and on the event id refuse a writer that
+    // raced us between reading the head and inserting. That saves two round trips on the hot path.
+    const explicit = requests.length > 1;
     try {
-      await client.query('BEGIN');
+      if (explicit) await client.query('BEGIN');
       const results = await this.appendInTransaction(client, requests);
-      await client.query('COMMIT');
+      if (explicit) await client.query('COMMIT');
       return results;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (explicit) await client.query('ROLLBACK').catch(() => undefined);
       throw translateError(error, requests);
     } finally {
       client.release();
@@ -51,7 +56,7 @@ export class EventStore {
     const rows = new InsertRows();
     for (const request of requests) {
       const withIds = request.events.map((e) => ({ ...e, id: e.id ?? uuidv7() }));
-      const existing = await existingEvents(client, withIds.map((e) => e.id));
+      const { head, existing } = await streamHeadAndExisting(client, request.tenant, request.streamId, withIds.map((e) => e.id));
       if (existing.length === withIds.length) {
         results.push(duplicateResult(request, existing));
         continue;
@@ -59,7 +64,6 @@ export class EventStore {
       if (existing.length > 0) {
         throw new ConcurrencyError(request.streamId, versionOf(request.expectedVersion), Math.max(...existing.map((e) => e.streamVersion)));
       }
-      const head = await streamHead(client, request.tenant, request.streamId);
       if (request.expectedVersion !== 'any' && request.expectedVersion !== head.version) {
         throw new ConcurrencyError(request.streamId, request.expectedVersion, head.version);
       }
@@ -68,18 +72,11 @@ export class EventStore {
       const recordedAt = new Date();
       for (const event of withIds) {
         version += 1;
-        const fields = {
-          id: event.id,
-          tenant: request.tenant,
-          streamId: request.streamId,
-          streamVersion: version,
-          type: event.type,
-          data: event.data,
-          metadata: event.metadata ?? {},
-          recordedAt,
-        };
-        const hash = eventHash(prevHash, fields);
-        rows.add(fields, prevHash, hash);
+        const fields = { id: event.id, tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
+        const dataJson = canonicalJson(event.data);
+        const metadataJson = canonicalJson(event.metadata ?? {});
+        const hash = eventHashOfCanonical(prevHash, fields, dataJson, metadataJson);
+        rows.add(fields, dataJson, metadataJson, prevHash, hash);
         prevHash = hash;
       }
       results.push({ streamId: request.streamId, version, positions: [], duplicate: false });
@@ -161,14 +158,14 @@ class InsertRows {
   private readonly prevHashes: (Buffer | null)[] = [];
   private readonly hashes: Buffer[] = [];
 
-  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string; data: unknown; metadata: unknown; recordedAt: Date }, prevHash: Buffer | null, hash: Buffer): void {
+  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string; recordedAt: Date }, dataJson: string, metadataJson: string, prevHash: Buffer | null, hash: Buffer): void {
     this.ids.push(e.id);
     this.tenants.push(e.tenant);
     this.streamIds.push(e.streamId);
     this.versions.push(e.streamVersion);
     this.types.push(e.type);
-    this.data.push(JSON.stringify(e.data));
-    this.metadata.push(JSON.stringify(e.metadata));
+    this.data.push(dataJson);
+    this.metadata.push(metadataJson);
     this.recordedAt.push(e.recordedAt.toISOString());
     this.prevHashes.push(prevHash);
     this.hashes.push(hash);
@@ -194,9 +191,24 @@ async function streamHead(db: Queryable, tenant: string, streamId: string): Prom
   return rows.length === 0 ? { version: 0, hash: null } : { version: rows[0].stream_version, hash: rows[0].hash };
 }
 
-async function existingEvents(db: Queryable, ids: string[]): Promise<Array<{ id: string; streamVersion: number; position: bigint }>> {
-  const { rows } = await db.query(`SELECT id, stream_version, position FROM events WHERE id = ANY($1::uuid[]) ORDER BY position`, [ids]);
-  return rows.map((r: { id: string; stream_version: number; position: string }) => ({ id: r.id, streamVersion: r.stream_version, position: BigInt(r.position) }));
+/** The stream's head and whichever of `ids` are already in the log, in one round trip. */
+async function streamHeadAndExisting(
+  db: Queryable,
+  tenant: string,
+  streamId: string,
+  ids: string[],
+): Promise<{ head: { version: number; hash: Buffer | null }; existing: Array<{ streamVersion: number; position: bigint }> }> {
+  const { rows } = await db.query(
+    `(SELECT 'head' AS kind, stream_version, hash, NULL::bigint AS position FROM events WHERE tenant = $1 AND stream_id = $2 ORDER BY stream_version DESC LIMIT 1)
+     UNION ALL
+     (SELECT 'existing', stream_version, NULL, position FROM events WHERE id = ANY($3::uuid[]) ORDER BY position)`,
+    [tenant, streamId, ids],
+  );
+  const headRow = rows.find((r: { kind: string }) => r.kind === 'head');
+  return {
+    head: headRow ? { version: headRow.stream_version, hash: headRow.hash } : { version: 0, hash: null },
+    existing: rows.filter((r: { kind: string }) => r.kind === 'existing').map((r: { stream_version: number; position: string }) => ({ streamVersion: r.stream_version, position: BigInt(r.position) })),
+  };
 }
 
 function duplicateResult(request: AppendRequest, existing: Array<{ streamVersion: number; position: bigint }>): AppendResult {

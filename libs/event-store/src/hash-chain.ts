@@ -18,16 +18,16 @@ export interface HashedEventFields {
  * reordering an event breaks the chain at that event.
  */
 export function eventHash(prevHash: Buffer | null, event: HashedEventFields): Buffer {
-  const canonical = canonicalJson([
-    event.id,
-    event.tenant,
-    event.streamId,
-    event.streamVersion,
-    event.type,
-    event.data,
-    event.metadata,
-    event.recordedAt.toISOString(),
-  ]);
+  return eventHashOfCanonical(prevHash, event, canonicalJson(event.data), canonicalJson(event.metadata));
+}
+
+/**
+ * The same hash from payloads already in canonical form: the append path stores exactly these strings
+ * as jsonb, so each payload is serialised once. The hashed text equals canonicalJson of the array
+ * [id, tenant, streamId, streamVersion, type, data, metadata, recordedAt].
+ */
+export function eventHashOfCanonical(prevHash: Buffer | null, event: Omit<HashedEventFields, 'data' | 'metadata'>, dataJson: string, metadataJson: string): Buffer {
+  const canonical = `[${JSON.stringify(event.id)},${JSON.stringify(event.tenant)},${JSON.stringify(event.streamId)},${event.streamVersion},${JSON.stringify(event.type)},${dataJson},${metadataJson},${JSON.stringify(event.recordedAt.toISOString())}]`;
   const hash = createHash('sha256');
   if (prevHash) hash.update(prevHash);
   return hash.update(canonical).digest();

@@ -18,17 +18,23 @@ export async function* tailLog(pool: Pool, store: EventStore, from: Checkpoint, 
   const { batchSize = 1000, idleMs = 200, signal } = options;
   const wakeup = await AppendListener.open(pool);
   let checkpoint = from;
+  let readAhead: Promise<StoredEvent[]> | undefined;
   try {
     while (!signal?.aborted) {
-      const batch = await store.readAll(checkpoint, batchSize);
+      const batch = await (readAhead ?? store.readAll(checkpoint, batchSize));
+      readAhead = undefined;
       if (batch.length > 0) {
         checkpoint = checkpointOf(batch[batch.length - 1]);
+        // A full page means more is probably waiting: read it while the caller handles this one.
+        if (batch.length === batchSize) readAhead = store.readAll(checkpoint, batchSize);
         yield batch;
-        if (batch.length === batchSize) continue;
+        if (readAhead) continue;
       }
       await wakeup.next(idleMs, signal);
     }
   } finally {
+    // A read-ahead still in flight when the caller stops must not surface as an unhandled rejection.
+    await readAhead?.catch(() => undefined);
     await wakeup.close();
   }
 }

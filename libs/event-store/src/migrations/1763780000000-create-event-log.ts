@@ -14,7 +14,7 @@ export class CreateEventLog1763780000000 implements MigrationInterface {
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
       CREATE TABLE events (
-        position        bigserial PRIMARY KEY,
+        position        bigserial   NOT NULL,
         transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
         id              uuid        NOT NULL,
         tenant          text        NOT NULL,
@@ -26,10 +26,11 @@ export class CreateEventLog1763780000000 implements MigrationInterface {
         recorded_at     timestamptz NOT NULL,
         prev_hash       bytea,
         hash            bytea       NOT NULL,
+        -- The primary key is the log order itself: readers page by it, so no second index is needed.
+        CONSTRAINT events_pkey PRIMARY KEY (transaction_id, position),
         CONSTRAINT events_id_unique UNIQUE (id),
         CONSTRAINT events_stream_version_unique UNIQUE (tenant, stream_id, stream_version)
       )`);
-    await db.query(`CREATE INDEX events_log_order ON events (transaction_id, position)`);
 
     await db.query(`
       CREATE FUNCTION rollgate_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

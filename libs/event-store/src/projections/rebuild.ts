@@ -28,12 +28,15 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
     await client.query('COMMIT');
   });
 
+  // Read-ahead: the next page is read while the current one is applied (on another connection), so a
+  // rebuild runs at about the speed of reading the log rather than read time plus apply time.
   let eventsReplayed = 0;
-  let checkpoint = LOG_START;
+  let next = store.readAll(LOG_START, batchSize);
   for (;;) {
-    const batch = await store.readAll(checkpoint, batchSize);
+    const batch = await next;
     if (batch.length === 0) break;
-    checkpoint = await applyBatch(pool, projection, batch, rebuildTables, shadowCheckpoint);
+    next = store.readAll(checkpointOf(batch[batch.length - 1]), batchSize);
+    await applyBatch(pool, projection, batch, rebuildTables, shadowCheckpoint);
     eventsReplayed += batch.length;
   }
 
