@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './uuidv7';
 import { ConcurrencyError, InfrastructureError, RollgateError, ValidationError } from '@rollgate/shared-domain';
 import { parseEventType } from '@rollgate/contracts';
 import { canonicalJson } from './canonical-json';
@@ -55,9 +55,18 @@ export class EventStore {
     const results: AppendResult[] = [];
     const rows = new InsertRows();
     for (const request of requests) {
-      const withIds = request.events.map((e) => ({ ...e, id: e.id ?? uuidv7() }));
-      const { head, existing } = await streamHeadAndExisting(client, request.tenant, request.streamId, withIds.map((e) => e.id));
-      if (existing.length === withIds.length) {
+      const ids = request.events.map((e) => e.id ?? uuidv7());
+      // Only ids the caller chose can make this a retry; ids generated here are new by construction.
+      const callerIds = request.events.filter((e) => e.id !== undefined).map((e) => e.id as string);
+      // The head lookup is in flight while the payloads are serialised. A new stream (expected version 0)
+      // needs no lookup at all: if it exists after all, the unique constraint refuses the insert.
+      const lookup =
+        request.expectedVersion === 0 && callerIds.length === 0
+          ? Promise.resolve({ head: { version: 0, hash: null }, existing: [] })
+          : streamHeadAndExisting(client, request.tenant, request.streamId, callerIds);
+      const payloads = request.events.map((e) => [canonicalJson(e.data), canonicalJson(e.metadata ?? {})] as const);
+      const { head, existing } = await lookup;
+      if (existing.length > 0 && existing.length === ids.length) {
         results.push(duplicateResult(request, existing));
         continue;
       }
@@ -70,15 +79,15 @@ export class EventStore {
       let prevHash = head.hash;
       let version = head.version;
       const recordedAt = new Date();
-      for (const event of withIds) {
+      const recordedAtIso = recordedAt.toISOString();
+      request.events.forEach((event, index) => {
         version += 1;
-        const fields = { id: event.id, tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
-        const dataJson = canonicalJson(event.data);
-        const metadataJson = canonicalJson(event.metadata ?? {});
-        const hash = eventHashOfCanonical(prevHash, fields, dataJson, metadataJson);
-        rows.add(fields, dataJson, metadataJson, prevHash, hash);
+        const fields = { id: ids[index], tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
+        const [dataJson, metadataJson] = payloads[index];
+        const hash = eventHashOfCanonical(prevHash, fields, dataJson, metadataJson, recordedAtIso);
+        rows.add(fields, recordedAtIso, dataJson, metadataJson, prevHash, hash);
         prevHash = hash;
-      }
+      });
       results.push({ streamId: request.streamId, version, positions: [], duplicate: false });
     }
     const positions = await rows.insert(client);
@@ -158,7 +167,7 @@ class InsertRows {
   private readonly prevHashes: (Buffer | null)[] = [];
   private readonly hashes: Buffer[] = [];
 
-  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string; recordedAt: Date }, dataJson: string, metadataJson: string, prevHash: Buffer | null, hash: Buffer): void {
+  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string }, recordedAtIso: string, dataJson: string, metadataJson: string, prevHash: Buffer | null, hash: Buffer): void {
     this.ids.push(e.id);
     this.tenants.push(e.tenant);
     this.streamIds.push(e.streamId);
@@ -166,7 +175,7 @@ class InsertRows {
     this.types.push(e.type);
     this.data.push(dataJson);
     this.metadata.push(metadataJson);
-    this.recordedAt.push(e.recordedAt.toISOString());
+    this.recordedAt.push(recordedAtIso);
     this.prevHashes.push(prevHash);
     this.hashes.push(hash);
   }
@@ -228,7 +237,7 @@ function validateRequest(request: AppendRequest): void {
   if (!request.tenant) throw new ValidationError('an append needs a tenant');
   if (!request.streamId) throw new ValidationError('an append needs a stream id');
   if (request.events.length === 0) throw new ValidationError(`append to ${request.streamId} has no events`);
-  for (const event of request.events) parseEventType(event.type);
+  for (const type of new Set(request.events.map((e) => e.type))) parseEventType(type);
 }
 
 /** A unique violation on the stream version means another writer appended first. */

@@ -26,8 +26,14 @@ export function eventHash(prevHash: Buffer | null, event: HashedEventFields): Bu
  * as jsonb, so each payload is serialised once. The hashed text equals canonicalJson of the array
  * [id, tenant, streamId, streamVersion, type, data, metadata, recordedAt].
  */
-export function eventHashOfCanonical(prevHash: Buffer | null, event: Omit<HashedEventFields, 'data' | 'metadata'>, dataJson: string, metadataJson: string): Buffer {
-  const canonical = `[${JSON.stringify(event.id)},${JSON.stringify(event.tenant)},${JSON.stringify(event.streamId)},${event.streamVersion},${JSON.stringify(event.type)},${dataJson},${metadataJson},${JSON.stringify(event.recordedAt.toISOString())}]`;
+export function eventHashOfCanonical(
+  prevHash: Buffer | null,
+  event: Omit<HashedEventFields, 'data' | 'metadata'>,
+  dataJson: string,
+  metadataJson: string,
+  recordedAtIso = event.recordedAt.toISOString(),
+): Buffer {
+  const canonical = `[${JSON.stringify(event.id)},${JSON.stringify(event.tenant)},${JSON.stringify(event.streamId)},${event.streamVersion},${JSON.stringify(event.type)},${dataJson},${metadataJson},"${recordedAtIso}"]`;
   const hash = createHash('sha256');
   if (prevHash) hash.update(prevHash);
   return hash.update(canonical).digest();

@@ -12,3 +12,4 @@ export * from './projections/projection';
 export * from './projections/projection-runner';
 export * from './projections/rebuild';
 export * from './projections/stream-catalog.projection';
+export * from './uuidv7';

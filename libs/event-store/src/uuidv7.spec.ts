@@ -1,0 +1,14 @@
+import { uuidv7 } from './uuidv7';
+
+describe('uuidv7', () => {
+  it('is a version 7, RFC variant UUID whose first 48 bits are the time in milliseconds', () => {
+    const id = uuidv7(0x0193a6a45c1e);
+    expect(id).toMatch(/^0193a6a4-5c1e-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('sorts by time across milliseconds and does not repeat', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(Array.from({ length: 10_000 }, () => uuidv7())).size).toBe(10_000);
+  });
+});
