@@ -1,0 +1,5 @@
+import { bootstrapService } from '@rollgate/service-kit';
+import { AppModule } from './app.module';
+import { DEVICE_GATEWAY_DEFAULTS } from './config';
+
+void bootstrapService({ defaults: DEVICE_GATEWAY_DEFAULTS, module: AppModule });
