@@ -29,11 +29,15 @@ export interface RunningService {
   process: ChildProcess;
 }
 
-/** Starts every service from dist/ with its log in .data/logs/<name>.log. */
-export function startServices(env: NodeJS.ProcessEnv, host = '127.0.0.1'): RunningService[] {
-  const logDir = join(REPO_ROOT, '.data', 'logs');
+/**
+ * Starts every service from dist/ with its log in <logDir>/<name>.log. Ports are the services' defaults,
+ * shifted by `portBase - 8080` when another base is asked for.
+ */
+export function startServices(env: NodeJS.ProcessEnv, options: { host?: string; portBase?: number; logDir?: string } = {}): RunningService[] {
+  const { host = '127.0.0.1', portBase = SERVICES[0].port, logDir = join(REPO_ROOT, '.data', 'logs') } = options;
   mkdirSync(logDir, { recursive: true });
-  return SERVICES.map(({ name, port, role }) => {
+  return SERVICES.map(({ name, port: defaultPort, role }) => {
+    const port = defaultPort - SERVICES[0].port + portBase;
     const logFile = join(logDir, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'w' });
     const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', name, 'src', 'main.js')], {

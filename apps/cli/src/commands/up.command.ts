@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CliError } from '../cli-context';
 import { startServices, stopServices, waitUntilReady, type RunningService } from '../local-stack';
 
 /**
@@ -12,11 +13,15 @@ export function registerUp(program: Command, databaseUrl: () => string): void {
     .description('start all five services locally, wait until each is ready, print where they listen; Ctrl-C stops them')
     .option('--nats-url <url>', 'NATS server', process.env.NATS_URL ?? 'nats://127.0.0.1:4222')
     .option('--timeout <ms>', 'how long to wait for readiness', '90000')
+    .option('--port-base <port>', 'port of the first service; the others follow', '8080')
+    .option('--log-dir <dir>', 'where the services write their logs (default .data/logs)')
     .option('--exit-when-ready', 'stop the services again once all are ready (a smoke check)')
-    .action(async (options: { natsUrl: string; timeout: string; exitWhenReady?: boolean }) => {
+    .action(async (options: { natsUrl: string; timeout: string; portBase: string; logDir?: string; exitWhenReady?: boolean }) => {
       const env = { ...process.env, DATABASE_URL: databaseUrl(), NATS_URL: options.natsUrl };
+      const portBase = Number(options.portBase);
+      if (!Number.isInteger(portBase) || portBase < 1 || portBase > 65530) throw new CliError('invalid_port', `--port-base must be a port number, not "${options.portBase}"`);
       console.log('starting rollout-planner, device-gateway, artifact-distributor, group-scheduler, health-evaluator ...');
-      const services = startServices(env);
+      const services = startServices(env, { portBase, logDir: options.logDir });
       const shutdown = onceShutdown(services);
       try {
         await waitUntilReady(services, Number(options.timeout));
