@@ -39,6 +39,26 @@ export default [
     },
   },
   {
+    // Test code of any lib may use the testing lib (fresh databases, bus names); library code may not.
+    files: ['**/*.spec.ts', 'libs/*/test/**/*.ts', 'apps/*/test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          depConstraints: [
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'] },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:testing'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:testing'] },
+            { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:testing'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Integration specs of a domain lib may talk to the real servers (e.g. the filter's SQL against
     // PostgreSQL); the lib's own code may not.
     files: ['**/*.int.spec.ts'],

@@ -78,6 +78,22 @@ describe('EventStore against PostgreSQL', () => {
     await expect(log.store.append('acme', 'rollout-9', 0, [])).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('refuses, before writing anything, what consumers or the bus could not handle', async () => {
+    const refused = async (tenant: string, event: Parameters<typeof testEvent>[1]) => {
+      try {
+        await log.store.append(tenant, 'rollout-bad', 0, [testEvent(1, event)]);
+      } catch (error) {
+        return (error as ValidationError).code;
+      }
+      return 'accepted';
+    };
+    expect(await refused('acme.evil', {})).toBe('invalid_tenant');
+    expect(await refused('acme', { metadata: { traceparent: 'not-a-trace' } })).toBe('invalid_traceparent');
+    expect(await refused('acme', { data: { blob: 'x'.repeat(600 * 1024) } })).toBe('event_too_large');
+    expect(await log.store.streamVersion('acme', 'rollout-bad')).toBe(0);
+    expect(await refused('acme', { metadata: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } })).toBe('accepted');
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE on the log, even for a superuser', async () => {
     await expect(log.pool.query(`UPDATE events SET type = 'x'`)).rejects.toThrow(/append-only: UPDATE refused/);
     await expect(log.pool.query(`DELETE FROM events`)).rejects.toThrow(/append-only: DELETE refused/);

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { uuidv7 } from './uuidv7';
-import { ConcurrencyError, InfrastructureError, RollgateError, ValidationError } from '@rollgate/shared-domain';
+import { ConcurrencyError, InfrastructureError, isValidTenant, RollgateError, ValidationError } from '@rollgate/shared-domain';
 import { parseEventType } from '@rollgate/contracts';
 import { canonicalJson } from './canonical-json';
 import { eventHashOfCanonical } from './hash-chain';
@@ -84,6 +84,7 @@ export class EventStore {
         version += 1;
         const fields = { id: ids[index], tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
         const [dataJson, metadataJson] = payloads[index];
+        if (dataJson.length + metadataJson.length > MAX_EVENT_PAYLOAD_BYTES / 4) assertPayloadSize(request.streamId, dataJson, metadataJson);
         const hash = eventHashOfCanonical(prevHash, fields, dataJson, metadataJson, recordedAtIso);
         rows.add(fields, recordedAtIso, dataJson, metadataJson, prevHash, hash);
         prevHash = hash;
@@ -233,11 +234,35 @@ function versionOf(expected: ExpectedVersion): number {
   return expected === 'any' ? -1 : expected;
 }
 
+/**
+ * What the bus can carry: NATS refuses messages over its max_payload (1 MiB by default), and an event the
+ * relay cannot publish would hold up every event after it. The envelope adds well under 1 KiB.
+ */
+export const MAX_EVENT_PAYLOAD_BYTES = 512 * 1024;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 function validateRequest(request: AppendRequest): void {
   if (!request.tenant) throw new ValidationError('an append needs a tenant');
+  // The tenant becomes a NATS subject token, so it must not contain '.', '*', '>' or spaces.
+  if (!isValidTenant(request.tenant)) throw new ValidationError(`"${request.tenant}" is not a valid tenant: lower-case letters, digits and dashes`, [], 'invalid_tenant');
   if (!request.streamId) throw new ValidationError('an append needs a stream id');
   if (request.events.length === 0) throw new ValidationError(`append to ${request.streamId} has no events`);
   for (const type of new Set(request.events.map((e) => e.type))) parseEventType(type);
+  for (const event of request.events) {
+    const traceparent = event.metadata?.traceparent;
+    if (traceparent !== undefined && !(typeof traceparent === 'string' && TRACEPARENT.test(traceparent))) {
+      // Consumers would dead-letter a CloudEvent with a malformed traceparent; refuse it here instead.
+      throw new ValidationError(`metadata.traceparent "${String(traceparent)}" is not a W3C traceparent`, [], 'invalid_traceparent');
+    }
+  }
+}
+
+/** Refuses an event the bus could not carry (checked on the serialised payload, after canonicalisation). */
+function assertPayloadSize(streamId: string, dataJson: string, metadataJson: string): void {
+  const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
+  if (bytes > MAX_EVENT_PAYLOAD_BYTES) {
+    throw new ValidationError(`an event for ${streamId} is ${bytes} bytes; events may be at most ${MAX_EVENT_PAYLOAD_BYTES} bytes`, [], 'event_too_large');
+  }
 }
 
 /** A unique violation on the stream version means another writer appended first. */

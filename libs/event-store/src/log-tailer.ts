@@ -46,6 +46,9 @@ class AppendListener {
 
   private constructor(private readonly client: PoolClient) {
     client.on('notification', () => this.wake());
+    // pg-pool drops its own error listener while a client is checked out; without one, a dropped
+    // connection would crash the process. The next poll reports the failure through readAll instead.
+    client.on('error', () => this.wake());
   }
 
   static async open(pool: Pool): Promise<AppendListener> {
