@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, type TestDatabase, testPool } from '@rollgate/testing';
 import { checkpointOf, EVENT_STORE_MIGRATIONS, EventStore, LOG_START, runMigrations, sealBatch, withClient } from '@rollgate/event-store';
 import { REPO_ROOT } from './local-stack';
 
@@ -28,8 +28,7 @@ describe('rollgate CLI against a real log', () => {
   beforeAll(async () => {
     db = await createTestDatabase('rg_cli');
     await runMigrations(db.url, EVENT_STORE_MIGRATIONS);
-    pool = new Pool({ connectionString: db.url });
-    pool.on('error', () => undefined);
+    pool = testPool(db.url);
     store = new EventStore(pool);
     for (let r = 0; r < 3; r += 1) {
       await store.append('acme', `rollout-${r}`, 0, [

@@ -3,7 +3,7 @@ import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Pool } from 'pg';
 import { EventStore } from '@rollgate/event-store';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, testBusNames, type TestDatabase, testPool } from '@rollgate/testing';
 import { migrateBusDatabase, readEventsStream, SILENT_LOGGER, THING_HAPPENED } from '../test/bus-test-kit';
 import { ConsumerHost } from './consumer-host';
 import { EventRelay } from './event-relay';
@@ -25,7 +25,7 @@ describe('trace context on the bus', () => {
     trace.setGlobalTracerProvider(provider);
     db = await createTestDatabase('rg_bus_trace');
     await migrateBusDatabase(db.url);
-    pool = new Pool({ connectionString: db.url, max: 8 });
+    pool = testPool(db.url, 8);
     nc = await connectTestNats();
     await provisionStreams(nc, names);
   }, 30_000);

@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Pool } from 'pg';
 import { EventStore } from '@rollgate/event-store';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, type TestDatabase, testPool } from '@rollgate/testing';
 import { appendTestEvents, migrateBusDatabase, SILENT_LOGGER, streamMessageCount, THING_HAPPENED } from '../test/bus-test-kit';
 import { busNamesToEnv } from '../test/child-env';
 import { ChildScript, compileLibsForChildren, type CompiledLibs } from '../test/child-process-kit';
@@ -45,7 +45,7 @@ describe('ConsumerHost killed with SIGKILL', () => {
   beforeAll(async () => {
     [compiled, db, nc] = await Promise.all([compileLibsForChildren(), createTestDatabase('rg_bus_consumer_kill'), connectTestNats()]);
     await migrateBusDatabase(db.url);
-    pool = new Pool({ connectionString: db.url, max: 8 });
+    pool = testPool(db.url, 8);
     await createCounterTable(pool);
     await provisionStreams(nc, names);
     await appendTestEvents(new EventStore(pool), EVENTS, { streams: 40, perCall: 1000 });

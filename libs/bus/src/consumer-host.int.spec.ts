@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Pool } from 'pg';
 import type { CloudEvent } from '@rollgate/contracts';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, testBusNames, type TestDatabase, testPool } from '@rollgate/testing';
 import { cloudEvent, migrateBusDatabase, SILENT_LOGGER, THING_HAPPENED } from '../test/bus-test-kit';
 import { ConsumerHost, type ConsumerHostOptions, type EventHandler } from './consumer-host';
 import { provisionStreams } from './stream-provisioning';
@@ -50,7 +50,7 @@ describe('ConsumerHost', () => {
   beforeAll(async () => {
     db = await createTestDatabase('rg_bus_consumer');
     await migrateBusDatabase(db.url);
-    pool = new Pool({ connectionString: db.url, max: 10 });
+    pool = testPool(db.url, 10);
     await pool.query('CREATE TABLE handled (n bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL, delivery int NOT NULL)');
     nc = await connectTestNats();
     js = jetstream(nc);

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Pool } from 'pg';
 import { EventStore, LOG_START, loadCheckpoint, saveCheckpoint, verifyLog } from '@rollgate/event-store';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, testBusNames, type TestDatabase, testPool } from '@rollgate/testing';
 import { appendTestEvents, logOrder, migrateBusDatabase, readEventsStream, SILENT_LOGGER, streamMessageCount, THING_HAPPENED } from '../test/bus-test-kit';
 import { EventRelay, RELAY_CHECKPOINT, type EventRelayOptions } from './event-relay';
 import { provisionStreams } from './stream-provisioning';
@@ -27,7 +27,7 @@ describe('EventRelay', () => {
   beforeAll(async () => {
     db = await createTestDatabase('rg_bus_relay');
     await migrateBusDatabase(db.url);
-    pool = new Pool({ connectionString: db.url, max: 16 });
+    pool = testPool(db.url, 16);
     store = new EventStore(pool);
     nc = await connectTestNats();
     await provisionStreams(nc, names);

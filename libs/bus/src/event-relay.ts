@@ -2,7 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Pool, PoolClient } from 'pg';
 import type { BusNames } from '@rollgate/contracts';
-import { checkpointOf, EventStore, loadCheckpoint, saveCheckpoint, sealBatch, tailLog, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
+import { checkpointOf, EventStore, loadCheckpoint, saveCheckpoint, sealBatch, tailLog, type Checkpoint, type RelayRecord } from '@rollgate/event-store';
 import { InfrastructureError } from '@rollgate/shared-domain';
 import { abortableSleep } from './abortable-sleep';
 import { AdvisoryLease } from './advisory-lease';
@@ -134,7 +134,12 @@ export class EventRelay {
    */
   private async relayWhileLeading(lease: AdvisoryLease, signal: AbortSignal): Promise<void> {
     const from = await loadCheckpoint(this.options.pool, RELAY_CHECKPOINT);
-    const batches = tailLog(this.options.pool, this.store, from, { batchSize: this.options.batchSize ?? 2000, idleMs: this.options.idleMs ?? 200, signal });
+    const batches = tailLog<RelayRecord>(this.options.pool, this.store, from, {
+      read: (after, limit) => this.store.readCloudEvents(after, limit),
+      batchSize: this.options.batchSize ?? 2000,
+      idleMs: this.options.idleMs ?? 200,
+      signal,
+    });
     let pendingCommit: Promise<void> | undefined;
     let next = batches.next();
     try {
@@ -157,7 +162,7 @@ export class EventRelay {
   }
 
   /** Publishes a batch until JetStream has stored all of it. Stops retrying (and throws) when aborted. */
-  private async publishUntilStored(batch: StoredEvent[], signal: AbortSignal): Promise<void> {
+  private async publishUntilStored(batch: RelayRecord[], signal: AbortSignal): Promise<void> {
     let delayMs = this.options.retryDelayMs ?? 1000;
     for (;;) {
       try {
@@ -175,7 +180,7 @@ export class EventRelay {
   }
 
   /** Seal and checkpoint in one transaction, fenced by the lease: a deposed leader must not move them. */
-  private async commit(batch: StoredEvent[], lease: AdvisoryLease): Promise<void> {
+  private async commit(batch: RelayRecord[], lease: AdvisoryLease): Promise<void> {
     const last = checkpointOf(batch[batch.length - 1]);
     await this.inTransaction(async (client) => {
       if (!(await lease.isHeld(client))) throw new InfrastructureError('relay_lock_lost', 'relay lost its leader lock', undefined);

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Pool } from 'pg';
 import { EventStore, loadCheckpoint, verifyLog } from '@rollgate/event-store';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, type TestDatabase, testPool } from '@rollgate/testing';
 import { appendTestEvents, logOrder, migrateBusDatabase, readEventsStream, streamMessageCount } from '../test/bus-test-kit';
 import { busNamesToEnv } from '../test/child-env';
 import { ChildScript, compileLibsForChildren, type CompiledLibs } from '../test/child-process-kit';
@@ -44,7 +44,7 @@ describe('EventRelay killed with SIGKILL', () => {
   beforeAll(async () => {
     [compiled, db, nc] = await Promise.all([compileLibsForChildren(), createTestDatabase('rg_bus_relay_kill'), connectTestNats()]);
     await migrateBusDatabase(db.url);
-    pool = new Pool({ connectionString: db.url, max: 8 });
+    pool = testPool(db.url, 8);
     store = new EventStore(pool);
     await provisionStreams(nc, names);
   }, 60_000);

@@ -1,8 +1,8 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { eventSubject, type BusNames, type CloudEvent } from '@rollgate/contracts';
-import { toCloudEvent, type StoredEvent } from '@rollgate/event-store';
+import { eventSubject, type BusNames } from '@rollgate/contracts';
+import type { RelayRecord } from '@rollgate/event-store';
 import { InfrastructureError } from '@rollgate/shared-domain';
 import { contextFromTraceparent, traceparentOfSpan } from './trace-context';
 
@@ -30,7 +30,7 @@ export class RelayPublisher {
    * Resolves when JetStream has stored every event of the batch; rejects, once every publish has settled,
    * with the first failure. A rejected batch is safe to publish again: `Nats-Msg-Id` = event id.
    */
-  async publish(batch: StoredEvent[]): Promise<PublishedBatch> {
+  async publish(batch: RelayRecord[]): Promise<PublishedBatch> {
     const results = await Promise.allSettled(batch.map((event) => this.publishOne(event)));
     let duplicates = 0;
     for (const result of results) {
@@ -43,12 +43,24 @@ export class RelayPublisher {
     return { stored: batch.length - duplicates, duplicates };
   }
 
-  private publishOne(event: StoredEvent): Promise<PubAck> {
-    const cloudEvent = toCloudEvent(event);
-    const subject = eventSubject(this.names, event.tenant, event.type);
-    const payload = JSON.stringify(cloudEvent);
-    if (!cloudEvent.traceparent) return this.js.publish(subject, payload, { msgID: event.id });
-    return this.publishTraced(subject, payload, cloudEvent);
+  /** The CloudEvent text comes rendered from the log (EventStore.readCloudEvents): no decode, no encode. */
+  private publishOne(record: RelayRecord): Promise<PubAck> {
+    const subject = this.subjectOf(record.tenant, record.type);
+    if (!record.traceparent) return this.js.publish(subject, record.cloudEvent, { msgID: record.id });
+    return this.publishTraced(subject, record.cloudEvent, record.id, record.traceparent);
+  }
+
+  /** Subjects repeat for every event of a type; parsing the type once per tenant and type is enough. */
+  private readonly subjects = new Map<string, string>();
+  private subjectOf(tenant: string, type: string): string {
+    const key = `${tenant} ${type}`;
+    let subject = this.subjects.get(key);
+    if (subject === undefined) {
+      subject = eventSubject(this.names, tenant, type);
+      if (this.subjects.size > 10_000) this.subjects.clear();
+      this.subjects.set(key, subject);
+    }
+    return subject;
   }
 
   /**
@@ -56,19 +68,19 @@ export class RelayPublisher {
    * in the header so that consumers hang their spans under the relay's (producer → relay → consumer). The
    * CloudEvent keeps the writer's traceparent as logged.
    */
-  private publishTraced(subject: string, payload: string, cloudEvent: CloudEvent): Promise<PubAck> {
+  private publishTraced(subject: string, payload: string, eventId: string, writerTraceparent: string): Promise<PubAck> {
     const span = tracer.startSpan(
       `${subject} publish`,
       {
         kind: SpanKind.PRODUCER,
-        attributes: { 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': subject, 'messaging.message.id': cloudEvent.id },
+        attributes: { 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': subject, 'messaging.message.id': eventId },
       },
-      contextFromTraceparent(cloudEvent.traceparent),
+      contextFromTraceparent(writerTraceparent),
     );
     const traceHeaders = headers();
     const traceparent = traceparentOfSpan(span);
     if (traceparent) traceHeaders.set('traceparent', traceparent);
-    return this.js.publish(subject, payload, { msgID: cloudEvent.id, headers: traceHeaders }).then(
+    return this.js.publish(subject, payload, { msgID: eventId, headers: traceHeaders }).then(
       (ack) => {
         span.end();
         return ack;

@@ -4,7 +4,7 @@ import { ConcurrencyError, InfrastructureError, isValidTenant, RollgateError, Va
 import { parseEventType } from '@rollgate/contracts';
 import { canonicalJson } from './canonical-json';
 import { eventHashOfCanonical } from './hash-chain';
-import type { AppendRequest, AppendResult, Checkpoint, ExpectedVersion, NewEvent, StoredEvent } from './types';
+import type { AppendRequest, AppendResult, Checkpoint, ExpectedVersion, NewEvent, RelayRecord, StoredEvent } from './types';
 
 const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash`;
 
@@ -143,6 +143,54 @@ export class EventStore {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * Like readAll, but each event comes back as its CloudEvent JSON, rendered by PostgreSQL. The relay
+   * publishes this text as it is: decoding every row (jsonb, timestamps, bytea) and encoding it again in
+   * Node cost the relay a third of its throughput, and PostgreSQL does it on the other core. The rendering
+   * is the same as toCloudEvent's (a test holds the two together); optional extensions are left out when
+   * the metadata has no string for them.
+   */
+  async readCloudEvents(after: Checkpoint, limit = 1000, db: Queryable = this.pool): Promise<RelayRecord[]> {
+    const { rows } = await db.query(
+      `SELECT position, transaction_id::text AS transaction_id, id, tenant, type, hash,
+              ${stringField('traceparent')} AS traceparent,
+              (jsonb_strip_nulls(jsonb_build_object(
+                 'specversion', '1.0',
+                 'id', id,
+                 'source', coalesce(${stringField('source')}, 'rollgate/unknown'),
+                 'type', type,
+                 'time', to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'subject', stream_id,
+                 'datacontenttype', 'application/json',
+                 'dataschema', 'urn:rollgate:schema:' || split_part(type, '.', 3) || ':' || split_part(type, '.', 4) || ':' || split_part(type, '.', 5),
+                 'tenant', tenant,
+                 'streamid', stream_id,
+                 'streamversion', stream_version,
+                 'position', position::text,
+                 'correlationid', ${stringField('correlationId')},
+                 'causationid', ${stringField('causationId')},
+                 'traceparent', ${stringField('traceparent')},
+                 'actor', ${stringField('actor')}
+               )) || jsonb_build_object('data', data))::text AS cloud_event
+         FROM events
+        WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id, position
+        LIMIT $3`,
+      [after.transactionId.toString(), after.position.toString(), limit],
+    );
+    return rows.map((row: { position: string; transaction_id: string; id: string; tenant: string; type: string; hash: Buffer; traceparent: string | null; cloud_event: string }) => ({
+      position: BigInt(row.position),
+      transactionId: BigInt(row.transaction_id),
+      id: row.id,
+      tenant: row.tenant,
+      type: row.type,
+      hash: row.hash,
+      traceparent: row.traceparent ?? undefined,
+      cloudEvent: row.cloud_event,
+    }));
+  }
+
   /** The newest committed event in log order, as a checkpoint (undefined for an empty log). */
   async head(db: Queryable = this.pool): Promise<Checkpoint | undefined> {
     const { rows } = await db.query(`SELECT transaction_id::text AS tx, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1`);
@@ -153,6 +201,11 @@ export class EventStore {
   async streamVersion(tenant: string, streamId: string): Promise<number> {
     return (await streamHead(this.pool, tenant, streamId)).version;
   }
+}
+
+/** A metadata member as text when it is a JSON string, else NULL (as toCloudEvent's typeof check). */
+function stringField(key: string): string {
+  return `CASE WHEN jsonb_typeof(metadata -> '${key}') = 'string' THEN metadata ->> '${key}' END`;
 }
 
 /** Column arrays for one `INSERT ... SELECT FROM unnest(...)`: a single round trip however many events. */

@@ -1,8 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EventStore } from './event-store';
-import { checkpointOf, type Checkpoint, type StoredEvent } from './types';
+import { checkpointOf, type Checkpoint, type LogPosition, type StoredEvent } from './types';
 
-export interface TailOptions {
+export interface TailOptions<T extends LogPosition = StoredEvent> {
+  /** how a page is read; EventStore.readAll by default (the relay reads pre-rendered CloudEvents) */
+  read?: (after: Checkpoint, limit: number) => Promise<T[]>;
   batchSize?: number;
   /** longest wait between polls when nothing new arrives; a NOTIFY from an append wakes the tailer sooner */
   idleMs?: number;
@@ -14,19 +16,20 @@ export interface TailOptions {
  * order. Waits on LISTEN rollgate_events between polls, and polls anyway every `idleMs`: an event can be
  * committed but not yet readable while an older transaction is still open (see EventStore.readAll).
  */
-export async function* tailLog(pool: Pool, store: EventStore, from: Checkpoint, options: TailOptions = {}): AsyncGenerator<StoredEvent[]> {
+export async function* tailLog<T extends LogPosition = StoredEvent>(pool: Pool, store: EventStore, from: Checkpoint, options: TailOptions<T> = {}): AsyncGenerator<T[]> {
   const { batchSize = 1000, idleMs = 200, signal } = options;
+  const read = options.read ?? ((after: Checkpoint, limit: number) => store.readAll(after, limit) as Promise<unknown[]> as Promise<T[]>);
   const wakeup = await AppendListener.open(pool);
   let checkpoint = from;
-  let readAhead: Promise<StoredEvent[]> | undefined;
+  let readAhead: Promise<T[]> | undefined;
   try {
     while (!signal?.aborted) {
-      const batch = await (readAhead ?? store.readAll(checkpoint, batchSize));
+      const batch = await (readAhead ?? read(checkpoint, batchSize));
       readAhead = undefined;
       if (batch.length > 0) {
         checkpoint = checkpointOf(batch[batch.length - 1]);
         // A full page means more is probably waiting: read it while the caller handles this one.
-        if (batch.length === batchSize) readAhead = store.readAll(checkpoint, batchSize);
+        if (batch.length === batchSize) readAhead = read(checkpoint, batchSize);
         yield batch;
         if (readAhead) continue;
       }

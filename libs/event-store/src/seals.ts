@@ -19,7 +19,7 @@ export interface Seal {
  * the caller's transaction. A batch that starts at or before the last seal's end is a replay of sealed events
  * (a relay restarting from an older checkpoint) and only its unsealed tail is sealed.
  */
-export async function sealBatch(client: PoolClient, batch: StoredEvent[]): Promise<Seal | undefined> {
+export async function sealBatch(client: PoolClient, batch: ReadonlyArray<Pick<StoredEvent, 'transactionId' | 'position' | 'hash'>>): Promise<Seal | undefined> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [SEAL_LOCK_KEY]);
   const previous = await lastSeal(client);
   const after = previous ? previous.last : LOG_START;

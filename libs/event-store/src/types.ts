@@ -73,3 +73,20 @@ export interface AppendResult {
   /** true when every event id was already in the log: the append was a retry and changed nothing */
   duplicate: boolean;
 }
+
+/** A log event as the relay needs it: its place in the log, its hash (for seals) and its CloudEvent text. */
+export interface RelayRecord {
+  position: bigint;
+  transactionId: bigint;
+  id: string;
+  tenant: string;
+  type: string;
+  hash: Buffer;
+  /** the writer's trace context, when it had one */
+  traceparent: string | undefined;
+  /** the structured-mode CloudEvent, rendered by PostgreSQL (see EventStore.readCloudEvents) */
+  cloudEvent: string;
+}
+
+/** What a log reader must give back so that it can be tailed and sealed. */
+export type LogPosition = Pick<StoredEvent, 'transactionId' | 'position'>;

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, type TestDatabase, testPool } from '@rollgate/testing';
 import { EVENT_STORE_MIGRATIONS, EventStore, runMigrations, type NewEvent } from '../src';
 
 export interface LogFixture {
@@ -13,10 +13,7 @@ export interface LogFixture {
 export async function freshLog(): Promise<LogFixture> {
   const db = await createTestDatabase('rg_log');
   await runMigrations(db.url, EVENT_STORE_MIGRATIONS);
-  const pool = new Pool({ connectionString: db.url, max: 8 });
-  // pool.end() resolves before closing sockets finish; dropping the database (WITH FORCE) then terminates
-  // them, and an unhandled pool 'error' would fail the suite. Every long-lived pool needs this listener.
-  pool.on('error', () => undefined);
+  const pool = testPool(db.url, 8);
   return {
     db,
     pool,
