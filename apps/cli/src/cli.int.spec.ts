@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'pg';
-import { createTestDatabase, type TestDatabase, testPool } from '@rollgate/testing';
+import { createTestDatabase, eventually, type TestDatabase, testPool } from '@rollgate/testing';
 import { checkpointOf, EVENT_STORE_MIGRATIONS, EventStore, LOG_START, runMigrations, sealBatch, withClient } from '@rollgate/event-store';
 import { REPO_ROOT } from './local-stack';
 
@@ -36,7 +36,11 @@ describe('rollgate CLI against a real log', () => {
         { type: 'io.rollgate.rollout.rollout-started.v1', data: {} },
       ]);
     }
-    const batch = await store.readAll(LOG_START, 100);
+    // Wait until all six are readable: an open transaction elsewhere on the server can hold readers back.
+    const batch = await eventually(async () => {
+      const events = await store.readAll(LOG_START, 100);
+      return events.length === 6 ? events : undefined;
+    });
     await withClient(pool, async (client) => {
       await client.query('BEGIN');
       await sealBatch(client, batch);

@@ -1,5 +1,5 @@
 import { decodeCloudEvent } from '@rollgate/contracts';
-import { freshLog, type LogFixture } from '../test/fixtures';
+import { freshLog, wholeReadableLog, type LogFixture } from '../test/fixtures';
 import { LOG_START, toCloudEvent, type EventMetadata, type NewEvent } from './index';
 
 describe('CloudEvents rendered by PostgreSQL for the relay', () => {
@@ -25,7 +25,7 @@ describe('CloudEvents rendered by PostgreSQL for the relay', () => {
     await log.store.append('acme', 'rollout-42', 0, events.slice(0, 2));
     await log.store.append('tenant-b', 'target-7', 0, events.slice(2));
 
-    const stored = await log.store.readAll(LOG_START, 100);
+    const stored = await wholeReadableLog(log.store);
     const rendered = await log.store.readCloudEvents(LOG_START, 100);
     expect(rendered.map((r) => r.id)).toEqual(stored.map((e) => e.id));
     rendered.forEach((record, i) => {

@@ -1,6 +1,6 @@
 import { ConcurrencyError, ValidationError } from '@rollgate/shared-domain';
-import { freshLog, testEvent, type LogFixture } from '../test/fixtures';
-import { LOG_START, migrationsApplied, EVENT_STORE_MIGRATIONS, toCloudEvent } from './index';
+import { freshLog, testEvent, wholeReadableLog, type LogFixture } from '../test/fixtures';
+import { LOG_START, migrationsApplied, EVENT_STORE_MIGRATIONS, toCloudEvent, verifyLog } from './index';
 import { decodeCloudEvent } from '@rollgate/contracts';
 
 describe('EventStore against PostgreSQL', () => {
@@ -17,7 +17,7 @@ describe('EventStore against PostgreSQL', () => {
   it('appends to a new stream and reads it back in version order with a hash chain', async () => {
     const result = await log.store.append('acme', 'rollout-1', 0, [testEvent(1), testEvent(2), testEvent(3)]);
     expect(result).toMatchObject({ streamId: 'rollout-1', version: 3, duplicate: false });
-    expect(result.positions).toHaveLength(3);
+    expect(result.eventIds).toHaveLength(3);
 
     const events = await log.store.readStream('acme', 'rollout-1');
     expect(events.map((e) => [e.streamVersion, (e.data as { n: number }).n])).toEqual([[1, 1], [2, 2], [3, 3]]);
@@ -64,7 +64,16 @@ describe('EventStore against PostgreSQL', () => {
       { tenant: 'acme', streamId: 'group-a', expectedVersion: 0, events: [testEvent(1), testEvent(2)] },
       { tenant: 'acme', streamId: 'group-b', expectedVersion: 1, events: [testEvent(3)] },
     ]);
-    expect(results.map((r) => [r.streamId, r.version, r.positions.length])).toEqual([['group-a', 2, 2], ['group-b', 2, 1]]);
+    expect(results.map((r) => [r.streamId, r.version, r.eventIds.length])).toEqual([['group-a', 2, 2], ['group-b', 2, 1]]);
+  });
+
+  it('stores payloads and stream ids with tabs, newlines, backslashes and quotes exactly, and they verify', async () => {
+    const awkward = { text: 'tab\there\nnew line\r\n back\\slash "quoted" \\N \\x00', nested: ['\t', { '\n': '\\' }] };
+    await log.store.append('acme', 'stream\twith\\odd\nid', 0, [{ type: 'io.rollgate.test.thing-happened.v1', data: awkward, metadata: { actor: 'o\'brien\t' } }]);
+    const [event] = await log.store.readStream('acme', 'stream\twith\\odd\nid');
+    expect(event.data).toEqual(awkward);
+    expect(event.metadata).toEqual({ actor: 'o\'brien\t' });
+    expect((await verifyLog(log.pool, log.store)).ok).toBe(true);
   });
 
   it('keeps tenants apart: the same stream id in two tenants is two streams', async () => {
@@ -102,7 +111,7 @@ describe('EventStore against PostgreSQL', () => {
   });
 
   it('reads the global log in pages from a checkpoint and maps events to valid CloudEvents', async () => {
-    const all = await log.store.readAll(LOG_START, 10_000);
+    const all = await wholeReadableLog(log.store);
     const page1 = await log.store.readAll(LOG_START, 3);
     const page2 = await log.store.readAll({ transactionId: page1[2].transactionId, position: page1[2].position }, 3);
     expect([...page1, ...page2].map((e) => e.id)).toEqual(all.slice(0, 6).map((e) => e.id));

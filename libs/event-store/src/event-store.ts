@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { uuidv7 } from './uuidv7';
 import { ConcurrencyError, InfrastructureError, isValidTenant, RollgateError, ValidationError } from '@rollgate/shared-domain';
 import { parseEventType } from '@rollgate/contracts';
@@ -53,7 +54,7 @@ export class EventStore {
    */
   async appendInTransaction(client: PoolClient, requests: AppendRequest[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
-    const rows = new InsertRows();
+    const rows = new CopyRows();
     for (const request of requests) {
       const ids = request.events.map((e) => e.id ?? uuidv7());
       // Only ids the caller chose can make this a retry; ids generated here are new by construction.
@@ -89,16 +90,9 @@ export class EventStore {
         rows.add(fields, recordedAtIso, dataJson, metadataJson, prevHash, hash);
         prevHash = hash;
       });
-      results.push({ streamId: request.streamId, version, positions: [], duplicate: false });
+      results.push({ streamId: request.streamId, version, eventIds: ids, duplicate: false });
     }
-    const positions = await rows.insert(client);
-    let offset = 0;
-    results.forEach((result, index) => {
-      if (result.duplicate) return;
-      const count = requests[index].events.length;
-      result.positions = positions.slice(offset, offset + count);
-      offset += count;
-    });
+    await rows.insert(client);
     return results;
   }
 
@@ -208,43 +202,38 @@ function stringField(key: string): string {
   return `CASE WHEN jsonb_typeof(metadata -> '${key}') = 'string' THEN metadata ->> '${key}' END`;
 }
 
-/** Column arrays for one `INSERT ... SELECT FROM unnest(...)`: a single round trip however many events. */
-class InsertRows {
-  private readonly ids: string[] = [];
-  private readonly tenants: string[] = [];
-  private readonly streamIds: string[] = [];
-  private readonly versions: number[] = [];
-  private readonly types: string[] = [];
-  private readonly data: string[] = [];
-  private readonly metadata: string[] = [];
-  private readonly recordedAt: string[] = [];
-  private readonly prevHashes: (Buffer | null)[] = [];
-  private readonly hashes: Buffer[] = [];
+/**
+ * The events of one append as COPY text rows: one statement, atomic, however many events. COPY parses
+ * about a third faster than an INSERT over unnest(arrays), and Node skips pg's array-literal escaping,
+ * which was the largest JavaScript cost of an append.
+ */
+class CopyRows {
+  private text = '';
+  count = 0;
 
   add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string }, recordedAtIso: string, dataJson: string, metadataJson: string, prevHash: Buffer | null, hash: Buffer): void {
-    this.ids.push(e.id);
-    this.tenants.push(e.tenant);
-    this.streamIds.push(e.streamId);
-    this.versions.push(e.streamVersion);
-    this.types.push(e.type);
-    this.data.push(dataJson);
-    this.metadata.push(metadataJson);
-    this.recordedAt.push(recordedAtIso);
-    this.prevHashes.push(prevHash);
-    this.hashes.push(hash);
+    const prev = prevHash ? `\\\\x${prevHash.toString('hex')}` : '\\N';
+    this.text += `${e.id}\t${copyText(e.tenant)}\t${copyText(e.streamId)}\t${e.streamVersion}\t${copyText(e.type)}\t${copyText(dataJson)}\t${copyText(metadataJson)}\t${recordedAtIso}\t${prev}\t\\\\x${hash.toString('hex')}\n`;
+    this.count += 1;
   }
 
-  async insert(client: PoolClient): Promise<bigint[]> {
-    if (this.ids.length === 0) return [];
-    const { rows } = await client.query(
-      `INSERT INTO events (id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::bytea[], $10::bytea[])
-       RETURNING position`,
-      [this.ids, this.tenants, this.streamIds, this.versions, this.types, this.data, this.metadata, this.recordedAt, this.prevHashes, this.hashes],
-    );
-    return rows.map((r: { position: string }) => BigInt(r.position));
+  async insert(client: PoolClient): Promise<void> {
+    if (this.count === 0) return;
+    const stream = client.query(copyFrom(`COPY events (id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash) FROM STDIN`));
+    await new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+      stream.end(this.text);
+    });
   }
 }
+
+/** Escapes a value for COPY's text format: backslash, and the tab, newline and CR that delimit it. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 async function streamHead(db: Queryable, tenant: string, streamId: string): Promise<{ version: number; hash: Buffer | null }> {
   const { rows } = await db.query(
@@ -274,11 +263,11 @@ async function streamHeadAndExisting(
   };
 }
 
-function duplicateResult(request: AppendRequest, existing: Array<{ streamVersion: number; position: bigint }>): AppendResult {
+function duplicateResult(request: AppendRequest, existing: Array<{ streamVersion: number }>): AppendResult {
   return {
     streamId: request.streamId,
     version: Math.max(...existing.map((e) => e.streamVersion)),
-    positions: existing.map((e) => e.position),
+    eventIds: request.events.map((e) => e.id as string),
     duplicate: true,
   };
 }

@@ -69,7 +69,8 @@ export interface AppendResult {
   streamId: string;
   /** version of the stream after the append */
   version: number;
-  positions: bigint[];
+  /** ids of the appended events, in order (generated ones included) */
+  eventIds: string[];
   /** true when every event id was already in the log: the append was a retry and changed nothing */
   duplicate: boolean;
 }

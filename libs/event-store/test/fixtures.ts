@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
-import { createTestDatabase, type TestDatabase, testPool } from '@rollgate/testing';
-import { EVENT_STORE_MIGRATIONS, EventStore, runMigrations, type NewEvent } from '../src';
+import { createTestDatabase, eventually, type TestDatabase, testPool } from '@rollgate/testing';
+import { EVENT_STORE_MIGRATIONS, EventStore, LOG_START, runMigrations, type NewEvent, type StoredEvent } from '../src';
 
 export interface LogFixture {
   db: TestDatabase;
@@ -27,4 +27,17 @@ export async function freshLog(): Promise<LogFixture> {
 
 export function testEvent(n: number, extra: Partial<NewEvent> = {}): NewEvent {
   return { type: 'io.rollgate.test.thing-happened.v1', data: { n, label: `event ${n}` }, metadata: { source: 'rollgate/test', actor: 'tester' }, ...extra };
+}
+
+/**
+ * Every committed event, once a reader can see all of them. xids are cluster-wide, so an open transaction
+ * in any other database (a test running in parallel) holds readAll back for a while: wait it out.
+ */
+export async function wholeReadableLog(store: EventStore): Promise<StoredEvent[]> {
+  return eventually(async () => {
+    const head = await store.head();
+    const events = await store.readAll(LOG_START, 1_000_000);
+    const last = events[events.length - 1];
+    return head && last && last.position === head.position && last.transactionId === head.transactionId ? events : undefined;
+  });
 }
