@@ -1,0 +1,2 @@
+// Event payload schemas of the artifact-distributor (io.rollgate.artifact.*).
+export {};
