@@ -119,6 +119,30 @@ describe('canary and waves planning', () => {
     }));
   });
 
+  it('holds the topology caps inside the canary too, and fills uncapped only when the fleet is too concentrated', () => {
+    // 2,000 devices, 60 % of them behind site-0, the rest spread over nine sites.
+    const fleet: PlanTarget[] = Array.from({ length: 2000 }, (_, i) => ({
+      id: `d-${i}`,
+      deviceType: 'gw',
+      region: 'eu',
+      site: i < 1200 ? 'site-0' : `site-${1 + (i % 9)}`,
+    }));
+    const perSite = (plan: Plan) => {
+      const counts = new Map<string, number>();
+      for (const i of members(plan, 'canary')) counts.set(fleet[i].site!, (counts.get(fleet[i].site!) ?? 0) + 1);
+      return counts;
+    };
+    const capped = planCanaryWaves(fleet, { seed: 'caps', now: NOW, waves, caps: { percent: 20, by: ['site'] } });
+    const size = members(capped, 'canary').length;
+    expect(size).toBe(canaryBounds(fleet.length).target);
+    expect(Math.max(...perSite(capped).values())).toBeLessThanOrEqual(Math.max(1, Math.floor(size * 0.2)));
+
+    // One site only: the caps cannot hold, and the canary still gets its full size.
+    const oneSite = fleet.map((t) => ({ ...t, site: 'site-0' }));
+    const forced = planCanaryWaves(oneSite, { seed: 'caps', now: NOW, waves, caps: { percent: 20, by: ['site'] } });
+    expect(members(forced, 'canary')).toHaveLength(size);
+  });
+
   it('explains inclusions and exclusions in words', () => {
     const fleet: PlanTarget[] = [
       { id: 'a', deviceType: 'gw', region: 'eu', monitoringScore: 9 },

@@ -31,7 +31,7 @@ export function planCanaryWaves(targets: readonly PlanTarget[], options: CanaryW
   const order = shuffleInPlace(Int32Array.from(eligibility.eligible), seededRandom(options.seed));
   const warnings: string[] = [];
 
-  const canary = options.canary === false ? undefined : selectCanary(order, index, targets, eligibility.canaryNote);
+  const canary = options.canary === false ? undefined : selectCanary(order, index, targets, eligibility.canaryNote, options.caps);
   let pool = order;
   if (canary && canary.members.length > 0) {
     const inCanary = new Uint8Array(targets.length);

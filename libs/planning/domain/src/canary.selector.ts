@@ -1,6 +1,7 @@
 import { canaryBounds, canaryLimit } from './canary-sizing';
 import type { FleetIndex } from './fleet-index';
-import { CanaryNote, Reason, type PlanTarget } from './planning.types';
+import { CanaryNote, Reason, type PlanTarget, type TopologyCaps } from './planning.types';
+import { capFor, keyArrays } from './wave-balance';
 
 export interface CanarySelection {
   members: Int32Array;
@@ -16,7 +17,7 @@ export interface CanarySelection {
  * coverage wants more than the limit, the most representative subset stays: types before regions, the
  * most populous first.
  */
-export function selectCanary(order: Int32Array, index: FleetIndex, targets: readonly PlanTarget[], canaryNote: Uint8Array): CanarySelection {
+export function selectCanary(order: Int32Array, index: FleetIndex, targets: readonly PlanTarget[], canaryNote: Uint8Array, caps?: TopologyCaps): CanarySelection {
   const nTypes = index.typeNames.length;
   const nRegions = index.regionNames.length;
   const typePop = new Int32Array(nTypes);
@@ -62,12 +63,32 @@ export function selectCanary(order: Int32Array, index: FleetIndex, targets: read
   for (const r of byPopulation(regionPop)) if (!regionCovered[r] && bestRegion[r] >= 0) pick(bestRegion[r], Reason.CANARY_REGION_COVERAGE);
 
   const size = Math.min(canaryLimit(order.length), Math.max(canaryBounds(order.length).target, picked.length));
+  // Fill with the topology caps first (a bad build must not take down a whole site through its canary);
+  // when the fleet is too concentrated to honour them, fill the rest uncapped, as the last wave does.
+  const withinCaps = capCounter(index, caps, size, picked);
+  for (let k = 0; k < order.length && picked.length < size; k++) {
+    const i = order[k];
+    if (canaryNote[i] === CanaryNote.NONE && !chosen.has(i) && withinCaps.admits(i)) {
+      pick(i, Reason.CANARY_FILL);
+      withinCaps.add(i);
+    }
+  }
   for (let k = 0; k < order.length && picked.length < size; k++) {
     const i = order[k];
     if (canaryNote[i] === CanaryNote.NONE && !chosen.has(i)) pick(i, Reason.CANARY_FILL);
   }
   const n = Math.min(size, picked.length);
   return { members: Int32Array.from(picked.slice(0, n)), reasons: Uint8Array.from(reasons.slice(0, n)) };
+}
+
+/** Counts canary members per site or gateway against the cap for a canary of `size`. */
+function capCounter(index: FleetIndex, caps: TopologyCaps | undefined, size: number, members: readonly number[]) {
+  const keys = keyArrays(index, caps);
+  const cap = caps ? capFor(caps, size) : Infinity;
+  const counts = keys.map((key) => new Int32Array(key.cardinality));
+  const add = (i: number) => keys.forEach((key, k) => counts[k][key.ids[i]]++);
+  members.forEach(add);
+  return { add, admits: (i: number) => keys.every((key, k) => counts[k][key.ids[i]] < cap) };
 }
 
 /** Category ids, most populous first (id breaks ties, so the order is deterministic). */

@@ -75,7 +75,7 @@ interface KeyArray {
   cardinality: number;
 }
 
-function keyArrays(index: FleetIndex, caps: TopologyCaps | undefined): KeyArray[] {
+export function keyArrays(index: FleetIndex, caps: TopologyCaps | undefined): KeyArray[] {
   if (!caps) return [];
   return caps.by.map((by) => (by === 'site'
     ? { ids: index.site, cardinality: index.siteNames.length }
