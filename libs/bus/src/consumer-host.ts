@@ -6,7 +6,8 @@ import { InfrastructureError, ValidationError } from '@rollgate/shared-domain';
 import { abortableSleep } from './abortable-sleep';
 import { errorFields, STDERR_LOGGER, type BusLogger } from './bus-logger';
 import { insertDeadLetter, listDeadLetters, lockDeadLetter, markReplayed, markReplayFailed, type DeadLetter } from './dead-letters';
-import { applyOnce, decodeBusEvent, inTransaction, type EventHandler } from './idempotent-apply';
+import { inTransaction } from '@rollgate/event-store';
+import { applyOnce, decodeBusEvent, type EventHandler } from './idempotent-apply';
 
 export type { EventHandler, HandlerContext } from './idempotent-apply';
 

@@ -1,8 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { BusNames } from '@rollgate/contracts';
-import { checkpointOf, EventStore, loadCheckpoint, saveCheckpoint, sealBatch, tailLog, type Checkpoint, type RelayRecord } from '@rollgate/event-store';
+import { checkpointOf, EventStore, inTransaction, loadCheckpoint, saveCheckpoint, sealBatch, tailLog, type Checkpoint, type RelayRecord } from '@rollgate/event-store';
 import { InfrastructureError } from '@rollgate/shared-domain';
 import { abortableSleep } from './abortable-sleep';
 import { AdvisoryLease } from './advisory-lease';
@@ -182,7 +182,7 @@ export class EventRelay {
   /** Seal and checkpoint in one transaction, fenced by the lease: a deposed leader must not move them. */
   private async commit(batch: RelayRecord[], lease: AdvisoryLease): Promise<void> {
     const last = checkpointOf(batch[batch.length - 1]);
-    await this.inTransaction(async (client) => {
+    await inTransaction(this.options.pool, async (client) => {
       if (!(await lease.isHeld(client))) throw new InfrastructureError('relay_lock_lost', 'relay lost its leader lock', undefined);
       await sealBatch(client, batch);
       await saveCheckpoint(client, RELAY_CHECKPOINT, last);
@@ -191,20 +191,4 @@ export class EventRelay {
     this.counters.checkpoint = last;
   }
 
-  private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.options.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  }
 }

@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { decodeCloudEvent, type CloudEvent } from '@rollgate/contracts';
-import { InfrastructureError, ValidationError } from '@rollgate/shared-domain';
+import { ValidationError } from '@rollgate/shared-domain';
 import { contextFromTraceparent } from './trace-context';
 
 const tracer = trace.getTracer('rollgate-consumer');
@@ -78,28 +78,3 @@ async function inHandlerSpan(ctx: Omit<HandlerContext, 'tx'>, traceparent: strin
   }
 }
 
-/**
- * BEGIN … COMMIT on a pooled client. A handler that swallowed an SQL error leaves the transaction aborted,
- * and PostgreSQL then answers COMMIT with a silent ROLLBACK: that is turned into an error here, because
- * acking after it would lose the event's effects.
- */
-export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    const commit = await client.query('COMMIT');
-    if (commit.command === 'ROLLBACK') {
-      throw new InfrastructureError('transaction_aborted', 'the transaction was aborted by an earlier error and rolled back at commit', undefined);
-    }
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
-}

@@ -13,3 +13,4 @@ export * from './projections/projection-runner';
 export * from './projections/rebuild';
 export * from './projections/stream-catalog.projection';
 export * from './uuidv7';
+export * from './transaction';

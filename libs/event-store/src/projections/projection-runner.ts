@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoints';
 import type { EventStore } from '../event-store';
 import { tailLog } from '../log-tailer';
+import { inTransaction } from '../transaction';
 import { checkpointOf, isAfter, type Checkpoint, type StoredEvent } from '../types';
 import { checkpointName, liveTables, projectionLockKey, type Projection, type TableNames } from './projection';
 
@@ -78,35 +79,26 @@ export class ProjectionRunner {
  * (or overtaken by a rebuild) is skipped rather than applied twice.
  */
 export async function applyBatch(pool: Pool, projection: Projection, batch: StoredEvent[], tables: TableNames, name = checkpointName(projection)): Promise<Checkpoint> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [projectionLockKey(projection)]);
     const stored = await loadCheckpoint(client, name);
     const fresh = batch.filter((event) => isAfter(event, stored));
-    if (fresh.length > 0) {
-      await projection.apply(client, fresh, tables);
-      await saveCheckpoint(client, name, checkpointOf(fresh[fresh.length - 1]));
-    }
-    await client.query('COMMIT');
-    return fresh.length > 0 ? checkpointOf(fresh[fresh.length - 1]) : stored;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    if (fresh.length === 0) return stored;
+    await projection.apply(client, fresh, tables);
+    const reached = checkpointOf(fresh[fresh.length - 1]);
+    await saveCheckpoint(client, name, reached);
+    return reached;
+  });
 }
 
 export async function ensureTables(pool: Pool, projection: Projection, tables: TableNames): Promise<void> {
-  await withClient(pool, async (client) => {
-    const existing = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1)`, [projection.tables.map(tables)]);
-    if (existing.rows[0].n === projection.tables.length) return;
-    await client.query('BEGIN');
+  const existing = await pool.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1)`, [projection.tables.map(tables)]);
+  if (existing.rows[0].n === projection.tables.length) return;
+  await inTransaction(pool, async (client) => {
+    // Several instances may start at once: the lock and the second look let exactly one create the tables.
     await client.query('SELECT pg_advisory_xact_lock($1)', [projectionLockKey(projection)]);
     const again = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1)`, [projection.tables.map(tables)]);
     if (again.rows[0].n === 0) await projection.createTables(client, tables);
-    await client.query('COMMIT');
   });
 }
 

@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoints';
 import type { EventStore } from '../event-store';
 import { checkpointOf, LOG_START } from '../types';
-import { applyBatch, withClient } from './projection-runner';
+import { inTransaction } from '../transaction';
+import { applyBatch } from './projection-runner';
 import { checkpointName, projectionLockKey, rebuildTables, type Projection } from './projection';
 
 export interface RebuildResult {
@@ -20,12 +21,10 @@ export interface RebuildResult {
 export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, batchSize = 5000): Promise<RebuildResult> {
   const started = Date.now();
   const shadowCheckpoint = `${checkpointName(projection)}:rebuild`;
-  await withClient(pool, async (client) => {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const table of projection.tables) await client.query(`DROP TABLE IF EXISTS "${rebuildTables(table)}"`);
     await projection.createTables(client, rebuildTables);
     await saveCheckpoint(client, shadowCheckpoint, LOG_START);
-    await client.query('COMMIT');
   });
 
   // Read-ahead: the next page is read while the current one is applied (on another connection), so a
@@ -40,8 +39,7 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
     eventsReplayed += batch.length;
   }
 
-  await withClient(pool, async (client) => {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [projectionLockKey(projection)]);
     let position = await loadCheckpoint(client, shadowCheckpoint);
     for (;;) {
@@ -57,7 +55,6 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
     }
     await saveCheckpoint(client, checkpointName(projection), position);
     await client.query(`DELETE FROM log_checkpoints WHERE name = $1`, [shadowCheckpoint]);
-    await client.query('COMMIT');
   });
   return { projection: projection.name, eventsReplayed, millis: Date.now() - started };
 }
