@@ -28,7 +28,8 @@ export const suite: BenchSuite = {
   async run(report: BenchReport) {
     const db = await createTestDatabase('rg_bench');
     const pool = testPool(db.url, 8);
-    const nc = await connectTestNats();
+    // The relay and the raw reference share one connection, configured as the services configure theirs.
+    const nc = await connectTestNats({ noAsyncTraces: true });
     const names = testBusNames();
     try {
       await runMigrations(db.url, EVENT_STORE_MIGRATIONS);

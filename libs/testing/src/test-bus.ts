@@ -14,8 +14,9 @@ export function testBusNames(): BusNames {
   };
 }
 
-export async function connectTestNats(): Promise<NatsConnection> {
-  return connect({ servers: NATS_URL, name: 'rollgate-test' });
+/** A connection to the test NATS; `noAsyncTraces` as the services set it (see service-kit). */
+export async function connectTestNats(options: { noAsyncTraces?: boolean } = {}): Promise<NatsConnection> {
+  return connect({ servers: NATS_URL, name: 'rollgate-test', ...options });
 }
 
 /** Deletes the run's streams (and with them their consumers). */
