@@ -1,0 +1,3 @@
+/** Injection tokens of the distributor's own providers. */
+export const ARTIFACTS_CONFIG = Symbol('rollgate.artifacts-config');
+export const CONTENT_STORE = Symbol('rollgate.content-store');
