@@ -1,7 +1,53 @@
 import type { ServiceDefaults } from '@rollgate/service-kit';
+import { isValidTenant } from '@rollgate/shared-domain';
 
 /**
  * rollout-planner: the Management API and the plans: targets, software, distribution sets, filters, rollout plans, approvals. Its name is also its durable consumer's name on the events stream; every other
  * setting comes from the environment (see libs/service-kit, service-config.ts).
  */
 export const ROLLOUT_PLANNER_DEFAULTS: ServiceDefaults = { service: 'rollout-planner', port: 8080 };
+
+/** The planner's own settings, on top of the service kit's. */
+export interface PlannerConfig {
+  /** the first administrator, created at start when all three are set (idempotent: an existing user is left alone) */
+  bootstrap: { tenant: string; username: string; password: string } | undefined;
+  /** tenant for Basic credentials without a `tenant\` prefix (hawkBit scripts send plain `admin:...`) */
+  defaultTenant: string | undefined;
+  /** how long verified credentials are trusted without argon2 (revocations take effect within it) */
+  authCacheTtlMs: number;
+  /** failed logins per user (and per client address) before further attempts are refused for the window */
+  loginMaxFailures: number;
+  loginWindowMs: number;
+}
+
+export const PLANNER_CONFIG = Symbol('rollgate.planner-config');
+
+/** Reads the planner's variables; throws naming every bad one (the kit has already checked its own). */
+export function loadPlannerConfig(env: NodeJS.ProcessEnv = process.env): PlannerConfig {
+  const problems: string[] = [];
+  const whole = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^[0-9]+$/.test(raw) || Number(raw) < min) problems.push(`${name} is "${raw}", must be a whole number >= ${min}`);
+    return Number(raw);
+  };
+  const tenant = env.ROLLGATE_BOOTSTRAP_TENANT || undefined;
+  const username = env.ROLLGATE_BOOTSTRAP_ADMIN_USER || undefined;
+  const password = env.ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD || undefined;
+  const given = [tenant, username, password].filter((v) => v !== undefined).length;
+  if (given > 0 && given < 3) problems.push('ROLLGATE_BOOTSTRAP_TENANT, ROLLGATE_BOOTSTRAP_ADMIN_USER and ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD must be set together');
+  if (tenant !== undefined && !isValidTenant(tenant)) problems.push(`ROLLGATE_BOOTSTRAP_TENANT is "${tenant}", must match [a-z0-9][a-z0-9-]{0,62}`);
+  // Never echo the password; only say what is wrong with it.
+  if (password !== undefined && password.length < 12) problems.push('ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters');
+  const defaultTenant = env.ROLLGATE_DEFAULT_TENANT || tenant;
+  if (defaultTenant !== undefined && !isValidTenant(defaultTenant)) problems.push(`ROLLGATE_DEFAULT_TENANT is "${defaultTenant}", must match [a-z0-9][a-z0-9-]{0,62}`);
+  const config: PlannerConfig = {
+    bootstrap: tenant && username && password ? { tenant, username, password } : undefined,
+    defaultTenant,
+    authCacheTtlMs: whole('ROLLGATE_AUTH_CACHE_TTL_MS', 10_000, 0),
+    loginMaxFailures: whole('ROLLGATE_LOGIN_MAX_FAILURES', 10, 1),
+    loginWindowMs: whole('ROLLGATE_LOGIN_WINDOW_MS', 300_000, 1),
+  };
+  if (problems.length > 0) throw new Error(`rollout-planner: invalid configuration, not starting:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return config;
+}

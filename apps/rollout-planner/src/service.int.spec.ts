@@ -43,7 +43,7 @@ describe('rollout-planner in-process, against real PostgreSQL and NATS', () => {
     nc = await connectTestNats();
     service = await kit.createService({
       defaults: ROLLOUT_PLANNER_DEFAULTS,
-      module: { module: probe.ProbeModule, imports: [AppModule] },
+      module: { module: probe.ProbeModule, imports: [AppModule.forRoot({})] },
       migrations: [probe.CreateProbeTable1763799999000],
       env: {
         DATABASE_URL: db.url,

@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { rebuildProjection, streamCatalogProjection, type Projection } from '@rollgate/event-store';
+import { CATALOG_PROJECTIONS } from '@rollgate/catalog-domain';
+import { usersProjection } from '@rollgate/identity-domain';
 import { CliError, withLog } from '../cli-context';
 
 /** Projections the CLI can rebuild, by name. Services register theirs here as they gain read models. */
-export const PROJECTIONS: ReadonlyMap<string, Projection> = new Map([[streamCatalogProjection.name, streamCatalogProjection]]);
+export const PROJECTIONS: ReadonlyMap<string, Projection> = new Map<string, Projection>([
+  [streamCatalogProjection.name, streamCatalogProjection],
+  ...[...CATALOG_PROJECTIONS, usersProjection].map((projection): [string, Projection] => [projection.name, projection]),
+]);
 
 export function registerProjections(program: Command, databaseUrl: () => string): void {
   const projections = program.command('projections').description('read models built from the event log');

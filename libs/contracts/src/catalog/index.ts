@@ -1,3 +1,3 @@
 // Event payload schemas of the rollout-planner's catalog and identity (targets, software modules,
 // distribution sets, target filters, tenant configuration, users and tokens).
-export {};
+export * from './catalog-events';

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module';
+import { ReadModelsModule } from '../shared/read-models.module';
+import { DistributionSetsController } from './distribution-sets.controller';
+import { SoftwareModulesController } from './software-modules.controller';
+import { SystemConfigsController } from './system-configs.controller';
+import { TargetFiltersController } from './target-filters.controller';
+import { TargetsController } from './targets.controller';
+
+/** The Management API's catalog resources and their read models. */
+@Module({
+  imports: [IdentityModule, ReadModelsModule],
+  controllers: [SystemConfigsController, TargetsController, SoftwareModulesController, DistributionSetsController, TargetFiltersController],
+})
+export class CatalogModule {}

@@ -1,0 +1,150 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Type } from '@sinclair/typebox';
+import { targetDecider, type TargetCommand } from '@rollgate/catalog-domain';
+import { DEFAULT_TARGET_COLUMNS } from '@rollgate/filter-domain';
+import { PG_POOL } from '@rollgate/service-kit';
+import { ValidationError } from '@rollgate/shared-domain';
+import { randomInt } from 'node:crypto';
+import type { Pool } from 'pg';
+import { Caller, Requires } from '../identity/permissions.decorator';
+import type { Principal } from '../identity/principal';
+import { AggregateRepository } from '../shared/aggregate.repository';
+import { validateBody } from '../shared/body.validation';
+import { JsonBody } from '../shared/json-body.decorator';
+import type { ListSpec, Page, PagingQuery } from '../shared/paging';
+import { Projections } from '../shared/projections.service';
+import { audit, findOne, link, listPage } from '../shared/read-model.queries';
+
+interface TargetRow {
+  controller_id: string;
+  name: string;
+  description: string;
+  address: string | null;
+  security_token: string;
+  update_status: string;
+  last_target_query: string | null;
+  attributes: Record<string, string>;
+  created_at: string;
+  created_by: string;
+  last_modified_at: string;
+  last_modified_by: string;
+}
+
+const TargetFields = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  description: Type.Optional(Type.String({ maxLength: 512 })),
+  address: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+  securityToken: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+};
+const CreateTargetsBody = Type.Array(Type.Object({ controllerId: Type.String({ minLength: 1, maxLength: 128 }), ...TargetFields }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 });
+const UpdateTargetBody = Type.Object({ controllerId: Type.Optional(Type.String()), ...TargetFields }, { additionalProperties: false });
+
+const TARGETS: ListSpec = {
+  table: 'targets',
+  resource: 'targets',
+  sortable: {
+    id: 'controller_id', controllerId: 'controller_id', name: 'name', description: 'description', updateStatus: 'update_status',
+    createdAt: 'created_at', lastModifiedAt: 'last_modified_at', lastControllerRequestAt: 'last_target_query',
+  },
+  defaultSort: 'controllerId:ASC',
+  filterColumns: DEFAULT_TARGET_COLUMNS,
+};
+
+const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** hawkBit's generated target tokens: 32 alphanumeric characters from a CSPRNG. */
+function generateSecurityToken(): string {
+  return Array.from({ length: 32 }, () => TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)]).join('');
+}
+
+/** `/rest/v1/targets`, with hawkBit's fields. Streams are `target-<controllerId>`, unique per tenant. */
+@Controller('rest/v1/targets')
+export class TargetsController {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(AggregateRepository) private readonly repository: AggregateRepository,
+    @Inject(Projections) private readonly projections: Projections,
+  ) {}
+
+  @Get()
+  @Requires('READ_TARGET')
+  list(@Caller() caller: Principal, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    return listPage<TargetRow, Record<string, unknown>>(this.pool, TARGETS, caller.tenant, query, (row) => toTarget(row, caller));
+  }
+
+  /** Bulk create as an array, all or nothing. */
+  @Post()
+  @Requires('CREATE_TARGET')
+  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>[]> {
+    const targets = validateBody(CreateTargetsBody, body);
+    const seen = new Set<string>();
+    targets.forEach((t, i) => {
+      if (seen.has(t.controllerId)) throw new ValidationError(`controllerId ${t.controllerId} is listed twice`, [{ path: `/${i}/controllerId`, message: 'is listed twice' }]);
+      seen.add(t.controllerId);
+    });
+    const at = Date.now();
+    const commands = targets.map((t) => ({
+      streamId: `target-${t.controllerId}`,
+      command: { type: 'create-target', ...t, securityToken: t.securityToken ?? generateSecurityToken(), by: caller.username, at } as TargetCommand,
+    }));
+    await this.repository.executeMany(caller, 'target', commands, targetDecider);
+    await this.projections.catchUp();
+    const { rows } = await this.pool.query<TargetRow>(`SELECT * FROM targets WHERE tenant = $1 AND controller_id = ANY($2::text[])`, [caller.tenant, targets.map((t) => t.controllerId)]);
+    const byId = new Map(rows.map((row) => [row.controller_id, row]));
+    return targets.flatMap((t) => {
+      const row = byId.get(t.controllerId);
+      return row ? [toTarget(row, caller)] : [];
+    });
+  }
+
+  @Get(':controllerId')
+  @Requires('READ_TARGET')
+  async get(@Caller() caller: Principal, @Param('controllerId') controllerId: string): Promise<Record<string, unknown>> {
+    return toTarget(await this.row(caller.tenant, controllerId), caller);
+  }
+
+  @Put(':controllerId')
+  @Requires('UPDATE_TARGET')
+  async update(@Caller() caller: Principal, @Param('controllerId') controllerId: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
+    const { controllerId: renamed, ...changes } = validateBody(UpdateTargetBody, body);
+    if (renamed !== undefined && renamed !== controllerId) throw new ValidationError('controllerId cannot change', [{ path: '/controllerId', message: 'cannot change' }]);
+    await this.row(caller.tenant, controllerId);
+    await this.repository.execute(caller, 'target', `target-${controllerId}`, targetDecider, { type: 'update-target', ...changes, by: caller.username, at: Date.now() });
+    await this.projections.catchUp();
+    return toTarget(await this.row(caller.tenant, controllerId), caller);
+  }
+
+  @Delete(':controllerId')
+  @HttpCode(200)
+  @Requires('DELETE_TARGET')
+  async remove(@Caller() caller: Principal, @Param('controllerId') controllerId: string): Promise<void> {
+    await this.repository.execute(caller, 'target', `target-${controllerId}`, targetDecider, { type: 'delete-target', by: caller.username, at: Date.now() });
+    await this.projections.catchUp();
+  }
+
+  @Get(':controllerId/attributes')
+  @Requires('READ_TARGET')
+  async attributes(@Caller() caller: Principal, @Param('controllerId') controllerId: string): Promise<Record<string, string>> {
+    return (await this.row(caller.tenant, controllerId)).attributes;
+  }
+
+  private row(tenant: string, controllerId: string): Promise<TargetRow> {
+    return findOne<TargetRow>(this.pool, 'targets', 'controller_id', tenant, controllerId, 'target_not_found');
+  }
+}
+
+/** The security token is part of the answer only for callers with READ_TARGET_SECURITY_TOKEN. */
+function toTarget(row: TargetRow, caller: Principal): Record<string, unknown> {
+  return {
+    controllerId: row.controller_id,
+    name: row.name,
+    description: row.description,
+    ...(row.address !== null ? { address: row.address } : {}),
+    ...(caller.permissions.includes('READ_TARGET_SECURITY_TOKEN') ? { securityToken: row.security_token } : {}),
+    updateStatus: row.update_status.toLowerCase(),
+    ...(row.last_target_query !== null ? { lastControllerRequestAt: Number(row.last_target_query) } : {}),
+    requestAttributes: Object.keys(row.attributes).length === 0,
+    ...audit(row),
+    _links: link(`targets/${encodeURIComponent(row.controller_id)}`),
+  };
+}

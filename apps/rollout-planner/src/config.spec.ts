@@ -1,0 +1,22 @@
+import { loadPlannerConfig } from './config';
+
+describe('loadPlannerConfig', () => {
+  it('has no administrator unless all three bootstrap variables are set, and sensible defaults', () => {
+    expect(loadPlannerConfig({})).toEqual({ bootstrap: undefined, defaultTenant: undefined, authCacheTtlMs: 10_000, loginMaxFailures: 10, loginWindowMs: 300_000 });
+    const config = loadPlannerConfig({ ROLLGATE_BOOTSTRAP_TENANT: 'acme', ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: 'a-long-password' });
+    expect(config).toMatchObject({ bootstrap: { tenant: 'acme', username: 'admin' }, defaultTenant: 'acme' });
+  });
+  it('names every bad variable and never prints the password', () => {
+    let message = '';
+    try {
+      loadPlannerConfig({ ROLLGATE_BOOTSTRAP_TENANT: 'ACME!', ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: 'short-pw', ROLLGATE_AUTH_CACHE_TTL_MS: 'soon' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('ROLLGATE_BOOTSTRAP_TENANT is "ACME!"');
+    expect(message).toContain('ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters');
+    expect(message).toContain('ROLLGATE_AUTH_CACHE_TTL_MS is "soon"');
+    expect(message).not.toContain('short-pw');
+    expect(() => loadPlannerConfig({ ROLLGATE_BOOTSTRAP_TENANT: 'acme' })).toThrow('must be set together');
+  });
+});

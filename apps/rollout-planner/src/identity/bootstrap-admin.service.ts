@@ -1,0 +1,34 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ROLES } from '@rollgate/identity-domain';
+import { DomainError } from '@rollgate/shared-domain';
+import { PLANNER_CONFIG, type PlannerConfig } from '../config';
+import { IdentityService } from './identity.service';
+
+/**
+ * Creates the tenant's first administrator from ROLLGATE_BOOTSTRAP_* at start. Idempotent: a user that
+ * already exists is left as it is (its password may have been changed since), so restarts and several
+ * instances starting together are harmless. There is no built-in password.
+ */
+@Injectable()
+export class BootstrapAdmin implements OnApplicationBootstrap {
+  private readonly logger = new Logger('bootstrap-admin');
+
+  constructor(
+    @Inject(PLANNER_CONFIG) private readonly config: PlannerConfig,
+    @Inject(IdentityService) private readonly identity: IdentityService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const bootstrap = this.config.bootstrap;
+    if (!bootstrap) return;
+    const existing = await this.identity.user(bootstrap.tenant, bootstrap.username);
+    if (existing.status !== 'absent') return;
+    try {
+      await this.identity.createUser({ tenant: bootstrap.tenant, actor: 'system:bootstrap' }, bootstrap.username, bootstrap.password, [...ROLES.ROLE_ADMIN]);
+      // The user name and tenant only; the password never reaches a log.
+      this.logger.log(`created administrator ${bootstrap.username} of tenant ${bootstrap.tenant}`);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'user_exists')) throw error;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { CATALOG_PROJECTIONS } from '@rollgate/catalog-domain';
+import { usersProjection } from '@rollgate/identity-domain';
+import { EventStore, ProjectionRunner, type Projection } from '@rollgate/event-store';
+import { PG_POOL } from '@rollgate/service-kit';
+import type { Pool } from 'pg';
+
+/** How long a write waits for its read models before answering; past it the client gets an error, not stale data. */
+const CATCH_UP_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs the planner's read models. They start after the migrations (onApplicationBootstrap) and stop before
+ * the pool closes. `catchUp` lets a write answer only once its own events are visible in every read model.
+ */
+@Injectable()
+export class Projections implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('projections');
+  private readonly runners: ProjectionRunner[];
+
+  constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(EventStore) store: EventStore) {
+    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection];
+    // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
+    this.runners = projections.map((projection) => new ProjectionRunner(pool, store, projection, { idleMs: 50 }));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.start()));
+    this.logger.log(`running ${this.runners.map((r) => r.projection.name).join(', ')}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.stop()));
+  }
+
+  async catchUp(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.catchUp(CATCH_UP_TIMEOUT_MS)));
+  }
+
+  get healthy(): boolean {
+    return this.runners.every((runner) => runner.healthy);
+  }
+}

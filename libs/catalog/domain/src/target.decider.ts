@@ -1,0 +1,115 @@
+import { DomainError, ValidationError, type Decider, type DomainEvent } from '@rollgate/shared-domain';
+
+/** Controller ids become stream ids and URL segments; this alphabet is safe in both. */
+const CONTROLLER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const SECURITY_TOKEN = /^[A-Za-z0-9]{1,128}$/;
+
+export interface TargetFields {
+  name: string;
+  description: string;
+  address: string | null;
+}
+
+export interface TargetCreatedData extends TargetFields {
+  controllerId: string;
+  securityToken: string;
+  by: string;
+  at: number;
+}
+
+export type AttributesMode = 'merge' | 'replace' | 'remove';
+
+export type TargetEvent =
+  | DomainEvent<'target-created', TargetCreatedData>
+  | DomainEvent<'target-updated', Partial<TargetFields> & { securityToken?: string; by: string; at: number }>
+  | DomainEvent<'target-attributes-updated', { mode: AttributesMode; data: Record<string, string>; at: number }>
+  | DomainEvent<'target-deleted', { by: string; at: number }>;
+
+export type TargetCommand =
+  | { type: 'create-target'; controllerId: string; name?: string; description?: string; address?: string | null; securityToken: string; by: string; at: number }
+  | { type: 'update-target'; name?: string; description?: string; address?: string | null; securityToken?: string; by: string; at: number }
+  /** from the device (DDI configData): hawkBit's merge, replace and remove */
+  | { type: 'update-target-attributes'; mode: AttributesMode; data: Record<string, string>; at: number }
+  | { type: 'delete-target'; by: string; at: number };
+
+interface TargetData extends TargetFields {
+  controllerId: string;
+  securityToken: string;
+  attributes: Readonly<Record<string, string>>;
+}
+
+export type TargetState = { status: 'absent' } | ({ status: 'registered' } & TargetData) | { status: 'deleted'; controllerId: string };
+
+function decide(command: TargetCommand, state: TargetState): TargetEvent[] {
+  switch (command.type) {
+    case 'create-target': {
+      // A deleted target may be created again under the same id, as in hawkBit.
+      if (state.status === 'registered') throw new DomainError('target_exists', `target ${command.controllerId} already exists`);
+      checkControllerId(command.controllerId);
+      checkToken(command.securityToken);
+      const { controllerId, securityToken, by, at } = command;
+      return [{ type: 'target-created', data: { controllerId, name: command.name ?? controllerId, description: command.description ?? '', address: command.address ?? null, securityToken, by, at } }];
+    }
+    case 'update-target': {
+      requireRegistered(state);
+      if (command.securityToken !== undefined) checkToken(command.securityToken);
+      const changes = definedOnly({ name: command.name, description: command.description, address: command.address, securityToken: command.securityToken });
+      return [{ type: 'target-updated', data: { ...changes, by: command.by, at: command.at } }];
+    }
+    case 'update-target-attributes':
+      requireRegistered(state);
+      return [{ type: 'target-attributes-updated', data: { mode: command.mode, data: command.data, at: command.at } }];
+    case 'delete-target':
+      requireRegistered(state);
+      return [{ type: 'target-deleted', data: { by: command.by, at: command.at } }];
+  }
+}
+
+function requireRegistered(state: TargetState): asserts state is Extract<TargetState, { status: 'registered' }> {
+  if (state.status !== 'registered') throw new DomainError('target_not_found', 'no such target');
+}
+
+function checkControllerId(controllerId: string): void {
+  if (!CONTROLLER_ID.test(controllerId)) {
+    throw new ValidationError(`controllerId "${controllerId}" is invalid`, [{ path: '/controllerId', message: 'must be 1-128 of A-Z a-z 0-9 . _ : - starting with a letter or digit' }]);
+  }
+}
+
+function checkToken(token: string): void {
+  if (!SECURITY_TOKEN.test(token)) throw new ValidationError('securityToken is invalid', [{ path: '/securityToken', message: 'must be 1-128 letters or digits' }]);
+}
+
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function applyAttributes(current: Readonly<Record<string, string>>, mode: AttributesMode, data: Readonly<Record<string, string>>): Record<string, string> {
+  switch (mode) {
+    case 'merge':
+      return { ...current, ...data };
+    case 'replace':
+      return { ...data };
+    case 'remove':
+      return Object.fromEntries(Object.entries(current).filter(([key]) => !(key in data)));
+  }
+}
+
+function evolve(state: TargetState, event: TargetEvent): TargetState {
+  switch (event.type) {
+    case 'target-created': {
+      const { controllerId, name, description, address, securityToken } = event.data;
+      return { status: 'registered', controllerId, name, description, address, securityToken, attributes: {} };
+    }
+    case 'target-updated': {
+      if (state.status !== 'registered') return state;
+      const { by: _by, at: _at, ...changes } = event.data;
+      return { ...state, ...changes };
+    }
+    case 'target-attributes-updated':
+      return state.status === 'registered' ? { ...state, attributes: applyAttributes(state.attributes, event.data.mode, event.data.data) } : state;
+    case 'target-deleted':
+      return state.status === 'registered' ? { status: 'deleted', controllerId: state.controllerId } : state;
+  }
+}
+
+export const targetDecider: Decider<TargetCommand, TargetState, TargetEvent> = { decide, evolve, initialState: { status: 'absent' } };
