@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import { createTestDatabase, eventually, type TestDatabase, testPool } from '@rollgate/testing';
 import { checkpointOf, EVENT_STORE_MIGRATIONS, EventStore, LOG_START, runMigrations, sealBatch, withClient } from '@rollgate/event-store';
+import { PROJECTIONS } from './commands/projections.command';
 import { REPO_ROOT } from './local-stack';
 
 const run = promisify(execFile);
@@ -71,7 +72,8 @@ describe('rollgate CLI against a real log', () => {
   it('answers an unknown projection with one line and its code', async () => {
     const result = await rollgate(db.url, 'projections', 'rebuild', 'nope');
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe('rollgate: no projection named "nope"; known: stream-catalog (unknown_projection)');
+    expect(result.stderr.trim()).toBe(`rollgate: no projection named "nope"; known: ${[...PROJECTIONS.keys()].join(', ')} (unknown_projection)`);
+    expect([...PROJECTIONS.keys()]).toContain('stream-catalog');
   });
 
   it('says clearly when the database holds no log', async () => {

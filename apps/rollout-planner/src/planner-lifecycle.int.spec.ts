@@ -1,4 +1,4 @@
-import { CATALOG_PROJECTIONS } from '@rollgate/catalog-domain';
+import { CATALOG_PROJECTIONS } from '@rollgate/read-models';
 import { EventStore, rebuildProjection, type Projection } from '@rollgate/event-store';
 import { connectTestNats, createTestDatabase, deleteTestStreams, testBusNames, testPool } from '@rollgate/testing';
 import { ADMIN_PASSWORD, basic, startPlanner } from '../test/planner.harness';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { rebuildProjection, streamCatalogProjection, type Projection } from '@rollgate/event-store';
-import { CATALOG_PROJECTIONS } from '@rollgate/catalog-domain';
-import { usersProjection } from '@rollgate/identity-domain';
+import { CATALOG_PROJECTIONS, usersProjection } from '@rollgate/read-models';
 import { CliError, withLog } from '../cli-context';
 
 /** Projections the CLI can rebuild, by name. Services register theirs here as they gain read models. */

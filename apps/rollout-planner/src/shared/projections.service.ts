@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { CATALOG_PROJECTIONS } from '@rollgate/catalog-domain';
-import { usersProjection } from '@rollgate/identity-domain';
+import { CATALOG_PROJECTIONS, usersProjection } from '@rollgate/read-models';
 import { EventStore, ProjectionRunner, type Projection } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';

@@ -2,4 +2,3 @@ export * from './permissions';
 export * from './identity.rules';
 export * from './user.decider';
 export * from './api-token.decider';
-export * from './read-models/users.projection';

@@ -1,5 +1,5 @@
-import type { TargetFilterEvent } from '../target-filter.decider';
-import { applyEach, streamKey, type ReadModelProjection } from './read-model';
+import type { TargetFilterEvent } from '@rollgate/catalog-domain';
+import { applyEach, streamKey, type ReadModelProjection } from '../read-model';
 
 export const targetFiltersProjection: ReadModelProjection = {
   name: 'target-filters',

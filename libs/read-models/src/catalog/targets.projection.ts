@@ -1,5 +1,5 @@
-import { applyAttributes, type TargetCreatedData, type TargetEvent } from '../target.decider';
-import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from './read-model';
+import { applyAttributes, type TargetCreatedData, type TargetEvent } from '@rollgate/catalog-domain';
+import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
 
 /**
  * Targets as the Management API lists them and as the filter language queries them: column names are the

@@ -1,4 +1,4 @@
-import type { UserEvent } from '../user.decider';
+import type { UserEvent } from '@rollgate/identity-domain';
 
 /**
  * Users as the Management API lists them. Password hashes stay in the log: no read model holds them.

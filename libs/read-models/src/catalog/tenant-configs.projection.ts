@@ -1,5 +1,5 @@
-import type { TenantConfigEvent } from '../tenant-config.decider';
-import { applyEach, type ReadModelProjection } from './read-model';
+import type { TenantConfigEvent } from '@rollgate/catalog-domain';
+import { applyEach, type ReadModelProjection } from '../read-model';
 
 /** Explicitly set configuration values per tenant; absent keys read as their defaults. */
 export const tenantConfigsProjection: ReadModelProjection = {

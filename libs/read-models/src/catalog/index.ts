@@ -1,11 +1,11 @@
 import { distributionSetsProjection } from './distribution-sets.projection';
-import type { ReadModelProjection } from './read-model';
+import type { ReadModelProjection } from '../read-model';
 import { softwareModulesProjection } from './software-modules.projection';
 import { targetFiltersProjection } from './target-filters.projection';
 import { targetsProjection } from './targets.projection';
 import { tenantConfigsProjection } from './tenant-configs.projection';
 
-export * from './read-model';
+export * from '../read-model';
 export { distributionSetsProjection, softwareModulesProjection, targetFiltersProjection, targetsProjection, tenantConfigsProjection };
 
 /** Every read model of the catalog, for the service that runs them and the CLI that rebuilds them. */

@@ -1,5 +1,5 @@
-import type { DistributionSetEvent } from '../distribution-set.decider';
-import { applyEach, streamKey, type ReadModelProjection } from './read-model';
+import type { DistributionSetEvent } from '@rollgate/catalog-domain';
+import { applyEach, streamKey, type ReadModelProjection } from '../read-model';
 
 export const distributionSetsProjection: ReadModelProjection = {
   name: 'distribution-sets',

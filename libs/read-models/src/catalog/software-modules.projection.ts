@@ -1,5 +1,5 @@
-import type { SoftwareModuleEvent } from '../software-module.decider';
-import { applyEach, streamKey, type ReadModelProjection } from './read-model';
+import type { SoftwareModuleEvent } from '@rollgate/catalog-domain';
+import { applyEach, streamKey, type ReadModelProjection } from '../read-model';
 
 export const softwareModulesProjection: ReadModelProjection = {
   name: 'software-modules',

@@ -1,29 +1,14 @@
+import type { PoolClient } from 'pg';
+import type { Projection, StoredEvent, TableNames } from '@rollgate/event-store';
+
 /**
- * Read models of the catalog, shaped to satisfy the event store's `Projection` interface structurally. They
- * live in this lib (not in rollout-planner) so that the CLI can rebuild them too; a domain lib may not import
- * `pg` or the event store, so the client and the event are described here by what is used of them. The SQL
- * runs only when an adapter (ProjectionRunner, rebuildProjection) hands in a client.
+ * Read models of the catalog and identity, as event-store projections. They live in this infra lib (not in
+ * rollout-planner) so that the CLI can rebuild them too.
  */
-export interface SqlClient {
-  query(text: string, values?: unknown[]): Promise<unknown>;
-}
-
-export interface LoggedEvent {
-  tenant: string;
-  streamId: string;
-  type: string;
-  data: unknown;
-  recordedAt: Date;
-}
-
-export type TableNames = (logical: string) => string;
-
-export interface ReadModelProjection {
-  name: string;
-  tables: string[];
-  createTables(db: SqlClient, tables: TableNames): Promise<void>;
-  apply(db: SqlClient, events: LoggedEvent[], tables: TableNames): Promise<void>;
-}
+export type ReadModelProjection = Projection;
+export type SqlClient = Pick<PoolClient, 'query'>;
+export type LoggedEvent = StoredEvent;
+export type { TableNames };
 
 /** `io.rollgate.<aggregate>.<event>.v<n>` → its aggregate and event name. */
 export function eventName(type: string): { aggregate: string; event: string } {
