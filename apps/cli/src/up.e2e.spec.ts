@@ -2,41 +2,48 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectTestNats, createTestDatabase, deleteTestStreams, NATS_URL, testBusNames } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames } from '@rollgate/testing';
+import { LOCAL_ADMIN_FILE, localAdmin } from './local-admin';
 import { REPO_ROOT } from './local-stack';
 
-/** The README's main job, as a user runs it: `rollgate up` brings up all five services and reports them. */
+const SERVICES = ['rollout-planner', 'device-gateway', 'artifact-distributor', 'group-scheduler', 'health-evaluator'];
+
+/** The README's main job, as a user runs it: `rollgate up`, use it, then Ctrl-C. */
 describe('rollgate up', () => {
-  it('starts all five services, waits until each is ready, prints where they listen, and stops them cleanly', async () => {
+  it('starts all five services, prints where they listen and how to log in, and stops cleanly on Ctrl-C', async () => {
     const db = await createTestDatabase('rg_up');
     const names = testBusNames();
     const portBase = 20_000 + Math.floor(Math.random() * 20_000);
     try {
-      const env = {
-        ...process.env,
-        ROLLGATE_SUBJECT_ROOT: names.subjectRoot,
-        ROLLGATE_EVENTS_STREAM: names.eventsStream,
-        ROLLGATE_TELEMETRY_STREAM: names.telemetryStream,
-      };
-      const args = [join(REPO_ROOT, 'apps', 'cli', 'bin', 'rollgate.js'), '--database-url', db.url, 'up', '--nats-url', NATS_URL, '--port-base', String(portBase), '--log-dir', mkdtempSync(join(tmpdir(), 'rollgate-up-')), '--exit-when-ready'];
-      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, args, { env });
-        let output = '';
-        child.stdout.on('data', (chunk) => (output += chunk));
-        child.stderr.on('data', (chunk) => (output += chunk));
-        child.on('exit', (exitCode) => resolve({ code: exitCode, output }));
-      });
+      const env: NodeJS.ProcessEnv = { ...process.env, ROLLGATE_SUBJECT_ROOT: names.subjectRoot, ROLLGATE_EVENTS_STREAM: names.eventsStream, ROLLGATE_TELEMETRY_STREAM: names.telemetryStream };
+      for (const key of ['ROLLGATE_BOOTSTRAP_TENANT', 'ROLLGATE_BOOTSTRAP_ADMIN_USER', 'ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD']) delete env[key];
+      const logDir = mkdtempSync(join(tmpdir(), 'rollgate-up-'));
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'cli', 'bin', 'rollgate.js'), '--database-url', db.url, 'up', '--nats-url', NATS_URL, '--port-base', String(portBase), '--log-dir', logDir], { env });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
 
-      expect(output).not.toContain('failed');
-      expect(code).toBe(0);
-      const services = ['rollout-planner', 'device-gateway', 'artifact-distributor', 'group-scheduler', 'health-evaluator'];
-      services.forEach((name, i) => expect(output).toMatch(new RegExp(`${name}\\s+http://127\\.0\\.0\\.1:${portBase + i}\\s`)));
-      services.forEach((name) => expect(output).toMatch(new RegExp(`${name}\\s+exited 0`)));
+      await eventually(async () => output.includes('all services ready') || child.exitCode !== null, 120_000, 200);
+      expect(output).toContain('all services ready');
+      SERVICES.forEach((name, i) => expect(output).toMatch(new RegExp(`${name}\\s+http://127\\.0\\.0\\.1:${portBase + i}\\s`)));
+      expect(output).toContain(`Management API: http://127.0.0.1:${portBase}/rest/v1 as demo\\admin (HTTP Basic); the password is in ${LOCAL_ADMIN_FILE}`);
+
+      // The printed login works against the Management API.
+      const admin = localAdmin();
+      const basic = Buffer.from(`${admin.tenant}\\${admin.user}:${admin.password}`).toString('base64');
+      const userinfo = await fetch(`http://127.0.0.1:${portBase}/rest/v1/userinfo`, { headers: { authorization: `Basic ${basic}` } });
+      expect(userinfo.status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${portBase}/rest/v1/targets`)).status).toBe(401);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      SERVICES.forEach((name) => expect(output).toMatch(new RegExp(`${name}\\s+exited 0`)));
     } finally {
       const nc = await connectTestNats();
       await deleteTestStreams(nc, names);
       await nc.close();
       await db.drop();
     }
-  }, 150_000);
+  }, 180_000);
 });

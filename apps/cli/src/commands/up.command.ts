@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../cli-context';
+import { bootstrapEnv } from '../local-admin';
 import { startServices, stopServices, waitUntilReady, type RunningService } from '../local-stack';
 
 /**
@@ -17,7 +18,7 @@ export function registerUp(program: Command, databaseUrl: () => string): void {
     .option('--log-dir <dir>', 'where the services write their logs (default .data/logs)')
     .option('--exit-when-ready', 'stop the services again once all are ready (a smoke check)')
     .action(async (options: { natsUrl: string; timeout: string; portBase: string; logDir?: string; exitWhenReady?: boolean }) => {
-      const env = { ...process.env, DATABASE_URL: databaseUrl(), NATS_URL: options.natsUrl };
+      const { env, admin } = bootstrapEnv({ ...process.env, DATABASE_URL: databaseUrl(), NATS_URL: options.natsUrl });
       const portBase = Number(options.portBase);
       if (!Number.isInteger(portBase) || portBase < 1 || portBase > 65530) throw new CliError('invalid_port', `--port-base must be a port number, not "${options.portBase}"`);
       console.log('starting rollout-planner, device-gateway, artifact-distributor, group-scheduler, health-evaluator ...');
@@ -32,6 +33,9 @@ export function registerUp(program: Command, databaseUrl: () => string): void {
         return;
       }
       printTable(services);
+      if (admin) {
+        console.log(`\nManagement API: ${services[0].url}/rest/v1 as ${admin.tenant}\\${admin.user} (HTTP Basic); the password is in ${admin.file}`);
+      }
       if (options.exitWhenReady) {
         await shutdown('--exit-when-ready');
         return;

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { REPO_ROOT } from './local-stack';
+
+/**
+ * The local demo profile's first administrator. Rollgate has no built-in password: `rollgate up` makes a
+ * random one on first use and keeps it in .data/local-admin.json (readable by the owner only), so that the
+ * same login keeps working across restarts. Setting ROLLGATE_BOOTSTRAP_* yourself takes precedence.
+ */
+export interface LocalAdmin {
+  tenant: string;
+  user: string;
+  password: string;
+  file: string;
+}
+
+export const LOCAL_ADMIN_FILE = join(REPO_ROOT, '.data', 'local-admin.json');
+
+export function localAdmin(file = LOCAL_ADMIN_FILE): LocalAdmin {
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Omit<LocalAdmin, 'file'>;
+    return { ...stored, file };
+  }
+  const admin = { tenant: 'demo', user: 'admin', password: randomBytes(18).toString('base64url') };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(admin, null, 2)}\n`, { mode: 0o600 });
+  return { ...admin, file };
+}
+
+/** The bootstrap variables for the services, unless the user configured them. */
+export function bootstrapEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; admin?: LocalAdmin } {
+  if (env.ROLLGATE_BOOTSTRAP_TENANT || env.ROLLGATE_BOOTSTRAP_ADMIN_USER || env.ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD) return { env };
+  const admin = localAdmin();
+  return {
+    admin,
+    env: { ...env, ROLLGATE_BOOTSTRAP_TENANT: admin.tenant, ROLLGATE_BOOTSTRAP_ADMIN_USER: admin.user, ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: admin.password },
+  };
+}
