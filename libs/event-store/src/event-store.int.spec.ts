@@ -76,6 +76,18 @@ describe('EventStore against PostgreSQL', () => {
     expect((await verifyLog(log.pool, log.store)).ok).toBe(true);
   });
 
+  it('reads many streams of a tenant at once, each in version order, empty ones included', async () => {
+    await log.store.append('bulk', 'target-a', 0, [testEvent(1), testEvent(2)]);
+    await log.store.append('bulk', 'target-b', 0, [testEvent(3)]);
+    await log.store.append('other-tenant', 'target-c', 0, [testEvent(4)]);
+    const streams = await log.store.readStreams('bulk', ['target-a', 'target-b', 'target-c', 'target-a']);
+    expect([...streams.keys()]).toEqual(['target-a', 'target-b', 'target-c']);
+    expect(streams.get('target-a')!.map((e) => e.streamVersion)).toEqual([1, 2]);
+    expect(streams.get('target-b')!.map((e) => (e.data as { n: number }).n)).toEqual([3]);
+    expect(streams.get('target-c')).toEqual([]);
+    expect((await log.store.readStreams('bulk', [])).size).toBe(0);
+  });
+
   it('keeps tenants apart: the same stream id in two tenants is two streams', async () => {
     await log.store.append('tenant-a', 'target-x', 0, [testEvent(1)]);
     await log.store.append('tenant-b', 'target-x', 0, [testEvent(2)]);

@@ -106,6 +106,21 @@ export class EventStore {
   }
 
   /**
+   * Several streams of one tenant in one query (bulk commands load many aggregates at once), each in
+   * version order. Streams without events are present with an empty list.
+   */
+  async readStreams(tenant: string, streamIds: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+    const streams = new Map<string, StoredEvent[]>(streamIds.map((id) => [id, []]));
+    if (streamIds.length === 0) return streams;
+    const { rows } = await this.pool.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant = $1 AND stream_id = ANY($2::text[]) ORDER BY stream_id, stream_version`,
+      [tenant, [...new Set(streamIds)]],
+    );
+    for (const row of rows) streams.get(row.stream_id)?.push(toStoredEvent(row));
+    return streams;
+  }
+
+  /**
    * The next page of the global log after `after`, in (transaction_id, position) order. Only events written
    * by transactions older than every still-open transaction are returned: such a prefix can no longer grow
    * in the middle, so a reader that resumes from its last (transaction_id, position) never skips an event
