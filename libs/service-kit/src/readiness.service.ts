@@ -11,8 +11,12 @@ export type CheckName = 'postgres' | 'nats' | 'migrations' | 'consumer' | 'accep
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<CheckName, 'ok' | string>;
+  /** the built-in checks, plus any a service added with addCheck */
+  checks: Record<CheckName, 'ok' | string> & Record<string, 'ok' | string>;
 }
+
+/** A service's own readiness probe: resolves when ready, throws (with the reason) when not. */
+export type ReadinessProbe = () => void | Promise<void>;
 
 /** A probe must answer quickly even when a dependency hangs (a black-holed TCP connect, say). */
 const CHECK_TIMEOUT_MS = 2_000;
@@ -25,6 +29,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
   private jsm: JetStreamManager | undefined;
   private migrationsOkUntil = 0;
   private shuttingDown = false;
+  private readonly extraChecks = new Map<string, ReadinessProbe>();
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -39,11 +44,20 @@ export class ReadinessService implements BeforeApplicationShutdown {
     this.shuttingDown = true;
   }
 
+  /**
+   * Adds what else this service needs before it can serve (its projections running, say). The probe runs
+   * on every /readyz with the same timeout as the built-in checks.
+   */
+  addCheck(name: string, probe: ReadinessProbe): void {
+    this.extraChecks.set(name, probe);
+  }
+
   async report(): Promise<ReadinessReport> {
-    const [postgres, nats, migrations] = await Promise.all([
+    const [postgres, nats, migrations, ...extra] = await Promise.all([
       check(() => this.checkPostgres()),
       check(() => this.checkNats()),
       check(() => this.checkMigrations()),
+      ...[...this.extraChecks.values()].map((probe) => check(async () => probe())),
     ]);
     const checks: ReadinessReport['checks'] = {
       postgres,
@@ -51,6 +65,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
       migrations,
       consumer: this.consumers.attached ? 'ok' : 'not attached',
       accepting: this.shuttingDown ? 'shutting down' : 'ok',
+      ...Object.fromEntries([...this.extraChecks.keys()].map((name, i) => [name, extra[i]])),
     };
     return { ready: Object.values(checks).every((result) => result === 'ok'), checks };
   }
