@@ -8,7 +8,8 @@ import { PROJECTIONS } from './commands/projections.command';
 import { REPO_ROOT } from './local-stack';
 
 const run = promisify(execFile);
-const BIN = join(REPO_ROOT, 'apps', 'cli', 'bin', 'rollgate.js');
+// The installed command, as `npx rollgate` runs it (through the node_modules/.bin symlink).
+const BIN = join(REPO_ROOT, 'node_modules', '.bin', 'rollgate');
 
 /** Runs the real `rollgate` binary (built into dist/ by the Jest global setup); never throws. */
 async function rollgate(databaseUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -21,7 +21,7 @@ export function buildProgram(): Command {
 }
 
 /** Errors are one line with a stable code; stack traces are for bugs, not for users. */
-async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
@@ -38,4 +38,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('rollgate.js')) void main(process.argv);
+// `node dist/apps/cli/src/main.js …` (npm start); the `rollgate` bin calls main() itself.
+if (require.main === module) void main(process.argv);
