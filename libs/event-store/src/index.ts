@@ -14,3 +14,4 @@ export * from './projections/rebuild';
 export * from './projections/stream-catalog.projection';
 export * from './uuidv7';
 export * from './transaction';
+export * from './copy-reader';
