@@ -36,7 +36,7 @@ export const suite: BenchSuite = {
       await createRawTable(pool);
       await provisionStreams(nc, names);
       const store = new EventStore(pool);
-      const payloadBytes = Buffer.byteLength(JSON.stringify(sampleCloudEvent()));
+      const payloads = distinctPayloads(Buffer.byteLength(JSON.stringify(sampleCloudEvent())));
       const rawStream = await createRawStream(nc, names.subjectRoot);
 
       // Each round times the reference and the subject back to back, alternating which goes first, so the
@@ -46,7 +46,7 @@ export const suite: BenchSuite = {
       for (let round = 0; round < ROUNDS; round += 1) {
         const first = round * CHUNK;
         await append.measure(round, () => rawInsertRows(pool, first), () => appendEvents(store, first));
-        await relay.measure(round, () => rawPublishMessages(nc, rawStream, payloadBytes), () => relayNewEvents(pool, nc, names, CHUNK));
+        await relay.measure(round, () => rawPublishMessages(nc, rawStream, payloads), () => relayNewEvents(pool, nc, names, CHUNK));
       }
       report.metric('raw_insert', append.referenceRate(), 'rows/s');
       report.metric('append', append.subjectRate(), 'events/s', { reference: append.referenceRate(), goal: '>= 0.6x raw insert' });
@@ -162,19 +162,26 @@ async function createRawStream(nc: NatsConnection, root: string): Promise<string
   return `${root}.raw.bench`;
 }
 
-/** The reference for the relay: bare async publishes of same-sized messages, a window in flight, all acked. */
-async function rawPublishMessages(nc: NatsConnection, subject: string, payloadBytes: number): Promise<void> {
+/**
+ * The reference for the relay: bare async publishes, a window in flight, all acked, of distinct JSON strings
+ * the size of the relay's CloudEvents (each event is a different message; one reused pre-encoded buffer
+ * would skip the per-message encoding and garbage every real publisher has). They are built before timing.
+ */
+async function rawPublishMessages(nc: NatsConnection, subject: string, payloads: readonly string[]): Promise<void> {
   const js = jetstream(nc);
-  const payload = Buffer.alloc(payloadBytes, 'x');
   let inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < CHUNK; i += 1) {
-    inFlight.push(js.publish(subject, payload));
+    inFlight.push(js.publish(subject, payloads[i]));
     if (inFlight.length === PUBLISH_WINDOW) {
       await Promise.all(inFlight);
       inFlight = [];
     }
   }
   await Promise.all(inFlight);
+}
+
+function distinctPayloads(payloadBytes: number): string[] {
+  return Array.from({ length: CHUNK }, (_, i) => JSON.stringify({ n: i, pad: 'x'.repeat(Math.max(0, payloadBytes - 20)) }));
 }
 
 /**
