@@ -1,4 +1,3 @@
-import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Pool } from 'pg';
 import type { BusNames } from '@rollgate/contracts';
@@ -49,7 +48,7 @@ export interface RelayStats {
  */
 export class EventRelay {
   private readonly store: EventStore;
-  private readonly publisher: RelayPublisher;
+  private publisher: RelayPublisher | undefined;
   private readonly logger: BusLogger;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -58,7 +57,6 @@ export class EventRelay {
 
   constructor(private readonly options: EventRelayOptions) {
     this.store = new EventStore(options.pool);
-    this.publisher = new RelayPublisher(jetstream(options.nc), options.names);
     this.logger = options.logger ?? STDERR_LOGGER;
   }
 
@@ -66,6 +64,7 @@ export class EventRelay {
   async start(): Promise<void> {
     if (this.loop) return;
     this.abort = new AbortController();
+    this.publisher = new RelayPublisher(this.options.nc, this.options.names);
     const signal = this.abort.signal;
     this.loop = this.run(signal);
   }
@@ -74,6 +73,8 @@ export class EventRelay {
   async stop(): Promise<void> {
     this.abort?.abort();
     await this.loop;
+    await this.publisher?.close();
+    this.publisher = undefined;
     this.loop = undefined;
     this.abort = undefined;
   }
@@ -166,6 +167,7 @@ export class EventRelay {
     let delayMs = this.options.retryDelayMs ?? 1000;
     for (;;) {
       try {
+        if (!this.publisher) throw new InfrastructureError('relay_stopped', 'the relay is not running', undefined);
         const { stored, duplicates } = await this.publisher.publish(batch);
         this.counters.stored += stored;
         this.counters.duplicates += duplicates;

@@ -1,9 +1,9 @@
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { headers } from '@nats-io/nats-core';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { eventSubject, type BusNames } from '@rollgate/contracts';
 import type { RelayRecord } from '@rollgate/event-store';
 import { InfrastructureError } from '@rollgate/shared-domain';
+import { JetStreamBatchPublisher, type OutgoingMessage, type PublishOutcome } from './jetstream-batch-publisher';
 import { contextFromTraceparent, traceparentOfSpan } from './trace-context';
 
 const tracer = trace.getTracer('rollgate-relay');
@@ -21,33 +21,43 @@ export interface PublishedBatch {
  * acknowledged: per-event round trips would cap the relay far below what JetStream can take.
  */
 export class RelayPublisher {
+  private readonly publisher: JetStreamBatchPublisher;
+
   constructor(
-    private readonly js: JetStreamClient,
+    nc: NatsConnection,
     private readonly names: BusNames,
-  ) {}
+  ) {
+    this.publisher = new JetStreamBatchPublisher(nc);
+  }
 
   /**
-   * Resolves when JetStream has stored every event of the batch; rejects, once every publish has settled,
+   * Resolves when JetStream has stored every event of the batch; rejects, once every publish is answered,
    * with the first failure. A rejected batch is safe to publish again: `Nats-Msg-Id` = event id.
    */
   async publish(batch: RelayRecord[]): Promise<PublishedBatch> {
-    const results = await Promise.allSettled(batch.map((event) => this.publishOne(event)));
+    const spans = new Map<number, Span>();
+    const messages: OutgoingMessage[] = batch.map((record, index) => {
+      const subject = this.subjectOf(record.tenant, record.type);
+      if (!record.traceparent) return { subject, payload: record.cloudEvent, msgId: record.id };
+      const { span, hdrs } = this.producerSpan(subject, record.id, record.traceparent);
+      spans.set(index, span);
+      return { subject, payload: record.cloudEvent, msgId: record.id, headers: hdrs };
+    });
+    const outcomes = await this.publisher.publishBatch(messages);
+    for (const [index, span] of spans) endSpan(span, outcomes[index]);
     let duplicates = 0;
-    for (const result of results) {
-      if (result.status === 'rejected') throw result.reason;
-      if (result.value.stream !== this.names.eventsStream) {
-        throw new InfrastructureError('bus_misconfigured', `subject is captured by stream ${result.value.stream}, not ${this.names.eventsStream}`, undefined);
+    for (const outcome of outcomes) {
+      if (outcome instanceof Error) throw outcome;
+      if (outcome.stream !== this.names.eventsStream) {
+        throw new InfrastructureError('bus_misconfigured', `subject is captured by stream ${outcome.stream}, not ${this.names.eventsStream}`, undefined);
       }
-      if (result.value.duplicate) duplicates += 1;
+      if (outcome.duplicate) duplicates += 1;
     }
     return { stored: batch.length - duplicates, duplicates };
   }
 
-  /** The CloudEvent text comes rendered from the log (EventStore.readCloudEvents): no decode, no encode. */
-  private publishOne(record: RelayRecord): Promise<PubAck> {
-    const subject = this.subjectOf(record.tenant, record.type);
-    if (!record.traceparent) return this.js.publish(subject, record.cloudEvent, { msgID: record.id });
-    return this.publishTraced(subject, record.cloudEvent, record.id, record.traceparent);
+  close(): Promise<void> {
+    return this.publisher.close();
   }
 
   /** Subjects repeat for every event of a type; parsing the type once per tenant and type is enough. */
@@ -66,9 +76,10 @@ export class RelayPublisher {
   /**
    * The publish runs in a producer span that continues the writer's trace; the span's own traceparent goes
    * in the header so that consumers hang their spans under the relay's (producer → relay → consumer). The
-   * CloudEvent keeps the writer's traceparent as logged.
+   * CloudEvent keeps the writer's traceparent as logged. With no SDK registered the span is a no-op, and
+   * the writer's traceparent is forwarded as it is.
    */
-  private publishTraced(subject: string, payload: string, eventId: string, writerTraceparent: string): Promise<PubAck> {
+  private producerSpan(subject: string, eventId: string, writerTraceparent: string): { span: Span; hdrs: MsgHdrs } {
     const span = tracer.startSpan(
       `${subject} publish`,
       {
@@ -77,20 +88,16 @@ export class RelayPublisher {
       },
       contextFromTraceparent(writerTraceparent),
     );
-    const traceHeaders = headers();
-    const traceparent = traceparentOfSpan(span);
-    if (traceparent) traceHeaders.set('traceparent', traceparent);
-    return this.js.publish(subject, payload, { msgID: eventId, headers: traceHeaders }).then(
-      (ack) => {
-        span.end();
-        return ack;
-      },
-      (error: Error) => {
-        span.recordException(error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-        span.end();
-        throw error;
-      },
-    );
+    const hdrs = headers();
+    hdrs.set('traceparent', traceparentOfSpan(span) ?? writerTraceparent);
+    return { span, hdrs };
   }
+}
+
+function endSpan(span: Span, outcome: PublishOutcome | undefined): void {
+  if (outcome instanceof Error) {
+    span.recordException(outcome);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message });
+  }
+  span.end();
 }
