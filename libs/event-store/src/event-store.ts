@@ -163,24 +163,24 @@ export class EventStore {
     const { rows } = await db.query(
       `SELECT position, transaction_id::text AS transaction_id, id, tenant, type, hash,
               ${stringField('traceparent')} AS traceparent,
-              (jsonb_strip_nulls(jsonb_build_object(
-                 'specversion', '1.0',
-                 'id', id,
-                 'source', coalesce(${stringField('source')}, 'rollgate/unknown'),
-                 'type', type,
-                 'time', to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                 'subject', stream_id,
-                 'datacontenttype', 'application/json',
-                 'dataschema', 'urn:rollgate:schema:' || split_part(type, '.', 3) || ':' || split_part(type, '.', 4) || ':' || split_part(type, '.', 5),
-                 'tenant', tenant,
-                 'streamid', stream_id,
-                 'streamversion', stream_version,
-                 'position', position::text,
-                 'correlationid', ${stringField('correlationId')},
-                 'causationid', ${stringField('causationId')},
-                 'traceparent', ${stringField('traceparent')},
-                 'actor', ${stringField('actor')}
-               )) || jsonb_build_object('data', data))::text AS cloud_event
+              -- Text assembly, not jsonb_build_object: no intermediate jsonb values to build and print.
+              -- to_json() escapes each string; a missing extension's NULL drops its whole ',"key":…' part.
+              '{"specversion":"1.0","id":"' || id || '"'
+                || ',"source":' || to_json(coalesce(${stringField('source')}, 'rollgate/unknown'))::text
+                || ',"type":' || to_json(type)::text
+                || ',"time":"' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'
+                || ',"subject":' || to_json(stream_id)::text
+                || ',"datacontenttype":"application/json"'
+                || ',"dataschema":' || to_json('urn:rollgate:schema:' || split_part(type, '.', 3) || ':' || split_part(type, '.', 4) || ':' || split_part(type, '.', 5))::text
+                || ',"tenant":' || to_json(tenant)::text
+                || ',"streamid":' || to_json(stream_id)::text
+                || ',"streamversion":' || stream_version
+                || ',"position":"' || position || '"'
+                || coalesce(',"correlationid":' || to_json(${stringField('correlationId')})::text, '')
+                || coalesce(',"causationid":' || to_json(${stringField('causationId')})::text, '')
+                || coalesce(',"traceparent":' || to_json(${stringField('traceparent')})::text, '')
+                || coalesce(',"actor":' || to_json(${stringField('actor')})::text, '')
+                || ',"data":' || data::text || '}' AS cloud_event
          FROM events
         WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
