@@ -19,7 +19,7 @@ export interface RebuildResult {
  * into place and moves the checkpoint, all in one transaction. Readers see the old or the new tables, never
  * a half-built one.
  */
-export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, batchSize = 5000): Promise<RebuildResult> {
+export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, batchSize = 20_000): Promise<RebuildResult> {
   const started = Date.now();
   const shadowCheckpoint = `${checkpointName(projection)}:rebuild`;
   await inTransaction(pool, async (client) => {
