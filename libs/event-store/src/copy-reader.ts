@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { Checkpoint, StoredEvent } from './types';
+import type { Checkpoint, EventMetadata, StoredEvent } from './types';
 
 /**
  * Reads the global log from `after` in log order with COPY … TO STDOUT, in batches, for bulk replays
@@ -41,21 +41,61 @@ export async function* readLogByCopy(pool: Pool, after: Checkpoint, batchSize = 
 }
 
 function parseRow(line: string): StoredEvent {
-  const [position, transactionId, id, tenant, streamId, version, type, data, metadata, recordedAtMs, prevHash, hash] = line.split('\t');
-  return {
-    position: BigInt(position),
-    transactionId: BigInt(transactionId),
-    id,
-    tenant: unescapeCopy(tenant),
-    streamId: unescapeCopy(streamId),
-    streamVersion: Number(version),
-    type: unescapeCopy(type),
-    data: JSON.parse(unescapeCopy(data)),
-    metadata: JSON.parse(unescapeCopy(metadata)),
-    recordedAt: new Date(Number(recordedAtMs)),
-    prevHash: prevHash === '\\N' ? null : Buffer.from(prevHash, 'hex'),
-    hash: Buffer.from(hash, 'hex'),
-  };
+  return new CopiedEvent(line.split('\t'));
+}
+
+/**
+ * An event read by COPY. The payload, metadata and hashes are decoded on first use: a replay spends most
+ * of its time decoding, and many projections never look at the payload.
+ */
+class CopiedEvent implements StoredEvent {
+  readonly position: bigint;
+  readonly transactionId: bigint;
+  readonly id: string;
+  readonly tenant: string;
+  readonly streamId: string;
+  readonly streamVersion: number;
+  readonly type: string;
+  readonly recordedAt: Date;
+  #fields: string[];
+  #data: unknown;
+  #metadata: EventMetadata | undefined;
+  #dataDecoded = false;
+
+  constructor(fields: string[]) {
+    const [position, transactionId, id, tenant, streamId, version, type, , , recordedAtMs] = fields;
+    this.position = BigInt(position);
+    this.transactionId = BigInt(transactionId);
+    this.id = id;
+    this.tenant = unescapeCopy(tenant);
+    this.streamId = unescapeCopy(streamId);
+    this.streamVersion = Number(version);
+    this.type = unescapeCopy(type);
+    this.recordedAt = new Date(Number(recordedAtMs));
+    this.#fields = fields;
+  }
+
+  get data(): unknown {
+    if (!this.#dataDecoded) {
+      this.#data = JSON.parse(unescapeCopy(this.#fields[7]));
+      this.#dataDecoded = true;
+    }
+    return this.#data;
+  }
+
+  get metadata(): EventMetadata {
+    this.#metadata ??= JSON.parse(unescapeCopy(this.#fields[8])) as EventMetadata;
+    return this.#metadata;
+  }
+
+  get prevHash(): Buffer | null {
+    const hex = this.#fields[10];
+    return hex === '\\N' ? null : Buffer.from(hex, 'hex');
+  }
+
+  get hash(): Buffer {
+    return Buffer.from(this.#fields[11], 'hex');
+  }
 }
 
 const COPY_UNESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', '\\': '\\' };
