@@ -3,3 +3,4 @@
 export * from './read-model';
 export * from './catalog';
 export * from './identity/users.projection';
+export * from './rollouts/rollouts.projection';

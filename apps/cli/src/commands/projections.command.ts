@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { rebuildProjection, streamCatalogProjection, type Projection } from '@rollgate/event-store';
-import { CATALOG_PROJECTIONS, usersProjection } from '@rollgate/read-models';
+import { CATALOG_PROJECTIONS, rolloutsProjection, usersProjection } from '@rollgate/read-models';
 import { CliError, withLog } from '../cli-context';
 
 /** Projections the CLI can rebuild, by name. Services register theirs here as they gain read models. */
 export const PROJECTIONS: ReadonlyMap<string, Projection> = new Map<string, Projection>([
   [streamCatalogProjection.name, streamCatalogProjection],
-  ...[...CATALOG_PROJECTIONS, usersProjection].map((projection): [string, Projection] => [projection.name, projection]),
+  ...[...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection].map((projection): [string, Projection] => [projection.name, projection]),
 ]);
 
 export function registerProjections(program: Command, databaseUrl: () => string): void {

@@ -53,6 +53,20 @@ export class AggregateRepository {
   }
 
   /**
+   * Events already decided against states read at the given versions (or new streams at 0), appended in one
+   * transaction. For writes that span many streams of one aggregate (a rollout and its groups): all or
+   * nothing, and a concurrent writer makes the whole append fail with a version conflict.
+   */
+  async appendDecided(context: WriteContext, aggregate: string, streams: ReadonlyArray<{ streamId: string; expectedVersion: number; events: readonly DomainEvent[] }>): Promise<void> {
+    const metadata: EventMetadata = { source: SOURCE, actor: context.actor };
+    await this.store.appendMany(
+      streams
+        .filter((s) => s.events.length > 0)
+        .map((s) => ({ tenant: context.tenant, streamId: s.streamId, expectedVersion: s.expectedVersion, events: s.events.map((e) => ({ type: eventType(aggregate, e.type), data: e.data, metadata })) })),
+    );
+  }
+
+  /**
    * One command per stream, all appended atomically (a bulk create is all or nothing, as in hawkBit). The
    * first refusal aborts the whole batch before anything is written.
    */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { CATALOG_PROJECTIONS, usersProjection } from '@rollgate/read-models';
+import { CATALOG_PROJECTIONS, rolloutsProjection, usersProjection } from '@rollgate/read-models';
 import { EventStore, ProjectionRunner, type Projection } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
@@ -17,7 +17,7 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly runners: ProjectionRunner[];
 
   constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(EventStore) store: EventStore) {
-    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection];
+    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection];
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
     this.runners = projections.map((projection) => new ProjectionRunner(pool, store, projection, { idleMs: 50 }));
   }

@@ -1,0 +1,93 @@
+import type { GroupConditions } from '@rollgate/rollout-domain';
+import { audit, link } from '../shared/read-model.queries';
+
+export interface RolloutRow {
+  id: string;
+  name: string;
+  description: string;
+  status: string;
+  target_filter_query: string;
+  distribution_set_id: string;
+  action_type: string;
+  force_time: string | null;
+  weight: number;
+  start_at: string | null;
+  total_targets: number;
+  total_groups: number;
+  approval_remark: string | null;
+  approve_decided_by: string | null;
+  deleted: boolean;
+  created_at: string;
+  created_by: string;
+  last_modified_at: string;
+  last_modified_by: string;
+}
+
+export interface GroupRow {
+  id: string;
+  rollout_id: string;
+  idx: number;
+  name: string;
+  status: string;
+  conditions: GroupConditions;
+  total_targets: number;
+  created_at: string;
+  created_by: string;
+  last_modified_at: string;
+  last_modified_by: string;
+}
+
+export interface MemberRow {
+  controller_id: string;
+  name: string;
+  description: string;
+  update_status: string;
+  created_at: string;
+  created_by: string;
+  last_modified_at: string;
+  last_modified_by: string;
+}
+
+/**
+ * hawkBit's progress keys. No action exists before the group-scheduler starts a group, and hawkBit counts
+ * targets of groups not started yet as `notstarted`, so until then every target is there.
+ */
+export function perStatus(totalTargets: number): Record<string, number> {
+  return { running: 0, notstarted: totalTargets, scheduled: 0, cancelled: 0, finished: 0, error: 0 };
+}
+
+const num = (value: string | null): number | undefined => (value === null ? undefined : Number(value));
+
+export function toRollout(row: RolloutRow, detailed: boolean): Record<string, unknown> {
+  const self = `rollouts/${row.id}`;
+  return {
+    id: row.id, name: row.name, description: row.description, status: row.status, targetFilterQuery: row.target_filter_query,
+    distributionSetId: row.distribution_set_id, totalTargets: row.total_targets, totalGroups: row.total_groups,
+    ...(detailed ? { totalTargetsPerStatus: perStatus(row.total_targets) } : {}),
+    startAt: num(row.start_at), forcetime: num(row.force_time), type: row.action_type, weight: row.weight, dynamic: false,
+    approvalRemark: row.approval_remark ?? undefined, approveDecidedBy: row.approve_decided_by ?? undefined, deleted: row.deleted, ...audit(row),
+    _links: {
+      ...link(self),
+      start: { href: `/rest/v1/${self}/start` }, pause: { href: `/rest/v1/${self}/pause` }, resume: { href: `/rest/v1/${self}/resume` },
+      approve: { href: `/rest/v1/${self}/approve` }, deny: { href: `/rest/v1/${self}/deny` }, groups: { href: `/rest/v1/${self}/deploygroups` },
+      distributionset: { href: `/rest/v1/distributionsets/${row.distribution_set_id}` },
+    },
+  };
+}
+
+export function toGroup(row: GroupRow): Record<string, unknown> {
+  const c = row.conditions;
+  return {
+    id: row.id, name: row.name, description: '', status: row.status, totalTargets: row.total_targets, totalTargetsPerStatus: perStatus(row.total_targets),
+    successCondition: { condition: 'THRESHOLD', expression: String(c.success.threshold) }, successAction: { action: c.successAction, expression: '' },
+    errorCondition: { condition: 'THRESHOLD', expression: String(c.error.threshold) }, errorAction: { action: c.errorAction, expression: '' },
+    ...audit(row), _links: link(`rollouts/${row.rollout_id}/deploygroups/${row.id}`),
+  };
+}
+
+export function toMember(row: MemberRow): Record<string, unknown> {
+  return {
+    controllerId: row.controller_id, name: row.name, description: row.description, updateStatus: row.update_status.toLowerCase(),
+    ...audit(row), _links: link(`targets/${row.controller_id}`),
+  };
+}

@@ -1,0 +1,188 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { rolloutDecider, type RolloutCommand } from '@rollgate/rollout-domain';
+import { PG_POOL } from '@rollgate/service-kit';
+import { DomainError } from '@rollgate/shared-domain';
+import type { Pool } from 'pg';
+import { Caller, Requires } from '../identity/permissions.decorator';
+import type { Principal } from '../identity/principal';
+import { AggregateRepository } from '../shared/aggregate.repository';
+import { validateBody } from '../shared/body.validation';
+import { JsonBody } from '../shared/json-body.decorator';
+import { listSql, type ListSpec, type Page, type PagingQuery } from '../shared/paging';
+import { Projections } from '../shared/projections.service';
+import { findOne, listPage } from '../shared/read-model.queries';
+import { checkCreateRules, CreateRolloutBody } from './rollout-body.schema';
+import { RolloutCreation, rolloutStream } from './rollout-creation.service';
+import { toGroup, toMember, toRollout, type GroupRow, type RolloutRow } from './rollout.resources';
+import { RolloutTransitionFilter } from './rollout-transition.filter';
+
+const AUDIT_FILTERS = { createdAt: 'created_at', createdBy: 'created_by', lastModifiedAt: 'last_modified_at', lastModifiedBy: 'last_modified_by' } as const;
+const ROLLOUTS: ListSpec = {
+  table: 'rollouts', resource: 'rollouts', defaultSort: 'name:ASC',
+  sortable: { id: 'id', name: 'name', status: 'status', createdAt: 'created_at', lastModifiedAt: 'last_modified_at' },
+  filterColumns: { controllerId: 'id', name: 'name', description: 'description', ...AUDIT_FILTERS },
+};
+const GROUPS: ListSpec = {
+  table: 'rollout_groups', resource: 'deploygroups', defaultSort: 'index:ASC',
+  sortable: { id: 'id', index: 'idx', name: 'name', createdAt: 'created_at' },
+  filterColumns: { controllerId: 'id', name: 'name', ...AUDIT_FILTERS },
+};
+/** A group's members with their target's fields; a target deleted since keeps its membership under its id. */
+const MEMBERS: ListSpec = {
+  table: `(SELECT m.tenant, m.group_id, m.controller_id, COALESCE(t.name, m.controller_id) AS name, COALESCE(t.description, '') AS description,
+                  COALESCE(t.update_status, 'UNKNOWN') AS update_status, COALESCE(t.created_at, 0) AS created_at, COALESCE(t.created_by, '') AS created_by,
+                  COALESCE(t.last_modified_at, 0) AS last_modified_at, COALESCE(t.last_modified_by, '') AS last_modified_by
+             FROM rollout_group_targets m LEFT JOIN targets t ON t.tenant = m.tenant AND t.controller_id = m.controller_id) AS members`,
+  resource: 'deploygroup targets', defaultSort: 'controllerId:ASC',
+  sortable: { id: 'controller_id', controllerId: 'controller_id', name: 'name', createdAt: 'created_at' },
+  filterColumns: { controllerId: 'controller_id', name: 'name', description: 'description', updateStatus: 'update_status', ...AUDIT_FILTERS },
+};
+
+/**
+ * `/rest/v1/rollouts`: creation, reads from the rollouts read model, and the operator's transitions, each
+ * load → rolloutDecider → append. Executing a RUNNING rollout is the group-scheduler's job, not this one's.
+ */
+@Controller('rest/v1/rollouts')
+@UseFilters(RolloutTransitionFilter)
+export class RolloutsController {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(AggregateRepository) private readonly repository: AggregateRepository,
+    @Inject(Projections) private readonly projections: Projections,
+    @Inject(RolloutCreation) private readonly creation: RolloutCreation,
+  ) {}
+
+  @Get()
+  @Requires('READ_ROLLOUT')
+  list(@Caller() caller: Principal, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    return listPage(this.pool, ROLLOUTS, caller.tenant, query, (row: RolloutRow) => toRollout(row, false));
+  }
+
+  @Post()
+  @Requires('CREATE_ROLLOUT')
+  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
+    const request = validateBody(CreateRolloutBody, body);
+    checkCreateRules(request);
+    const id = await this.creation.create(caller, request);
+    await this.projections.catchUp();
+    return toRollout(await this.rollout(caller.tenant, id), true);
+  }
+
+  @Get(':id')
+  @Requires('READ_ROLLOUT')
+  async get(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return toRollout(await this.rollout(caller.tenant, id), true);
+  }
+
+  @Get(':id/deploygroups')
+  @Requires('READ_ROLLOUT')
+  async groups(@Caller() caller: Principal, @Param('id') id: string, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    await this.rollout(caller.tenant, id);
+    return scopedPage(this.pool, GROUPS, caller.tenant, query, { column: 'rollout_id', value: id }, toGroup);
+  }
+
+  @Get(':id/deploygroups/:groupId')
+  @Requires('READ_ROLLOUT')
+  async group(@Caller() caller: Principal, @Param('id') id: string, @Param('groupId') groupId: string): Promise<Record<string, unknown>> {
+    return toGroup(await this.groupRow(caller.tenant, id, groupId));
+  }
+
+  @Get(':id/deploygroups/:groupId/targets')
+  @Requires('READ_ROLLOUT')
+  async groupTargets(@Caller() caller: Principal, @Param('id') id: string, @Param('groupId') groupId: string, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    await this.groupRow(caller.tenant, id, groupId);
+    return scopedPage(this.pool, MEMBERS, caller.tenant, query, { column: 'group_id', value: groupId }, toMember);
+  }
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  @Requires('APPROVE_ROLLOUT')
+  async approve(@Caller() caller: Principal, @Param('id') id: string, @Query('remark') remark?: string): Promise<Record<string, unknown>> {
+    const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
+    const planHash = state.status === 'INITIAL' ? '' : state.planHash;
+    return this.transition(caller, id, { type: 'approve-rollout', approver: caller.username, permissions: caller.permissions, planHash, remark, at: Date.now() });
+  }
+
+  @Post(':id/deny')
+  @HttpCode(200)
+  @Requires('APPROVE_ROLLOUT')
+  deny(@Caller() caller: Principal, @Param('id') id: string, @Query('remark') remark?: string): Promise<Record<string, unknown>> {
+    return this.transition(caller, id, { type: 'deny-rollout', approver: caller.username, permissions: caller.permissions, remark, at: Date.now() });
+  }
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @Requires('HANDLE_ROLLOUT')
+  start(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.transition(caller, id, { type: 'start-rollout', by: caller.username, at: Date.now() });
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @Requires('HANDLE_ROLLOUT')
+  pause(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.transition(caller, id, { type: 'pause-rollout', by: caller.username, at: Date.now() });
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @Requires('HANDLE_ROLLOUT')
+  resume(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.transition(caller, id, { type: 'resume-rollout', by: caller.username, at: Date.now() });
+  }
+
+  /**
+   * A rollout that never created actions has nothing for the scheduler to clean up, so its deletion completes
+   * here and it is gone; one that did stays DELETING until the group-scheduler has dropped its actions.
+   */
+  @Delete(':id')
+  @HttpCode(200)
+  @Requires('DELETE_ROLLOUT')
+  async remove(@Caller() caller: Principal, @Param('id') id: string): Promise<void> {
+    await this.decide(caller, id, { type: 'delete-rollout', by: caller.username, at: Date.now() });
+    const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
+    if (state.status === 'DELETING' && !state.actionsCreated) await this.decide(caller, id, { type: 'complete-rollout-deletion', at: Date.now() });
+    await this.projections.catchUp();
+  }
+
+  private async transition(caller: Principal, id: string, command: RolloutCommand): Promise<Record<string, unknown>> {
+    await this.decide(caller, id, command);
+    await this.projections.catchUp();
+    return toRollout(await this.rollout(caller.tenant, id), true);
+  }
+
+  /** load → decide → append; a refusal without the state in it (e.g. a deleted rollout) gets the state added. */
+  private async decide(caller: Principal, id: string, command: RolloutCommand): Promise<void> {
+    try {
+      await this.repository.execute(caller, 'rollout', rolloutStream(id), rolloutDecider, command);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.details?.status !== undefined || error.code.endsWith('_not_found')) throw error;
+      const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
+      throw new DomainError(error.code, error.message, { ...error.details, status: state.status });
+    }
+  }
+
+  private rollout(tenant: string, id: string): Promise<RolloutRow> {
+    return findOne<RolloutRow>(this.pool, 'rollouts', 'id', tenant, id, 'rollout_not_found');
+  }
+
+  private async groupRow(tenant: string, rolloutId: string, groupId: string): Promise<GroupRow> {
+    const row = await findOne<GroupRow>(this.pool, 'rollout_groups', 'id', tenant, groupId, 'rollout_group_not_found');
+    if (row.rollout_id !== rolloutId) throw new DomainError('rollout_group_not_found', `no rollout group ${groupId} in rollout ${rolloutId}`);
+    return row;
+  }
+}
+
+/** A page of rows that belong to one parent (a rollout's groups, a group's targets), still within the tenant. */
+async function scopedPage<Row, T>(pool: Pool, spec: ListSpec, tenant: string, query: PagingQuery, scope: { column: string; value: string }, toResource: (row: Row) => T): Promise<Page<T>> {
+  const sql = listSql(spec, tenant, query);
+  const n = sql.values.length;
+  const where = `${sql.where} AND ${scope.column} = $${n + 1}`;
+  const values = [...sql.values, scope.value];
+  const [rows, count] = await Promise.all([
+    pool.query(`SELECT * FROM ${spec.table} WHERE ${where} ORDER BY ${sql.orderBy} LIMIT $${n + 2} OFFSET $${n + 3}`, [...values, sql.limit, sql.offset]),
+    pool.query(`SELECT count(*)::int AS total FROM ${spec.table} WHERE ${where}`, values),
+  ]);
+  const content = (rows.rows as Row[]).map(toResource);
+  return { content, total: (count.rows[0] as { total: number }).total, size: content.length };
+}

@@ -1,0 +1,210 @@
+import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
+
+/** The parts of the rollout events (contracts: RolloutEventSchemas) this read model needs. */
+interface CreatedData {
+  rolloutId: string;
+  name: string;
+  description: string;
+  targetFilterQuery: string;
+  distributionSetId: string;
+  plan: { groups: Array<{ groupId: string; size: number }> };
+  actionType: string;
+  forceTime?: number;
+  weight: number;
+  startAt?: number;
+  createdBy: string;
+  at: number;
+}
+interface GroupCreatedData {
+  groupId: string;
+  rolloutId: string;
+  index: number;
+  name: string;
+  conditions: unknown;
+  at: number;
+}
+interface Stamp {
+  at: number;
+  by?: string;
+  approver?: string;
+  remark?: string;
+  startAt?: number;
+  hard?: boolean;
+}
+
+/** Rollout events that only move the status (API spelling: hawkBit's lower-case names). */
+const STATUS_OF: Readonly<Record<string, string>> = {
+  'rollout-ready': 'ready',
+  'rollout-approval-requested': 'waiting_for_approval',
+  'rollout-approved': 'ready',
+  'rollout-approval-denied': 'approval_denied',
+  'rollout-starting': 'starting',
+  'rollout-started': 'running',
+  'rollout-paused': 'paused',
+  'rollout-resumed': 'running',
+  'rollout-stopping': 'stopping',
+  'rollout-stopped': 'stopped',
+  'rollout-finished': 'finished',
+  'rollout-deleting': 'deleting',
+};
+const GROUP_STATUS_OF: Readonly<Record<string, string>> = { 'group-ready': 'ready', 'group-scheduled': 'scheduled', 'group-started': 'running', 'group-finished': 'finished' };
+
+/**
+ * Rollouts, their deployment groups and each group's targets, copied from the chunked membership events
+ * (`group-members-added`, thousands of ids each) with one set-based insert per chunk.
+ */
+export const rolloutsProjection: ReadModelProjection = {
+  name: 'rollouts',
+  tables: ['rollouts', 'rollout_groups', 'rollout_group_targets'],
+
+  async createTables(db, t) {
+    await db.query(`
+      CREATE TABLE "${t('rollouts')}" (
+        tenant               text    NOT NULL,
+        id                   text    NOT NULL,
+        name                 text    NOT NULL,
+        description          text    NOT NULL,
+        status               text    NOT NULL,
+        target_filter_query  text    NOT NULL,
+        distribution_set_id  text    NOT NULL,
+        action_type          text    NOT NULL,
+        force_time           bigint,
+        weight               integer NOT NULL,
+        start_at             bigint,
+        total_targets        integer NOT NULL,
+        total_groups         integer NOT NULL,
+        approval_remark      text,
+        approve_decided_by   text,
+        deleted              boolean NOT NULL DEFAULT false,
+        created_at           bigint  NOT NULL,
+        created_by           text    NOT NULL,
+        last_modified_at     bigint  NOT NULL,
+        last_modified_by     text    NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`);
+    await db.query(`
+      CREATE TABLE "${t('rollout_groups')}" (
+        tenant           text    NOT NULL,
+        id               text    NOT NULL,
+        rollout_id       text    NOT NULL,
+        idx              integer NOT NULL,
+        name             text    NOT NULL,
+        status           text    NOT NULL,
+        conditions       jsonb   NOT NULL,
+        total_targets    integer NOT NULL DEFAULT 0,
+        created_at       bigint  NOT NULL,
+        created_by       text    NOT NULL,
+        last_modified_at bigint  NOT NULL,
+        last_modified_by text    NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`);
+    await db.query(`CREATE INDEX ON "${t('rollout_groups')}" (tenant, rollout_id, idx)`);
+    await db.query(`
+      CREATE TABLE "${t('rollout_group_targets')}" (
+        tenant        text NOT NULL,
+        group_id      text NOT NULL,
+        rollout_id    text NOT NULL,
+        controller_id text NOT NULL,
+        PRIMARY KEY (tenant, group_id, controller_id)
+      )`);
+    await db.query(`CREATE INDEX ON "${t('rollout_group_targets')}" (tenant, rollout_id)`);
+  },
+
+  async apply(db, events, t) {
+    const tables = { rollouts: `"${t('rollouts')}"`, groups: `"${t('rollout_groups')}"`, targets: `"${t('rollout_group_targets')}"` };
+    for (const e of events) {
+      const { aggregate, event } = eventName(e.type);
+      if (aggregate !== 'rollout') continue;
+      if (event.startsWith('group-')) await applyGroupEvent(db, tables, event, e);
+      else await applyRolloutEvent(db, tables, event, e);
+    }
+  },
+};
+
+interface Tables {
+  rollouts: string;
+  groups: string;
+  targets: string;
+}
+
+async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: LoggedEvent): Promise<void> {
+  const id = streamKey(e.streamId);
+  const by = actorName(e);
+  if (event === 'rollout-created') {
+    const d = e.data as CreatedData;
+    const total = d.plan.groups.reduce((sum, g) => sum + g.size, 0);
+    await db.query(
+      `INSERT INTO ${t.rollouts} (tenant, id, name, description, status, target_filter_query, distribution_set_id, action_type, force_time, weight, start_at,
+                                  total_targets, total_groups, created_at, created_by, last_modified_at, last_modified_by)
+       VALUES ($1, $2, $3, $4, 'creating', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $14)`,
+      [e.tenant, id, d.name, d.description, d.targetFilterQuery, d.distributionSetId, d.actionType, d.forceTime ?? null, d.weight, d.startAt ?? null, total, d.plan.groups.length, d.at, d.createdBy],
+    );
+    return;
+  }
+  const d = e.data as Stamp;
+  if (event === 'rollout-deleted') {
+    // A rollout that never created actions is gone; one that did stays visible as deleted (hawkBit).
+    if (d.hard) {
+      await db.query(`DELETE FROM ${t.targets} WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
+      await db.query(`DELETE FROM ${t.groups} WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
+      await db.query(`DELETE FROM ${t.rollouts} WHERE tenant = $1 AND id = $2`, [e.tenant, id]);
+    } else {
+      await touch(db, t.rollouts, e, id, { status: 'deleted', deleted: true }, by);
+    }
+    return;
+  }
+  if (event === 'rollout-approval-given' || event === 'rollout-approval-denied') {
+    await touch(db, t.rollouts, e, id, { approval_remark: d.remark ?? '', approve_decided_by: d.approver ?? null, ...(STATUS_OF[event] ? { status: STATUS_OF[event] } : {}) }, d.approver ?? by);
+    return;
+  }
+  if (event === 'rollout-start-scheduled') {
+    await touch(db, t.rollouts, e, id, { start_at: d.startAt ?? null }, by);
+    return;
+  }
+  const status = STATUS_OF[event];
+  if (status) await touch(db, t.rollouts, e, id, { status }, by);
+}
+
+async function applyGroupEvent(db: SqlClient, t: Tables, event: string, e: LoggedEvent): Promise<void> {
+  const groupId = streamKey(e.streamId);
+  if (event === 'group-created') {
+    const d = e.data as GroupCreatedData;
+    const by = actorName(e);
+    await db.query(
+      `INSERT INTO ${t.groups} (tenant, id, rollout_id, idx, name, status, conditions, created_at, created_by, last_modified_at, last_modified_by)
+       VALUES ($1, $2, $3, $4, $5, 'creating', $6, $7, $8, $7, $8)`,
+      [e.tenant, groupId, d.rolloutId, d.index, d.name, JSON.stringify(d.conditions), d.at, by],
+    );
+    return;
+  }
+  if (event === 'group-members-added') {
+    const { targetIds } = e.data as { targetIds: string[] };
+    // One statement per chunk; the group's rollout id comes from the group row, so chunks stay small.
+    await db.query(
+      `INSERT INTO ${t.targets} (tenant, group_id, rollout_id, controller_id)
+       SELECT $1, $2, g.rollout_id, c.id FROM ${t.groups} g, unnest($3::text[]) AS c(id) WHERE g.tenant = $1 AND g.id = $2`,
+      [e.tenant, groupId, targetIds],
+    );
+    await db.query(`UPDATE ${t.groups} SET total_targets = total_targets + $3 WHERE tenant = $1 AND id = $2`, [e.tenant, groupId, targetIds.length]);
+    return;
+  }
+  const status = GROUP_STATUS_OF[event];
+  if (status) await touch(db, t.groups, e, groupId, { status }, actorName(e));
+}
+
+/** Sets the given columns plus the audit pair; column names are constants of this file, never input. */
+async function touch(db: SqlClient, table: string, e: LoggedEvent, id: string, columns: Record<string, unknown>, by: string): Promise<void> {
+  const names = Object.keys(columns);
+  const sets = names.map((name, i) => `${name} = $${i + 5}`).join(', ');
+  await db.query(`UPDATE ${table} SET ${sets}, last_modified_at = $3, last_modified_by = $4 WHERE tenant = $1 AND id = $2`, [
+    e.tenant, id, (e.data as Stamp).at, by, ...names.map((name) => columns[name]),
+  ]);
+}
+
+/** `user:<name>` actors show as the user's name (hawkBit's lastModifiedBy); others as they are. */
+function actorName(e: LoggedEvent): string {
+  const data = e.data as Stamp;
+  if (typeof data.by === 'string') return data.by;
+  const actor = (e.metadata as { actor?: string } | undefined)?.actor ?? 'system';
+  return actor.startsWith('user:') ? actor.slice('user:'.length) : actor;
+}
