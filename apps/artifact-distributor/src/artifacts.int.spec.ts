@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BusNames } from '@rollgate/contracts';
 import { ARTIFACT_EVENTS, artifactStreamId } from '@rollgate/contracts';
-import { connectTestNats, createTestDatabase, deleteTestStreams, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, testBusNames, type TestDatabase, serviceBusEnv } from '@rollgate/testing';
 import type * as KitModule from '@rollgate/service-kit';
 import type * as EventStoreModule from '@rollgate/event-store';
 import { loadBuilt } from '../test/built-workspace';
@@ -48,9 +48,7 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
       DATABASE_URL: db.url,
       PORT: '0',
       LOG_LEVEL: 'fatal',
-      ROLLGATE_SUBJECT_ROOT: names.subjectRoot,
-      ROLLGATE_EVENTS_STREAM: names.eventsStream,
-      ROLLGATE_TELEMETRY_STREAM: names.telemetryStream,
+      ...serviceBusEnv(names),
       ARTIFACTS_DIR: dir,
       ARTIFACTS_MAX_BYTES: String(MAX_BYTES),
       ARTIFACTS_UPLOAD_TOKEN: UPLOAD_TOKEN,

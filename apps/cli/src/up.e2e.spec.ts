@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, serviceBusEnv } from '@rollgate/testing';
 import { LOCAL_ADMIN_FILE, localAdmin } from './local-admin';
 import { REPO_ROOT } from './local-stack';
 
@@ -15,7 +15,7 @@ describe('rollgate up', () => {
     const names = testBusNames();
     const portBase = 20_000 + Math.floor(Math.random() * 20_000);
     try {
-      const env: NodeJS.ProcessEnv = { ...process.env, ROLLGATE_SUBJECT_ROOT: names.subjectRoot, ROLLGATE_EVENTS_STREAM: names.eventsStream, ROLLGATE_TELEMETRY_STREAM: names.telemetryStream };
+      const env: NodeJS.ProcessEnv = { ...process.env, ...serviceBusEnv(names) };
       for (const key of ['ROLLGATE_BOOTSTRAP_TENANT', 'ROLLGATE_BOOTSTRAP_ADMIN_USER', 'ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD']) delete env[key];
       const logDir = mkdtempSync(join(tmpdir(), 'rollgate-up-'));
       const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'cli', 'bin', 'rollgate.js'), '--database-url', db.url, 'up', '--nats-url', NATS_URL, '--port-base', String(portBase), '--log-dir', logDir], { env });

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { createTestDatabase, connectTestNats, deleteTestStreams, eventually, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, connectTestNats, deleteTestStreams, eventually, testBusNames, type TestDatabase, serviceBusEnv } from '@rollgate/testing';
 import type { BusNames } from '@rollgate/contracts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type * as KitModule from '@rollgate/service-kit';
@@ -49,9 +49,7 @@ describe('rollout-planner in-process, against real PostgreSQL and NATS', () => {
         DATABASE_URL: db.url,
         PORT: '0',
         LOG_LEVEL: 'fatal',
-        ROLLGATE_SUBJECT_ROOT: names.subjectRoot,
-        ROLLGATE_EVENTS_STREAM: names.eventsStream,
-        ROLLGATE_TELEMETRY_STREAM: names.telemetryStream,
+        ...serviceBusEnv(names),
       },
     });
     pool = service.app.get<symbol, Pool>(kit.PG_POOL);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, type TestDatabase, serviceBusEnv } from '@rollgate/testing';
 import type { BusNames } from '@rollgate/contracts';
 import { buildWorkspace, WORKSPACE_ROOT } from '../test/built-workspace';
 
@@ -76,9 +76,7 @@ describe('the five services as processes', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      ROLLGATE_SUBJECT_ROOT: names.subjectRoot,
-      ROLLGATE_EVENTS_STREAM: names.eventsStream,
-      ROLLGATE_TELEMETRY_STREAM: names.telemetryStream,
+      ...serviceBusEnv(names),
     };
   });
 

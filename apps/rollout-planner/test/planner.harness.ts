@@ -1,4 +1,4 @@
-import { createTestDatabase, connectTestNats, deleteTestStreams, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, connectTestNats, deleteTestStreams, testBusNames, type TestDatabase, serviceBusEnv } from '@rollgate/testing';
 import type { BusNames } from '@rollgate/contracts';
 import type * as KitModule from '@rollgate/service-kit';
 import type * as AppModuleFile from '../src/app.module';
@@ -43,9 +43,7 @@ export async function startPlanner(extraEnv: NodeJS.ProcessEnv = {}, existing?: 
     DATABASE_URL: db.url,
     PORT: '0',
     LOG_LEVEL: 'fatal',
-    ROLLGATE_SUBJECT_ROOT: names.subjectRoot,
-    ROLLGATE_EVENTS_STREAM: names.eventsStream,
-    ROLLGATE_TELEMETRY_STREAM: names.telemetryStream,
+    ...serviceBusEnv(names),
     ROLLGATE_BOOTSTRAP_TENANT: 'acme',
     ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin',
     ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,

@@ -15,6 +15,11 @@ export function testBusNames(): BusNames {
 }
 
 /** A connection to the test NATS; `noAsyncTraces` as the services set it (see service-kit). */
+/** The variables a service reads its bus names from, for a service started on this test's names. */
+export function serviceBusEnv(names: BusNames): Record<string, string> {
+  return { ROLLGATE_SUBJECT_ROOT: names.subjectRoot, ROLLGATE_EVENTS_STREAM: names.eventsStream, ROLLGATE_TELEMETRY_STREAM: names.telemetryStream };
+}
+
 export async function connectTestNats(options: { noAsyncTraces?: boolean } = {}): Promise<NatsConnection> {
   return connect({ servers: NATS_URL, name: 'rollgate-test', ...options });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BusNames } from '@rollgate/contracts';
-import { connectTestNats, createTestDatabase, deleteTestStreams, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, testBusNames, type TestDatabase, serviceBusEnv } from '@rollgate/testing';
 import type * as KitModule from '@rollgate/service-kit';
 import { loadBuilt } from '../../test/built-workspace';
 import type * as AppModuleFile from '../app.module';
@@ -42,9 +42,7 @@ describe('region caches: links to the region, fill on first miss, verified conte
       DATABASE_URL: db.url,
       PORT: '0',
       LOG_LEVEL: 'fatal',
-      ROLLGATE_SUBJECT_ROOT: names.subjectRoot,
-      ROLLGATE_EVENTS_STREAM: names.eventsStream,
-      ROLLGATE_TELEMETRY_STREAM: names.telemetryStream,
+      ...serviceBusEnv(names),
       ARTIFACTS_DIR: dir,
       ARTIFACTS_UPLOAD_TOKEN: UPLOAD_TOKEN,
       ARTIFACTS_DOWNLOAD_TOKEN: DOWNLOAD_TOKEN,
