@@ -75,7 +75,7 @@ describe('rollout-planner in-process, against real PostgreSQL and NATS', () => {
       const answer = await get('/readyz');
       return answer.status === 200 ? answer : undefined;
     });
-    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', nats: 'ok', migrations: 'ok', consumer: 'ok', accepting: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', nats: 'ok', migrations: 'ok', consumer: 'ok', accepting: 'ok', projections: 'ok' } });
     expect(service.transport.eventTypes.sort()).toEqual([probe.PROBE_FLAKY, probe.PROBE_PINGED]);
   });
 
@@ -128,6 +128,21 @@ describe('rollout-planner in-process, against real PostgreSQL and NATS', () => {
     const answer = await get('/readyz');
     expect(answer.status).toBe(503);
     expect(answer.body).toMatchObject({ status: 'not_ready', failing: ['consumer'], checks: { consumer: 'not attached', postgres: 'ok' } });
+  });
+
+  it('reports unready, naming the projection, once a read model stops (writes could no longer answer)', async () => {
+    // Break one read model the way a failed migration or a manual mistake would, then give it an event.
+    await pool.query('DROP TABLE target_filters');
+    const store = service.app.get(EventStore);
+    await store.append('acme', 'targetfilter-broken', 0, [
+      { type: 'io.rollgate.targetfilter.target-filter-created.v1', data: { filterId: 'broken', name: 'f', query: 'name==x', by: 'test', at: Date.now() } },
+    ]);
+    const answer = await eventually(async () => {
+      const result = await get('/readyz');
+      return (result.body.failing as string[] | undefined)?.includes('projections') ? result : undefined;
+    });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ checks: { projections: 'stopped: target-filters', postgres: 'ok' } });
   });
 
   it('lets an in-flight request finish when the service closes', async () => {

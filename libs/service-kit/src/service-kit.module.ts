@@ -43,7 +43,7 @@ export class ServiceKitModule {
       imports: [LoggerModule.forRoot(httpLoggerParams(config))],
       controllers: [HealthController],
       providers,
-      exports: [SERVICE_CONFIG, SERVICE_MIGRATIONS, PG_POOL, NATS_CONNECTION, EventStore, ConsumerRegistry, ServiceRuntime],
+      exports: [SERVICE_CONFIG, SERVICE_MIGRATIONS, PG_POOL, NATS_CONNECTION, EventStore, ConsumerRegistry, ServiceRuntime, ReadinessService],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { eventType, parseEventType } from '@rollgate/contracts';
-import { EventStore, type EventMetadata } from '@rollgate/event-store';
+import { EventStore, type EventMetadata, type StoredEvent } from '@rollgate/event-store';
 import { ConcurrencyError, fold, type Decider, type DomainEvent } from '@rollgate/shared-domain';
 
 export interface Loaded<S> {
@@ -32,9 +32,7 @@ export class AggregateRepository {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
   async load<C, S, E extends DomainEvent>(tenant: string, streamId: string, decider: Decider<C, S, E>): Promise<Loaded<S>> {
-    const stored = await this.store.readStream(tenant, streamId);
-    const events = stored.map((e) => ({ type: parseEventType(e.type).event, data: e.data }) as E);
-    return { state: fold(decider, events), version: stored.length === 0 ? 0 : stored[stored.length - 1].streamVersion };
+    return loadedFrom(await this.store.readStream(tenant, streamId), decider);
   }
 
   async execute<C, S, E extends DomainEvent>(context: WriteContext, aggregate: string, streamId: string, decider: Decider<C, S, E>, command: C): Promise<E[]> {
@@ -72,7 +70,9 @@ export class AggregateRepository {
    */
   async executeMany<C, S, E extends DomainEvent>(context: WriteContext, aggregate: string, commands: ReadonlyArray<{ streamId: string; command: C }>, decider: Decider<C, S, E>): Promise<E[][]> {
     for (let attempt = 1; ; attempt++) {
-      const loaded = await Promise.all(commands.map(({ streamId }) => this.load(context.tenant, streamId, decider)));
+      // One query for every stream of the batch: a bulk create of thousands of targets is one read, not thousands.
+      const streams = await this.store.readStreams(context.tenant, commands.map(({ streamId }) => streamId));
+      const loaded = commands.map(({ streamId }) => loadedFrom(streams.get(streamId) ?? [], decider));
       const decided = commands.map(({ command }, i) => decider.decide(command, loaded[i].state));
       const metadata: EventMetadata = { source: SOURCE, actor: context.actor };
       const requests = commands
@@ -86,4 +86,9 @@ export class AggregateRepository {
       }
     }
   }
+}
+
+function loadedFrom<C, S, E extends DomainEvent>(stored: readonly StoredEvent[], decider: Decider<C, S, E>): Loaded<S> {
+  const events = stored.map((e) => ({ type: parseEventType(e.type).event, data: e.data }) as E);
+  return { state: fold(decider, events), version: stored.length === 0 ? 0 : stored[stored.length - 1].streamVersion };
 }

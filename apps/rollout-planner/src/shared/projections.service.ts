@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { CATALOG_PROJECTIONS, rolloutsProjection, usersProjection } from '@rollgate/read-models';
 import { EventStore, ProjectionRunner, type Projection } from '@rollgate/event-store';
-import { PG_POOL } from '@rollgate/service-kit';
+import { PG_POOL, ReadinessService } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 
 /** How long a write waits for its read models before answering; past it the client gets an error, not stale data. */
@@ -16,10 +16,15 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger('projections');
   private readonly runners: ProjectionRunner[];
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(EventStore) store: EventStore) {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(EventStore) store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
     const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection];
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
     this.runners = projections.map((projection) => new ProjectionRunner(pool, store, projection, { idleMs: 50 }));
+    // Writes wait for the read models: a planner whose projections stopped cannot answer, so it is not ready.
+    readiness.addCheck('projections', () => {
+      const stopped = this.runners.filter((runner) => !runner.healthy).map((runner) => runner.projection.name);
+      if (stopped.length > 0) throw new Error(`stopped: ${stopped.join(', ')}`);
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
