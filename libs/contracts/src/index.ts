@@ -3,3 +3,7 @@ export * from './event-type';
 export * from './subjects';
 export * from './artifacts';
 export * from './catalog';
+export * from './telemetry';
+export * from './device';
+export * from './scheduling';
+export * from './health';

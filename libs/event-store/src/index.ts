@@ -15,3 +15,4 @@ export * from './projections/stream-catalog.projection';
 export * from './uuidv7';
 export * from './transaction';
 export * from './copy-reader';
+export * from './id-blocks';

@@ -1,11 +1,12 @@
 import { Client } from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { CreateEventLog1763780000000 } from './migrations/1763780000000-create-event-log';
+import { CreateIdBlocks1764600000000 } from './migrations/1764600000000-create-id-blocks';
 
 export type MigrationClass = new () => MigrationInterface;
 
 /** The event log's own migrations; other libs and apps add theirs after these. */
-export const EVENT_STORE_MIGRATIONS: MigrationClass[] = [CreateEventLog1763780000000];
+export const EVENT_STORE_MIGRATIONS: MigrationClass[] = [CreateEventLog1763780000000, CreateIdBlocks1764600000000];
 
 const MIGRATIONS_TABLE = 'rollgate_migrations';
 /** Any constant works; it only has to be the same for every process migrating this database. */

@@ -4,6 +4,7 @@ import { configKeyDef } from '@rollgate/catalog-domain';
 import { compileFilter } from '@rollgate/filter-domain';
 import { planHawkbitSplit, type HawkbitSplitOptions, type Plan, type PlanTarget } from '@rollgate/planning-domain';
 import { groupDecider, rolloutDecider, type ActionType, type ApprovalPolicy, type RolloutPlanSummary } from '@rollgate/rollout-domain';
+import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError, ValidationError, type Decider, type DomainEvent } from '@rollgate/shared-domain';
 import type { Pool } from 'pg';
@@ -61,10 +62,14 @@ export class RolloutCreation {
       },
       { type: 'complete-rollout-creation', at },
     ]);
+    // One block of action ids for the whole rollout, cut into consecutive per-group blocks.
+    let nextActionId = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, plan.groups.reduce((n, g) => n + g.members.length, 0));
     const groupStreams = plan.groups.map((group, i) => {
       const conditions = conditionsOf(explicit[i] ?? {}, body, actionType);
       const members = Array.from(group.members, (k) => targets[k].id);
-      const commands = groupCreationCommands({ type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions, at }, members);
+      const firstActionId = nextActionId;
+      nextActionId += members.length;
+      const commands = groupCreationCommands({ type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions, at }, members, firstActionId);
       return { streamId: groupStream(groupIds[i]), expectedVersion: 0, events: decideInOrder(groupDecider, groupDecider.initialState, commands) };
     });
     await this.repository.appendDecided(caller, 'rollout', [{ streamId: rolloutStream(rolloutId), expectedVersion: loaded.version, events: rolloutEvents }, ...groupStreams]);

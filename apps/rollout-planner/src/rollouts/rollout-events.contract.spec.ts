@@ -34,7 +34,7 @@ const produced: DomainEvent[] = [
       conditions: { success: { threshold: 80, mode: 'finished' }, successAction: 'NEXTGROUP', error: { kind: 'percentage', threshold: 20 }, errorAction: 'PAUSE', actionType: 'forced' },
     },
     { type: 'add-group-members', targetIds: ['d1', 'd2'], at: AT },
-    { type: 'complete-group-creation', at: AT },
+    { type: 'complete-group-creation', firstActionId: 1, at: AT },
   ] satisfies GroupCommand[]),
 ];
 

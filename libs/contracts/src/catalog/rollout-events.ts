@@ -51,7 +51,7 @@ export const RolloutEventSchemas = {
     'rollout-deleted': Type.Object({ hard: Type.Boolean(), ...At }),
     'group-created': Type.Object({ groupId: Type.String(), rolloutId: Type.String(), index: Type.Integer({ minimum: 0 }), name: Type.String(), conditions: Conditions, ...At }),
     'group-members-added': Type.Object({ chunk: Type.Integer({ minimum: 0 }), targetIds: Type.Array(Type.String(), { minItems: 1 }), ...At }),
-    'group-ready': Type.Object({ size: Type.Integer({ minimum: 0 }), ...At }),
+    'group-ready': Type.Object({ size: Type.Integer({ minimum: 0 }), firstActionId: Type.Integer({ minimum: 1 }), ...At }),
   },
 } satisfies Record<string, Record<string, TObject>>;
 

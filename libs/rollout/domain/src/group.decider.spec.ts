@@ -19,7 +19,7 @@ const counters = (patch: Partial<GroupCounters>): GroupCounters => {
 
 const created: GroupEvent = { type: 'group-created', data: { groupId: 'g1', rolloutId: 'r1', index: 0, name: 'canary', conditions, at: T } };
 const members: GroupEvent = { type: 'group-members-added', data: { chunk: 0, targetIds: Array.from({ length: 10 }, (_, i) => `d${i}`), at: T } };
-const ready: GroupEvent = { type: 'group-ready', data: { size: 10, at: T + 1 } };
+const ready: GroupEvent = { type: 'group-ready', data: { size: 10, firstActionId: 101, at: T + 1 } };
 const scheduled: GroupEvent = { type: 'group-scheduled', data: { at: T + 2 } };
 const started: GroupEvent = { type: 'group-started', data: { size: 10, at: T + 3 } };
 const running = [created, members, ready, scheduled, started];
@@ -45,7 +45,7 @@ const table: Array<{ command: GroupCommand; outcomes: Record<string, Outcome>; o
     outcomes: { CREATING: [{ type: 'group-members-added', data: { chunk: 1, targetIds: ['d10', 'd11'], at: AT } }] },
     otherwise: 'group_membership_closed',
   },
-  { command: { type: 'complete-group-creation', at: AT }, outcomes: { CREATING: [{ type: 'group-ready', data: { size: 10, at: AT } }] }, otherwise: 'group_not_creating' },
+  { command: { type: 'complete-group-creation', firstActionId: 101, at: AT }, outcomes: { CREATING: [{ type: 'group-ready', data: { size: 10, firstActionId: 101, at: AT } }] }, otherwise: 'group_not_creating' },
   { command: { type: 'schedule-group', at: AT }, outcomes: { READY: [{ type: 'group-scheduled', data: { at: AT } }] }, otherwise: 'group_not_ready' },
   { command: { type: 'start-group', at: AT }, outcomes: { SCHEDULED: [{ type: 'group-started', data: { size: 10, at: AT } }] }, otherwise: 'group_not_scheduled' },
   {
@@ -134,7 +134,7 @@ describe('group decider: conditions', () => {
   });
 
   it('lets an empty group succeed at once', () => {
-    const empty = [created, { type: 'group-ready', data: { size: 0, at: T } }, scheduled] as GroupEvent[];
+    const empty = [created, { type: 'group-ready', data: { size: 0, firstActionId: 1, at: T } }, scheduled] as GroupEvent[];
     given(groupDecider, empty).when({ type: 'start-group', at: AT }).then([
       { type: 'group-started', data: { size: 0, at: AT } },
       { type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: emptyCounters(0), at: AT } },

@@ -23,7 +23,10 @@ export const groupDecider: Decider<GroupCommand, GroupState, GroupEvent> = {
         return [{ type: 'group-members-added', data: { chunk: state.membershipChunks, targetIds: [...command.targetIds], at: command.at } }];
       case 'complete-group-creation':
         requireStatus(state, ['CREATING'], 'group_not_creating');
-        return [{ type: 'group-ready', data: { size: state.size, at: command.at } }];
+        if (!Number.isSafeInteger(command.firstActionId) || command.firstActionId < 1) {
+          throw new DomainError('invalid_action_id_block', 'the first action id is a positive integer', { firstActionId: command.firstActionId });
+        }
+        return [{ type: 'group-ready', data: { size: state.size, firstActionId: command.firstActionId, at: command.at } }];
       case 'schedule-group':
         requireStatus(state, ['READY'], 'group_not_ready');
         return [{ type: 'group-scheduled', data: { at: command.at } }];
@@ -119,7 +122,7 @@ function checkCounters(counters: GroupCounters, s: Live): GroupCounters {
 export function evolveGroup(state: GroupState, event: GroupEvent): GroupState {
   if (event.type === 'group-created') {
     const { groupId, rolloutId, index, name, conditions } = event.data;
-    return { status: 'CREATING', groupId, rolloutId, index, name, conditions, size: 0, membershipChunks: 0, counters: emptyCounters(0), successMet: false };
+    return { status: 'CREATING', groupId, rolloutId, index, name, conditions, size: 0, firstActionId: 0, membershipChunks: 0, counters: emptyCounters(0), successMet: false };
   }
   if (state.status === 'INITIAL') return state;
   switch (event.type) {
@@ -128,7 +131,7 @@ export function evolveGroup(state: GroupState, event: GroupEvent): GroupState {
       return { ...state, size, membershipChunks: state.membershipChunks + 1, counters: emptyCounters(size) };
     }
     case 'group-ready':
-      return { ...state, status: 'READY' };
+      return { ...state, status: 'READY', firstActionId: event.data.firstActionId };
     case 'group-scheduled':
       return { ...state, status: 'SCHEDULED' };
     case 'group-started':

@@ -12,6 +12,8 @@ export interface GroupData {
   name: string;
   conditions: GroupConditions;
   size: number;
+  /** Member p (0-based, in membership order) runs as action `firstActionId + p` (DDI action ids are integers). */
+  firstActionId: number;
   membershipChunks: number;
   counters: GroupCounters;
   successMet: boolean;
@@ -26,7 +28,7 @@ interface At {
 export type GroupCommand =
   | (At & { type: 'create-group'; groupId: string; rolloutId: string; index: number; name: string; conditions: GroupConditions })
   | (At & { type: 'add-group-members'; targetIds: readonly string[] })
-  | (At & { type: 'complete-group-creation' })
+  | (At & { type: 'complete-group-creation'; firstActionId: number })
   | (At & { type: 'schedule-group' })
   | (At & { type: 'start-group' })
   | (At & { type: 'report-group-progress'; counters: GroupCounters })
@@ -37,7 +39,7 @@ export type GroupCommandType = GroupCommand['type'];
 export type GroupEvent =
   | DomainEvent<'group-created', At & { groupId: string; rolloutId: string; index: number; name: string; conditions: GroupConditions }>
   | DomainEvent<'group-members-added', At & { chunk: number; targetIds: string[] }>
-  | DomainEvent<'group-ready', At & { size: number }>
+  | DomainEvent<'group-ready', At & { size: number; firstActionId: number }>
   | DomainEvent<'group-scheduled', At>
   | DomainEvent<'group-started', At & { size: number }>
   | DomainEvent<'group-gate-requested', At & { gate: string; counters: GroupCounters }>

@@ -1,0 +1,2 @@
+// Event payload schemas owned by the scheduling side; see docs/event-flow.md.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @rollgate/health-domain (pure rules; no I/O).
+export {};

@@ -1,0 +1,2 @@
+// Public API of @rollgate/scheduling-domain (pure rules; no I/O).
+export {};
