@@ -28,12 +28,26 @@ const Conditions = Type.Object({
   actionType: ActionType,
   healthGate: Opt(Type.String()),
 });
+const Execution = Type.Object({
+  strategy: Type.Union([Type.Literal('groups'), Type.Literal('canary-waves'), Type.Literal('rolling')]),
+  soakMs: Type.Array(Type.Integer({ minimum: 0 })),
+  maxParallel: Opt(Type.Integer({ minimum: 1 })),
+  rate: Opt(Type.Object({ maximumPerMinute: Type.Integer({ minimum: 1 }), ramp: Opt(Type.Object({ baseRatePerMinute: Type.Integer({ minimum: 1 }), incrementFactor: Type.Number({ minimum: 1 }), notifiedThreshold: Opt(Type.Integer({ minimum: 1 })), succeededThreshold: Opt(Type.Integer({ minimum: 1 })) })) })),
+  deployTimeoutMs: Opt(Type.Integer({ minimum: 1 })),
+  maxAttempts: Type.Integer({ minimum: 1 }),
+  maintenanceWindow: Opt(Type.Object({ schedule: Type.String(), duration: Type.String(), timezone: Type.String() })),
+  healthGates: Opt(Type.Record(Type.String(), Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean()])))),
+  healthPreset: Opt(Type.Union([Type.Literal('default'), Type.Literal('strict'), Type.Literal('relaxed')])),
+  rollbackTriggers: Opt(Type.Object({ enabled: Type.Boolean(), overrides: Opt(Type.Record(Type.String(), Type.Number())) })),
+  pauseAfterCanary: Opt(Type.Boolean()),
+  offlinePolicy: Type.Union([Type.Literal('skip_and_queue'), Type.Literal('wait')]),
+});
 
 export const RolloutEventSchemas = {
   rollout: {
     'rollout-created': Type.Object({
       rolloutId: Type.String(), name: Type.String(), description: Type.String(), targetFilterQuery: Type.String(), distributionSetId: Type.String(),
-      plan: PlanSummary, actionType: ActionType, forceTime: Opt(Type.Integer()), weight: Type.Integer(), startAt: Opt(Type.Integer()),
+      plan: PlanSummary, actionType: ActionType, forceTime: Opt(Type.Integer()), weight: Type.Integer(), startAt: Opt(Type.Integer()), execution: Opt(Execution),
       approvalPolicy: ApprovalPolicy, approvalRequired: Type.Boolean(), createdBy: Type.String(), ...At,
     }),
     'rollout-ready': Type.Object(At),

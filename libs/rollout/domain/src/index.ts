@@ -1,4 +1,5 @@
 export * from './rollout.types';
+export * from './rollout-execution';
 export * from './rollout.decider';
 export * from './rollout.evolve';
 export * from './rollout-approval.rules';

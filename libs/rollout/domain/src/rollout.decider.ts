@@ -98,7 +98,7 @@ function create(c: Cmd<'create-rollout'>, state: RolloutState): RolloutEvent[] {
     type: 'rollout-created',
     data: {
       rolloutId: c.rolloutId, name: c.name, description: c.description ?? '', targetFilterQuery: c.targetFilterQuery,
-      distributionSetId: c.distributionSetId, plan: c.plan, actionType, forceTime: c.forceTime, weight, startAt: c.startAt,
+      distributionSetId: c.distributionSetId, plan: c.plan, actionType, forceTime: c.forceTime, weight, startAt: c.startAt, execution: c.execution,
       approvalPolicy: c.approvalPolicy, approvalRequired: isApprovalRequired(c.approvalPolicy, c.creatorPermissions),
       createdBy: c.by, at: c.at,
     },

@@ -1,3 +1,4 @@
+import { defaultExecution } from './rollout-execution';
 import type { GroupTrack, RolloutData, RolloutEvent, RolloutState, RolloutStatus } from './rollout.types';
 
 type Live = RolloutData & { status: RolloutStatus };
@@ -10,7 +11,7 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
     return {
       status: 'CREATING', rolloutId: d.rolloutId, name: d.name, description: d.description,
       targetFilterQuery: d.targetFilterQuery, distributionSetId: d.distributionSetId, actionType: d.actionType,
-      forceTime: d.forceTime, weight: d.weight, startAt: d.startAt, approvalPolicy: d.approvalPolicy,
+      forceTime: d.forceTime, weight: d.weight, startAt: d.startAt, execution: d.execution ?? defaultExecution(), approvalPolicy: d.approvalPolicy,
       approvalRequired: d.approvalRequired, approvals: [], planHash: d.plan.hash,
       groups: d.plan.groups.map((g) => ({ ...g, triggered: false, completed: false })),
       createdBy: d.createdBy, createdAt: d.at, actionsCreated: false,

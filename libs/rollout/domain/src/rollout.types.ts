@@ -1,4 +1,5 @@
 import type { DomainEvent } from '@rollgate/shared-domain';
+import type { RolloutExecution } from './rollout-execution';
 
 /** hawkBit's rollout states (upper case here; the Management API answers them in lower case). */
 export const ROLLOUT_STATUSES = [
@@ -62,6 +63,7 @@ export interface RolloutData {
   forceTime?: number;
   weight: number;
   startAt?: number;
+  execution: RolloutExecution;
   approvalPolicy: ApprovalPolicy;
   /** Decided once at creation from the policy and the creator's permissions. */
   approvalRequired: boolean;
@@ -99,6 +101,7 @@ export type RolloutCommand =
       forceTime?: number;
       weight?: number;
       startAt?: number;
+      execution?: RolloutExecution;
       approvalPolicy: ApprovalPolicy;
       creatorPermissions: readonly string[];
     })
@@ -128,7 +131,7 @@ export type GroupTriggerReason = 'first' | 'success-condition' | 'manual' | 'res
 export type RolloutEvent =
   | DomainEvent<'rollout-created', {
       rolloutId: string; name: string; description: string; targetFilterQuery: string; distributionSetId: string;
-      plan: RolloutPlanSummary; actionType: ActionType; forceTime?: number; weight: number; startAt?: number;
+      plan: RolloutPlanSummary; actionType: ActionType; forceTime?: number; weight: number; startAt?: number; execution?: RolloutExecution;
       approvalPolicy: ApprovalPolicy; approvalRequired: boolean; createdBy: string; at: number;
     }>
   | DomainEvent<'rollout-ready', At>
