@@ -4,3 +4,5 @@ export * from './read-model';
 export * from './catalog';
 export * from './identity/users.projection';
 export * from './rollouts/rollouts.projection';
+export * from './deployments';
+export * from './actions';

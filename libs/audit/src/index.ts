@@ -1,0 +1,2 @@
+// Audit reads over the event log: history, as-of replay, evidence bundles and reports.
+export {};

@@ -1,0 +1,2 @@
+// Actions (per target, with their status history) as the Management API lists them.
+export {};
