@@ -1,0 +1,117 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CheckResult {
+  accepted: boolean;
+  output: string;
+}
+
+/** Board and revision swupdate runs as (`-H board:rev`); images list the revisions they are compatible with. */
+export interface Hardware {
+  board: string;
+  revision: string;
+}
+
+/**
+ * Runs `swupdate -c` (check mode: parse, verify the signature against the CA, check hardware compatibility,
+ * install nothing) or, with `install`, a local install from the file. The exit code is the verdict.
+ */
+export function runSwupdateOnFile(image: string, caCertPath: string, hardware: Hardware, workDir: string, mode: 'check' | 'install'): Promise<CheckResult> {
+  const args = ['-v', ...(mode === 'check' ? ['-c'] : []), '-i', image, '-k', caCertPath, '-H', `${hardware.board}:${hardware.revision}`];
+  return new Promise((resolve) => {
+    execFile('swupdate', args, { env: isolatedEnv(workDir), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ accepted: error === null, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** How suricatta authenticates: hawkBit's per-device TargetToken or the tenant-wide GatewayToken. */
+export type DeviceCredential = { kind: 'target-token'; token: string } | { kind: 'gateway-token'; token: string };
+
+export interface SuricattaOptions {
+  gatewayUrl: string;
+  tenant: string;
+  controllerId: string;
+  credential: DeviceCredential;
+  caCertPath: string;
+  hardware: Hardware;
+  /** `-c`: the state to confirm at start after a "reboot": 1 installed (again), 2 success, 3 failed */
+  confirm?: 1 | 2 | 3;
+  /** curl's download speed limit, e.g. `1k`: keeps a download running long enough to cancel it */
+  maxDownloadSpeed?: string;
+  /** a directory of this run: swupdate's IPC sockets go there so that runs never share them */
+  workDir: string;
+}
+
+export interface SuricattaProcess {
+  child: ChildProcess;
+  output(): string;
+  /** resolves when the log contains `text` (or rejects after the timeout with the log so far) */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts swupdate as a suricatta daemon against the gateway, exactly as on a device:
+ * `swupdate -v -k <ca> -H <board>:<rev> -u "-t <tenant> -u <url> -i <controllerId> -k <token> -p 1"`.
+ */
+export function startSuricatta(options: SuricattaOptions): SuricattaProcess {
+  const suricattaArgs = [
+    '-t', options.tenant,
+    '-u', options.gatewayUrl,
+    '-i', options.controllerId,
+    options.credential.kind === 'target-token' ? '-k' : '-g', options.credential.token,
+    '-p', '1',
+    ...(options.confirm !== undefined ? ['-c', String(options.confirm)] : []),
+    ...(options.maxDownloadSpeed !== undefined ? ['-n', options.maxDownloadSpeed] : []),
+  ];
+  const args = ['-v', '-k', options.caCertPath, '-H', `${options.hardware.board}:${options.hardware.revision}`, '-u', suricattaArgs.join(' ')];
+  const child = spawn('swupdate', args, { env: isolatedEnv(options.workDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return {
+    child,
+    output: () => output,
+    async waitForOutput(text, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      const found = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
+      while (!found()) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`swupdate exited before logging ${String(text)}:\n${tail(output)}`);
+        if (Date.now() > deadline) throw new Error(`swupdate did not log ${String(text)} within ${timeoutMs} ms:\n${tail(output)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // swupdate forks helpers (suricatta, the downloader) into its process group: end the whole group.
+      signalGroup(child, 'SIGTERM');
+      const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+      if (!stopped) {
+        signalGroup(child, 'SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** swupdate puts its control and progress sockets in $TMPDIR: one directory per run keeps runs apart. */
+function isolatedEnv(workDir: string): NodeJS.ProcessEnv {
+  const tmp = join(workDir, 'swupdate-tmp');
+  mkdirSync(tmp, { recursive: true });
+  return { PATH: process.env.PATH, TMPDIR: tmp, LANG: 'C' };
+}
+
+function tail(text: string, lines = 80): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
