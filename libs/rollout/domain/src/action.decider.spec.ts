@@ -79,6 +79,11 @@ const table: Array<{ command: ActionCommand; outcomes: Record<string, Outcome>; 
     otherwise: 'action_not_canceling',
   },
   {
+    command: { type: 'reject-action', check: 'architecture', reason: 'arm64 device, x86_64 artifact', at: AT },
+    outcomes: Object.fromEntries((['SCHEDULED', 'RETRIEVED', 'WAIT_FOR_CONFIRMATION'] as const).map((s) => [s, [{ type: 'action-rejected', data: { from: s, check: 'architecture', details: ['arm64 device, x86_64 artifact'], at: AT } }] as ActionEvent[]])),
+    otherwise: 'action_already_started',
+  },
+  {
     command: { type: 'time-out-action', at: AT },
     outcomes: Object.fromEntries(IN_PROGRESS.map((s) => [s, [{ type: 'action-timed-out', data: { from: s, lastProgressAt: T1, timeoutMs: 60_000, at: AT } }]])),
     otherwise: 'action_not_in_progress',
@@ -153,6 +158,11 @@ describe('action decider: DDI feedback as hawkBit maps it', () => {
       .then([{ type: 'action-canceled', data: { from: 'CANCELING', forced: false, at: AT } }]);
     given(actionDecider, canceling).when({ type: 'report-cancel-feedback', feedback: { execution: 'proceeding' }, at: AT })
       .then([{ type: 'action-feedback-received', data: { ...record('proceeding'), channel: 'cancel', from: 'CANCELING', status: 'CANCELING', at: AT } }]);
+  });
+
+  it('a rejected action ends CANCELED (a canceled count, not an error) with the reason in its history', () => {
+    given(actionDecider, histories.RETRIEVED).when({ type: 'reject-action', check: 'disk', reason: 'free disk 10 < 2 x 8 bytes', at: AT })
+      .thenState((s, [e]) => { expect(s.status).toBe('CANCELED'); expect(e.type === 'action-rejected' && e.data.details).toEqual(['free disk 10 < 2 x 8 bytes']); });
   });
 
   it('force-cancels from any open state', () => {

@@ -38,6 +38,8 @@ export const actionDecider: Decider<ActionCommand, ActionState, ActionEvent> = {
         return [{ type: 'action-cancel-requested', data: { from: state.status, by: command.by, at: command.at } }];
       case 'report-cancel-feedback':
         return cancelFeedback(command, state);
+      case 'reject-action':
+        return reject(command, state);
       case 'time-out-action':
         return timeOut(command, state);
     }
@@ -93,6 +95,14 @@ function timeOut(c: Cmd<'time-out-action'>, s: Live): ActionEvent[] {
   return [{ type: 'action-timed-out', data: { from: s.status, lastProgressAt: s.lastProgressAt, timeoutMs: s.progressTimeoutMs, at: c.at } }];
 }
 
+/** Only before the device started working on it: once it runs, the device's own feedback decides. */
+function reject(c: Cmd<'reject-action'>, s: Live): ActionEvent[] {
+  if (s.status !== 'SCHEDULED' && s.status !== 'RETRIEVED' && s.status !== 'WAIT_FOR_CONFIRMATION') {
+    throw new DomainError('action_already_started', `action ${s.actionId} is ${s.status.toLowerCase()}; a pre-deploy check can no longer reject it`);
+  }
+  return [{ type: 'action-rejected', data: { from: s.status, check: c.check, details: [c.reason], at: c.at } }];
+}
+
 function refuseUnconfirmed(s: Live): void {
   if (s.status === 'WAIT_FOR_CONFIRMATION') throw new DomainError('action_awaiting_confirmation', `action ${s.actionId} waits for the user's confirmation`);
 }
@@ -118,6 +128,7 @@ export function evolveAction(state: ActionState, event: ActionEvent): ActionStat
     case 'action-cancel-requested':
       return { ...state, status: 'CANCELING' };
     case 'action-canceled':
+    case 'action-rejected':
       return { ...state, status: 'CANCELED' };
     case 'action-cancel-rejected':
       return { ...state, status: 'CANCEL_REJECTED', lastProgressAt: at };

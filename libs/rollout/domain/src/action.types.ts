@@ -67,6 +67,8 @@ export type ActionCommand =
   | (At & { type: 'retrieve-action' })
   | (At & { type: 'report-action-feedback'; feedback: DdiFeedback })
   | (At & { type: 'cancel-action'; force?: boolean; by: string })
+  /** A pre-deploy check failed on the device's reported attributes (architecture, free disk): closed, not failed. */
+  | (At & { type: 'reject-action'; check: string; reason: string })
   | (At & { type: 'report-cancel-feedback'; feedback: DdiFeedback })
   | (At & { type: 'time-out-action' });
 
@@ -89,6 +91,11 @@ export type ActionEvent =
   | DomainEvent<'action-attempt-failed', At & FeedbackRecord & { from: ActionStatus; attempt: number; nextAttempt: number }>
   | DomainEvent<'action-cancel-requested', At & { from: ActionStatus; by: string }>
   | DomainEvent<'action-canceled', At & { from: ActionStatus; forced: boolean; by?: string }>
+  /**
+   * The device cannot take this update (a pre-deploy check on its attributes failed). The action ends
+   * CANCELED, so the group counts it as canceled, not as an error: the build is not at fault.
+   */
+  | DomainEvent<'action-rejected', At & { from: ActionStatus; check: string; details: string[] }>
   | DomainEvent<'action-cancel-rejected', At & FeedbackRecord & { from: ActionStatus }>
   | DomainEvent<'action-timed-out', At & { from: ActionStatus; lastProgressAt: number; timeoutMs: number }>;
 

@@ -1,0 +1,144 @@
+import type { ArtifactStored } from '@rollgate/contracts';
+import { deploymentInstructions } from '@rollgate/rollout-domain';
+import { actionSettings, cancelPending, offeredAction, statusOf, type ActionEntry, type DeviceEntry, type TenantMemory } from '../memory/gateway-memory';
+
+type Link = { href: string };
+
+export interface PollAnswer {
+  config: { polling: { sleep: string } };
+  _links: Partial<Record<'deploymentBase' | 'cancelAction' | 'configData' | 'installedBase' | 'confirmationBase', Link>>;
+}
+
+export const DEFAULT_POLLING_TIME = '00:05:00';
+
+/**
+ * The base poll, as hawkBit answers it: one action at a time (highest weight, then oldest); a pending
+ * cancel is offered instead of the update; configData is asked for while the device has reported no
+ * attributes; with the tenant's confirmation flow on, a new action asks for consent first. `base` is the device's own DDI URL, `/{tenant}/controller/v1/{controllerId}` made absolute.
+ */
+export function pollAnswer(base: string, device: DeviceEntry, pollingTime: string, confirmationFlow = false): PollAnswer {
+  const links: PollAnswer['_links'] = {};
+  const action = offeredAction(device);
+  if (action) {
+    const status = statusOf(action);
+    if (cancelPending(action)) links.cancelAction = { href: `${base}/cancelAction/${action.actionId}` };
+    else if (status === 'WAIT_FOR_CONFIRMATION' || (confirmationFlow && action.state.status === 'INITIAL')) links.confirmationBase = { href: `${base}/confirmationBase/${action.actionId}?c=${actionHash(action)}` };
+    else links.deploymentBase = { href: `${base}/deploymentBase/${action.actionId}?c=${actionHash(action)}` };
+  }
+  if (device.installed) links.installedBase = { href: `${base}/installedBase/${device.installed.actionId}` };
+  if (Object.keys(device.attributes).length === 0) links.configData = { href: `${base}/configData` };
+  return { config: { polling: { sleep: pollingTime } }, _links: links };
+}
+
+/** hawkBit's `c`: changes when what the device would download or how it should handle it changes. */
+export function actionHash(action: ActionEntry): number {
+  const s = actionSettings(action);
+  return fnv1a(`${action.actionId}|${s.distributionSetId}|${s.actionType}|${s.forceTime ?? ''}|${s.maintenanceWindow?.schedule ?? ''}`) | 0;
+}
+
+/** 32-bit FNV-1a: a cheap content hash for ETags and `c`, not for security. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export function etagOf(body: string): string {
+  return `"${fnv1a(body).toString(16)}-${body.length.toString(16)}"`;
+}
+
+export interface ArtifactLinks {
+  /** where this device downloads one artifact of one module */
+  download(moduleId: string, artifact: ArtifactStored): { href: string; md5sumHref: string };
+}
+
+export interface DdiArtifact {
+  filename: string;
+  size: number;
+  hashes: { sha1: string; md5: string; sha256: string };
+  _links: Record<string, Link>;
+}
+
+export interface DdiChunk {
+  part: string;
+  version: string;
+  name: string;
+  artifacts: DdiArtifact[];
+  metadata?: Array<{ key: string; value: string }>;
+}
+
+/** The chunks of a distribution set: one per software module, each with its artifacts and their signatures. */
+export function chunksOf(memory: TenantMemory, distributionSetId: string, links: ArtifactLinks): DdiChunk[] {
+  const ds = memory.distributionSets.get(distributionSetId);
+  if (!ds) return [];
+  return ds.modules.flatMap((moduleId) => {
+    const module = memory.modules.get(moduleId);
+    if (!module) return [];
+    const metadata: Array<{ key: string; value: string }> = [];
+    const artifacts = [...module.artifacts.entries()].flatMap(([fileName, sha256]) => {
+      const stored = memory.artifacts.get(sha256);
+      if (!stored) return [];
+      const link = links.download(moduleId, { ...stored, fileName });
+      // Devices verify the Ed25519 signature over the sha256 digest themselves (issue 5); hawkBit clients read chunk metadata.
+      if (stored.signature) {
+        metadata.push({ key: `signature.${fileName}`, value: `${stored.signature.algorithm}:${stored.signature.keyId}:${stored.signature.value}` });
+      }
+      return [{
+        filename: fileName, size: stored.size, hashes: { sha1: stored.sha1, md5: stored.md5, sha256: stored.sha256 },
+        _links: { 'download-http': { href: link.href }, 'md5sum-http': { href: link.md5sumHref }, ...(link.href.startsWith('https:') ? { download: { href: link.href }, md5sum: { href: link.md5sumHref } } : {}) },
+      }];
+    });
+    return [{ part: module.type, version: module.version, name: module.name, artifacts, ...(metadata.length > 0 ? { metadata } : {}) }];
+  });
+}
+
+export interface DeploymentAnswer {
+  id: string;
+  deployment: { download: string; update: string; maintenanceWindow?: string; chunks: DdiChunk[] };
+  actionHistory?: { status: string; messages: string[] };
+}
+
+export function deploymentAnswer(memory: TenantMemory, action: ActionEntry, now: number, links: ArtifactLinks, historyCount: number): DeploymentAnswer {
+  const settings = actionSettings(action);
+  const instructions = deploymentInstructions(settings, now);
+  const answer: DeploymentAnswer = {
+    id: String(action.actionId),
+    deployment: { ...instructions, chunks: chunksOf(memory, settings.distributionSetId, links) },
+  };
+  const history = actionHistory(action, historyCount);
+  if (history) answer.actionHistory = history;
+  return answer;
+}
+
+/** `actionHistory=n`: the newest n messages (-1: all kept); 0 or absent: none. */
+export function actionHistory(action: ActionEntry, count: number): { status: string; messages: string[] } | undefined {
+  if (count === 0) return undefined;
+  const messages = count < 0 ? [...action.messages] : action.messages.slice(-count);
+  return { status: statusOf(action), messages: messages.reverse() };
+}
+
+export function cancelAnswer(action: ActionEntry): { id: string; cancelAction: { stopId: string } } {
+  // The cancel id equals the stopId: clients post the cancel feedback to either.
+  return { id: String(action.actionId), cancelAction: { stopId: String(action.actionId) } };
+}
+
+export function installedAnswer(memory: TenantMemory, action: ActionEntry, now: number, links: ArtifactLinks, historyCount: number): DeploymentAnswer {
+  return deploymentAnswer(memory, action, now, links, historyCount);
+}
+
+export function confirmationAnswer(memory: TenantMemory, action: ActionEntry, now: number, links: ArtifactLinks): { id: string; confirmation: DeploymentAnswer['deployment'] } {
+  const { deployment } = deploymentAnswer(memory, action, now, links, 0);
+  return { id: String(action.actionId), confirmation: deployment };
+}
+
+/** Which module artifacts a device may download right now: those of its own open actions. */
+export function mayDownload(memory: TenantMemory, device: DeviceEntry, moduleId: string): boolean {
+  for (const action of device.open.values()) {
+    const ds = memory.distributionSets.get(actionSettings(action).distributionSetId);
+    if (ds?.modules.includes(moduleId)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,315 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, ValidationError } from '@rollgate/shared-domain';
+import type { AttributesMode } from '@rollgate/catalog-domain';
+import { toHttpError } from '@rollgate/service-kit';
+import type { GatewayConfig } from '../config';
+import { normalizeAddress } from '../config';
+import { authenticateDevice, type AuthMethod } from '../auth/device-auth';
+import {
+  cancelAnswer, confirmationAnswer, DEFAULT_POLLING_TIME, deploymentAnswer, etagOf, installedAnswer, mayDownload, pollAnswer, type ArtifactLinks,
+} from '../ddi/ddi-answers';
+import { readConfigData, readConfirmation, readFeedback } from '../ddi/ddi-bodies';
+import { preDeployCheck } from '../ddi/pre-deploy-checks';
+import { cancelPending, isOpen, offeredAction, statusOf, type ActionEntry, type DeviceEntry, type GatewayMemory, type TenantMemory } from '../memory/gateway-memory';
+import type { LastSeenRecorder } from '../memory/last-seen.recorder';
+import { readSamples, type TelemetryPublisher } from '../telemetry/telemetry.publisher';
+import type { ActionCommands } from '../writes/action-commands';
+import type { TargetWrites } from '../writes/target-writes';
+import type { RateLimiter } from './rate-limiter';
+
+export interface DdiDependencies {
+  memory: GatewayMemory;
+  actions: ActionCommands;
+  targets: TargetWrites;
+  telemetry: TelemetryPublisher;
+  lastSeen: LastSeenRecorder;
+  limiter: RateLimiter;
+  config: GatewayConfig;
+  /** download links for one device (`base`: its DDI URL) */
+  links(tenant: string, base: string): ArtifactLinks;
+  clock(): number;
+  log(message: string): void;
+}
+
+/** Rollgate's tenant keys besides hawkBit's: unknown devices register themselves on first contact. */
+export const AUTO_REGISTRATION_KEY = 'target.autoregistration.enabled';
+const CONFIRMATION_FLOW_KEY = 'user.confirmation.flow.enabled';
+const ACTION_ID = /^[1-9][0-9]{0,15}$/;
+
+/** An answer other than 200 with a stable code, as every Rollgate API error. */
+export class DdiHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface DeviceContext {
+  tenant: string;
+  controllerId: string;
+  memory: TenantMemory;
+  device: DeviceEntry;
+  method: AuthMethod;
+  base: string;
+}
+
+type Params = { tenant: string; controllerId: string; actionId?: string; moduleId?: string; fileName?: string };
+type Req = FastifyRequest<{ Params: Params; Querystring: Record<string, string | undefined> }>;
+
+/**
+ * hawkBit's Direct Device Integration API under `/{tenant}/controller/v1/{controllerId}`, answered from
+ * memory. Plain Fastify routes in their own encapsulated context (own JSON parsers, body limit, error
+ * answers): a poll is the hot path, and Nest's per-request pipeline would cost more than the answer itself.
+ */
+export function ddiRoutes(deps: DdiDependencies) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.config.maxBodyBytes }, (_req, body, done) => {
+      const text = body as string;
+      if (text.trim().length === 0) return done(null, undefined);
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(new ValidationError(`malformed JSON: ${(error as Error).message}`, [], 'malformed_json'), undefined);
+      }
+    });
+    app.setErrorHandler((error, _request, reply) => sendError(reply, error, deps));
+    app.setNotFoundHandler((_request, reply) => sendError(reply, new DdiHttpError(404, 'not_found', 'no such DDI resource'), deps));
+
+    const h = new DdiHandlers(deps);
+    app.get('/', (req: Req, reply) => h.poll(req, reply));
+    app.get('/deploymentBase/:actionId', (req: Req, reply) => h.deploymentBase(req, reply));
+    app.post('/deploymentBase/:actionId/feedback', (req: Req, reply) => h.deploymentFeedback(req, reply));
+    app.get('/cancelAction/:actionId', (req: Req, reply) => h.cancelAction(req, reply));
+    app.post('/cancelAction/:actionId/feedback', (req: Req, reply) => h.cancelFeedback(req, reply));
+    app.get('/installedBase/:actionId', (req: Req, reply) => h.installedBase(req, reply));
+    app.put('/configData', (req: Req, reply) => h.configData(req, reply));
+    app.get('/confirmationBase', (req: Req, reply) => h.confirmationBase(req, reply));
+    app.get('/confirmationBase/:actionId', (req: Req, reply) => h.confirmationAction(req, reply));
+    app.post('/confirmationBase/:actionId/feedback', (req: Req, reply) => h.confirmationFeedback(req, reply));
+    app.get('/softwaremodules/:moduleId/artifacts', (req: Req, reply) => h.artifacts(req, reply));
+    app.get('/softwaremodules/:moduleId/artifacts/:fileName', (req: Req, reply) => h.download(req, reply));
+    app.post('/health', (req: Req, reply) => h.health(req, reply));
+  };
+}
+
+class DdiHandlers {
+  constructor(private readonly deps: DdiDependencies) {}
+
+  async poll(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const sleep = String(ctx.memory.config.get('pollingTime') ?? DEFAULT_POLLING_TIME);
+    const body = JSON.stringify(pollAnswer(ctx.base, ctx.device, sleep, this.confirmationFlow(ctx)));
+    const etag = etagOf(body);
+    reply.header('etag', etag);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type(contentType(req)).send(body);
+  }
+
+  async deploymentBase(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    if (!isOpen(action)) throw closed(action);
+    if (action.state.status === 'INITIAL' || action.state.status === 'SCHEDULED') {
+      const failure = preDeployCheck(ctx.memory, ctx.device, action);
+      if (failure) {
+        await this.deps.actions.run(action, (at) => ({ type: 'reject-action', check: failure.check, reason: failure.reason, at }), this.options(ctx));
+        throw new DdiHttpError(410, 'action_rejected', `the update cannot go to this device: ${failure.reason}`);
+      }
+      if (!this.awaitsConfirmation(ctx, action)) await this.deps.actions.run(action, (at) => ({ type: 'retrieve-action', at }), this.options(ctx));
+    }
+    const answer = deploymentAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base), historyCount(req));
+    return reply.type(contentType(req)).send(answer);
+  }
+
+  async deploymentFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    const feedback = readFeedback(req.body);
+    await this.deps.actions.run(action, (at) => ({ type: 'report-action-feedback', feedback, at }), this.options(ctx));
+    return reply.code(200).send();
+  }
+
+  async cancelAction(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    if (!cancelPending(action) && statusOf(action) !== 'CANCELED') throw new DdiHttpError(404, 'cancel_not_found', `action ${action.actionId} has no cancellation`);
+    return reply.type(contentType(req)).send(cancelAnswer(action));
+  }
+
+  async cancelFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    const feedback = readFeedback(req.body);
+    await this.deps.actions.run(action, (at) => ({ type: 'report-cancel-feedback', feedback, at }), this.options(ctx));
+    return reply.code(200).send();
+  }
+
+  async installedBase(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    if (statusOf(action) !== 'FINISHED') throw new DdiHttpError(404, 'installed_action_not_found', `action ${action.actionId} did not install anything`);
+    return reply.type(contentType(req)).send(installedAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base), historyCount(req)));
+  }
+
+  async configData(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const { mode, data } = readConfigData(req.body);
+    await this.deps.targets.updateAttributes(ctx.tenant, ctx.controllerId, mode as AttributesMode, data);
+    return reply.code(200).send();
+  }
+
+  async confirmationBase(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = offeredAction(ctx.device);
+    const waiting = action && this.awaitsConfirmation(ctx, action);
+    const links = waiting ? { confirmationBase: { href: `${ctx.base}/confirmationBase/${action.actionId}` } } : {};
+    return reply.type(contentType(req)).send({ autoConfirm: { active: false }, _links: links });
+  }
+
+  async confirmationAction(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    if (!isOpen(action)) throw closed(action);
+    return reply.type(contentType(req)).send(confirmationAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base)));
+  }
+
+  async confirmationFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const action = this.ownAction(ctx, req.params.actionId);
+    const answer = readConfirmation(req.body);
+    await this.deps.actions.run(action, (at) => ({ type: 'confirm-action', ...answer, at }), { confirmationRequired: true });
+    return reply.code(200).send();
+  }
+
+  async artifacts(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const moduleId = req.params.moduleId ?? '';
+    const module = ctx.memory.modules.get(moduleId);
+    if (!module || !mayDownload(ctx.memory, ctx.device, moduleId)) throw new DdiHttpError(404, 'artifact_not_found', 'no such software module among your open actions');
+    const links = this.deps.links(ctx.tenant, ctx.base);
+    const list = [...module.artifacts].flatMap(([fileName, sha256]) => {
+      const stored = ctx.memory.artifacts.get(sha256);
+      if (!stored) return [];
+      const link = links.download(moduleId, { ...stored, fileName });
+      return [{ filename: fileName, size: stored.size, hashes: { sha1: stored.sha1, md5: stored.md5, sha256: stored.sha256 }, _links: { 'download-http': { href: link.href }, 'md5sum-http': { href: link.md5sumHref } } }];
+    });
+    return reply.type(contentType(req)).send(list);
+  }
+
+  /** Downloads are delegated to artifact-distributor: a redirect to a signed link, only for the device's own open actions. */
+  async download(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const moduleId = req.params.moduleId ?? '';
+    const requested = req.params.fileName ?? '';
+    const md5 = requested.endsWith('.MD5SUM');
+    const fileName = md5 ? requested.slice(0, -'.MD5SUM'.length) : requested;
+    const sha256 = ctx.memory.modules.get(moduleId)?.artifacts.get(fileName);
+    const stored = sha256 ? ctx.memory.artifacts.get(sha256) : undefined;
+    // Another device's artifact and a missing one answer alike: nothing about other devices leaks.
+    if (!stored || !mayDownload(ctx.memory, ctx.device, moduleId)) throw new DdiHttpError(404, 'artifact_not_found', 'no such artifact among your open actions');
+    if (!this.deps.config.linkSecret || !this.deps.config.artifactsUrl) throw new DdiHttpError(503, 'downloads_not_configured', 'artifact downloads are not configured');
+    const link = this.deps.links(ctx.tenant, ctx.base).download(moduleId, { ...stored, fileName });
+    return reply.redirect(md5 ? link.md5sumHref : link.href, 302);
+  }
+
+  async health(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = await this.device(req);
+    const samples = readSamples(req.body, ctx.tenant, ctx.controllerId);
+    await this.deps.telemetry.publish(samples);
+    return reply.code(202).send({ accepted: samples.length });
+  }
+
+  /** Authentication, (auto-)registration and the device's rate limit, in that order: see RateLimiter. */
+  private async device(req: Req): Promise<DeviceContext> {
+    const { tenant, controllerId } = req.params;
+    const now = this.deps.clock();
+    const { memory } = this.deps;
+    let device = memory.device(tenant, controllerId);
+    const cn = req.headers['x-ssl-client-cn'];
+    const outcome = authenticateDevice(
+      {
+        authorization: req.headers.authorization,
+        certificateCn: typeof cn === 'string' ? cn : undefined,
+        certificateIssuerHashes: issuerHashes(req),
+        remoteAddress: normalizeAddress(req.socket.remoteAddress ?? ''),
+      },
+      { controllerId, device, config: (key) => memory.config(tenant, key), trustedProxies: this.deps.config.trustedProxies },
+    );
+    if (!outcome.ok) throw new DdiHttpError(401, outcome.code, outcome.message, { 'www-authenticate': 'TargetToken, GatewayToken' });
+    const tenantMemory = memory.tenant(tenant);
+    if (!device) {
+      if (!tenantMemory || memory.config(tenant, AUTO_REGISTRATION_KEY) !== true) throw new DdiHttpError(404, 'target_not_found', `no target ${controllerId}`);
+      device = await this.deps.targets.register(tenant, controllerId);
+      if (!device) throw new DdiHttpError(404, 'target_not_found', `no target ${controllerId}`);
+    }
+    const wait = this.deps.limiter.take(`${tenant}/${controllerId}`, now);
+    if (wait > 0) throw new DdiHttpError(429, 'too_many_requests', `slow down: at most ${this.deps.config.rateLimitPerSecond} requests per second`, { 'retry-after': String(wait) });
+    this.deps.lastSeen.touch(tenant, controllerId, now);
+    const base = `${req.protocol}://${req.headers.host ?? 'localhost'}/${tenant}/controller/v1/${controllerId}`;
+    return { tenant, controllerId, memory: tenantMemory as TenantMemory, device, method: outcome.method, base };
+  }
+
+  /** Only the device's own actions exist for it: someone else's answers exactly like a missing one. */
+  private ownAction(ctx: DeviceContext, id: string | undefined): ActionEntry {
+    const action = id !== undefined && ACTION_ID.test(id) ? ctx.memory.actions.get(Number(id)) : undefined;
+    if (!action || action.controllerId !== ctx.controllerId || (action.version === 0 && !ctx.device.open.has(action.actionId) && !action.droppedByStop)) {
+      throw new DdiHttpError(404, 'action_not_found', `no action ${id ?? ''} for this device`);
+    }
+    return action;
+  }
+
+  private confirmationFlow(ctx: DeviceContext): boolean {
+    return ctx.memory.config.get(CONFIRMATION_FLOW_KEY) === true;
+  }
+
+  private awaitsConfirmation(ctx: DeviceContext, action: ActionEntry): boolean {
+    return action.state.status === 'WAIT_FOR_CONFIRMATION' || (action.state.status === 'INITIAL' && this.confirmationFlow(ctx));
+  }
+
+  private options(ctx: DeviceContext): { confirmationRequired: boolean } {
+    return { confirmationRequired: this.confirmationFlow(ctx) };
+  }
+}
+
+function closed(action: ActionEntry): DdiHttpError {
+  return new DdiHttpError(410, 'action_closed', `action ${action.actionId} is ${statusOf(action).toLowerCase()} and no longer active`);
+}
+
+function historyCount(req: Req): number {
+  const raw = req.query.actionHistory;
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  return Number.isInteger(n) ? n : 0;
+}
+
+function issuerHashes(req: Req): string[] {
+  const hashes: string[] = [];
+  for (let i = 1; i <= 4; i++) {
+    const value = req.headers[`x-ssl-issuer-hash-${i}`];
+    if (typeof value === 'string') hashes.push(value);
+  }
+  return hashes;
+}
+
+function contentType(req: Req): string {
+  return (req.headers.accept ?? '').includes('application/hal+json') ? 'application/hal+json' : 'application/json';
+}
+
+/** Errors as `{ code, message }`; a closed action is 410 as in hawkBit; internals are logged, never sent. */
+function sendError(reply: FastifyReply, error: unknown, deps: DdiDependencies): FastifyReply {
+  if (error instanceof DdiHttpError) {
+    for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+    return reply.code(error.status).send({ code: error.code, message: error.message });
+  }
+  if (error instanceof DomainError && error.code === 'action_closed') return reply.code(410).send({ code: error.code, message: error.message });
+  if (error instanceof DomainError && error.code === 'invalid_feedback') return reply.code(400).send({ code: error.code, message: error.message });
+  if (error instanceof ValidationError && error.code === 'too_many_samples') return reply.code(413).send({ code: error.code, message: error.message });
+  const { status, body } = toHttpError(error);
+  if (status >= 500) deps.log(`DDI request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return reply.code(status).send(body);
+}

@@ -1,0 +1,405 @@
+import { actionIdOfStream, parseEventType, type ArtifactStored } from '@rollgate/contracts';
+import { applyAttributes, type AttributesMode } from '@rollgate/catalog-domain';
+import {
+  evolveAction, TERMINAL_ACTION_STATUSES, type ActionEvent, type ActionState, type ActionStatus, type ActionType, type MaintenanceWindowSpec, type RolloutExecution,
+} from '@rollgate/rollout-domain';
+
+/** What the gateway needs of a log event (a StoredEvent, or one it just appended itself). */
+export interface LogEvent {
+  tenant: string;
+  streamId: string;
+  streamVersion: number;
+  type: string;
+  data: unknown;
+}
+
+export type ConfigValue = string | number | boolean;
+
+/** The settings a lazily created rollout action is created with (its `create-action` command, minus time). */
+export interface ActionTemplate {
+  targetId: string;
+  distributionSetId: string;
+  rolloutId: string;
+  groupId: string;
+  actionType: ActionType;
+  forceTime?: number;
+  weight: number;
+  maintenanceWindow?: MaintenanceWindowSpec;
+  maxAttempts: number;
+  progressTimeoutMs?: number;
+}
+
+export interface ActionEntry {
+  tenant: string;
+  actionId: number;
+  controllerId: string;
+  /** version of `action-<id>` in the log; 0 while a rollout action has no stream yet (the device never touched it) */
+  version: number;
+  state: ActionState;
+  /** how to create the stream of a rollout action on the device's first contact */
+  template?: ActionTemplate;
+  /** its rollout is stopping and the device had already retrieved it: the next poll offers a cancel */
+  stopRequested: boolean;
+  /** its rollout stopped before the device ever retrieved it: dropped without an event (docs/event-flow.md) */
+  droppedByStop: boolean;
+  /** the latest status messages, newest last, for deploymentBase's actionHistory (the log keeps them all) */
+  messages: string[];
+}
+
+export interface DeviceEntry {
+  controllerId: string;
+  securityToken: string;
+  attributes: Record<string, string>;
+  version: number;
+  deleted: boolean;
+  /** open actions by id: what polls answer from */
+  open: Map<number, ActionEntry>;
+  /** the last action that finished: installedBase */
+  installed?: ActionEntry;
+}
+
+export interface ModuleEntry {
+  moduleId: string;
+  name: string;
+  version: string;
+  type: string;
+  deleted: boolean;
+  /** file name → sha256 of the module's artifacts */
+  artifacts: Map<string, string>;
+}
+
+export interface DistributionSetEntry {
+  distributionSetId: string;
+  name: string;
+  version: string;
+  modules: string[];
+  deleted: boolean;
+}
+
+export interface RolloutEntry {
+  rolloutId: string;
+  distributionSetId: string;
+  actionType: ActionType;
+  forceTime?: number;
+  weight: number;
+  execution?: RolloutExecution;
+  stopping: boolean;
+  groups: string[];
+}
+
+export interface GroupEntry {
+  groupId: string;
+  rolloutId: string;
+  /** membership chunks by number; flattened into `members` when the group is ready */
+  chunks: string[][];
+  members: string[];
+  firstActionId: number;
+  ready: boolean;
+  started: boolean;
+  /** members at positions below this have open actions */
+  released: number;
+}
+
+export interface TenantMemory {
+  tenant: string;
+  config: Map<string, ConfigValue>;
+  devices: Map<string, DeviceEntry>;
+  modules: Map<string, ModuleEntry>;
+  distributionSets: Map<string, DistributionSetEntry>;
+  artifacts: Map<string, ArtifactStored>;
+  rollouts: Map<string, RolloutEntry>;
+  groups: Map<string, GroupEntry>;
+  actions: Map<number, ActionEntry>;
+}
+
+/** How many status messages per action the gateway keeps at hand. */
+const MESSAGES_KEPT = 50;
+
+/**
+ * Everything the gateway answers devices from, kept current by applying log events in log order. Pure: no
+ * I/O; the log follower feeds it, and the gateway's own appends are applied as soon as they commit. Stream
+ * versions make applying idempotent, so an event applied early (our own append) and again from the log
+ * counts once.
+ */
+export class GatewayMemory {
+  private readonly tenants = new Map<string, TenantMemory>();
+
+  tenant(name: string): TenantMemory | undefined {
+    return this.tenants.get(name);
+  }
+
+  device(tenant: string, controllerId: string): DeviceEntry | undefined {
+    const entry = this.tenants.get(tenant)?.devices.get(controllerId);
+    return entry && !entry.deleted ? entry : undefined;
+  }
+
+  config(tenant: string, key: string): ConfigValue | undefined {
+    return this.tenants.get(tenant)?.config.get(key);
+  }
+
+  apply(event: LogEvent): void {
+    const { aggregate, event: name } = parseEventType(event.type);
+    const memory = this.tenantMemory(event.tenant);
+    const data = event.data as Record<string, unknown>;
+    switch (aggregate) {
+      case 'tenantconfig':
+        return applyConfig(memory, name, data);
+      case 'target':
+        return applyTarget(memory, event, name, data);
+      case 'softwaremodule':
+        return applyModule(memory, event.streamId, name, data);
+      case 'distributionset':
+        return applyDistributionSet(memory, event.streamId, name, data);
+      case 'artifact':
+        if (name === 'artifact-stored') memory.artifacts.set(String(data.sha256), data as unknown as ArtifactStored);
+        return;
+      case 'rollout':
+        return applyRollout(memory, event.streamId, name, data);
+      case 'action':
+        return applyAction(memory, event, name);
+      default:
+        return;
+    }
+  }
+
+  private tenantMemory(tenant: string): TenantMemory {
+    let memory = this.tenants.get(tenant);
+    if (!memory) {
+      memory = {
+        tenant, config: new Map(), devices: new Map(), modules: new Map(), distributionSets: new Map(), artifacts: new Map(),
+        rollouts: new Map(), groups: new Map(), actions: new Map(),
+      };
+      this.tenants.set(tenant, memory);
+    }
+    return memory;
+  }
+}
+
+export function isOpen(entry: ActionEntry): boolean {
+  return !entry.droppedByStop && (entry.state.status === 'INITIAL' || !TERMINAL_ACTION_STATUSES.includes(entry.state.status));
+}
+
+/** The status a device and an operator see: a rollout action without a stream is SCHEDULED. */
+export function statusOf(entry: ActionEntry): ActionStatus {
+  if (entry.droppedByStop) return 'CANCELED';
+  return entry.state.status === 'INITIAL' ? 'SCHEDULED' : entry.state.status;
+}
+
+/** The action's settings, from its stream once it has one, else from its rollout's template. */
+export function actionSettings(entry: ActionEntry): Omit<ActionTemplate, 'rolloutId' | 'groupId'> & { rolloutId?: string; groupId?: string } {
+  if (entry.state.status !== 'INITIAL') {
+    const s = entry.state;
+    return {
+      targetId: s.targetId, distributionSetId: s.distributionSetId, rolloutId: s.rolloutId, groupId: s.groupId, actionType: s.actionType, forceTime: s.forceTime,
+      weight: s.weight, maintenanceWindow: s.maintenanceWindow, maxAttempts: s.maxAttempts, progressTimeoutMs: s.progressTimeoutMs,
+    };
+  }
+  if (!entry.template) throw new Error(`action ${entry.actionId} has neither a stream nor a template`);
+  return entry.template;
+}
+
+/** hawkBit offers one action at a time: the open one of highest weight, then the oldest (lowest id). */
+export function offeredAction(device: DeviceEntry): ActionEntry | undefined {
+  let best: ActionEntry | undefined;
+  let bestWeight = -1;
+  for (const entry of device.open.values()) {
+    const weight = actionSettings(entry).weight;
+    if (!best || weight > bestWeight || (weight === bestWeight && entry.actionId < best.actionId)) {
+      best = entry;
+      bestWeight = weight;
+    }
+  }
+  return best;
+}
+
+/** The cancel is pending for the device: asked for explicitly, or by its rollout's stop. */
+export function cancelPending(entry: ActionEntry): boolean {
+  return entry.state.status === 'CANCELING' || (entry.stopRequested && entry.state.status !== 'CANCEL_REJECTED');
+}
+
+function applyConfig(memory: TenantMemory, name: string, data: Record<string, unknown>): void {
+  if (name === 'config-value-set') memory.config.set(String(data.key), data.value as ConfigValue);
+  else if (name === 'config-value-deleted') memory.config.delete(String(data.key));
+}
+
+function applyTarget(memory: TenantMemory, event: LogEvent, name: string, data: Record<string, unknown>): void {
+  const controllerId = event.streamId.slice('target-'.length);
+  const existing = memory.devices.get(controllerId);
+  if (existing && event.streamVersion <= existing.version) return;
+  switch (name) {
+    case 'target-created': {
+      const device: DeviceEntry = existing ?? { controllerId, securityToken: '', attributes: {}, version: 0, deleted: false, open: new Map() };
+      Object.assign(device, { securityToken: String(data.securityToken), attributes: {}, deleted: false, version: event.streamVersion });
+      memory.devices.set(controllerId, device);
+      return;
+    }
+    case 'target-updated':
+      if (!existing) return;
+      if (typeof data.securityToken === 'string') existing.securityToken = data.securityToken;
+      break;
+    case 'target-attributes-updated':
+      if (!existing) return;
+      existing.attributes = applyAttributes(existing.attributes, data.mode as AttributesMode, data.data as Record<string, string>);
+      break;
+    case 'target-deleted':
+      if (!existing) return;
+      existing.deleted = true;
+      existing.open.clear();
+      break;
+  }
+  if (existing) existing.version = event.streamVersion;
+}
+
+function applyModule(memory: TenantMemory, streamId: string, name: string, data: Record<string, unknown>): void {
+  const moduleId = typeof data.moduleId === 'string' ? data.moduleId : streamId.slice('softwaremodule-'.length);
+  if (name === 'software-module-created') {
+    memory.modules.set(moduleId, { moduleId, name: String(data.name), version: String(data.version), type: String(data.type), deleted: false, artifacts: new Map() });
+    return;
+  }
+  const module = memory.modules.get(moduleId);
+  if (!module) return;
+  if (name === 'software-module-deleted') module.deleted = true;
+  // An artifact joins or leaves a module (planner, softwaremodules/{id}/artifacts): known by its sha256 and file name.
+  else if (name.startsWith('software-module-artifact-') && typeof data.sha256 === 'string') {
+    const fileName = typeof data.fileName === 'string' ? data.fileName : memory.artifacts.get(data.sha256)?.fileName;
+    if (!fileName) return;
+    if (/-(added|stored|uploaded|assigned)$/.test(name)) module.artifacts.set(fileName, data.sha256);
+    else if (/-(removed|deleted)$/.test(name)) module.artifacts.delete(fileName);
+  }
+}
+
+function applyDistributionSet(memory: TenantMemory, streamId: string, name: string, data: Record<string, unknown>): void {
+  const id = typeof data.distributionSetId === 'string' ? data.distributionSetId : streamId.slice('distributionset-'.length);
+  if (name === 'distribution-set-created') {
+    const modules = (data.modules as Array<{ id: string }>).map((m) => m.id);
+    memory.distributionSets.set(id, { distributionSetId: id, name: String(data.name), version: String(data.version), modules, deleted: false });
+  } else if (name === 'distribution-set-deleted') {
+    const ds = memory.distributionSets.get(id);
+    if (ds) ds.deleted = true;
+  }
+}
+
+function applyRollout(memory: TenantMemory, streamId: string, name: string, data: Record<string, unknown>): void {
+  if (streamId.startsWith('rolloutgroup-')) return applyGroup(memory, streamId.slice('rolloutgroup-'.length), name, data);
+  const rolloutId = streamId.slice('rollout-'.length);
+  switch (name) {
+    case 'rollout-created':
+      memory.rollouts.set(rolloutId, {
+        rolloutId, distributionSetId: String(data.distributionSetId), actionType: data.actionType as ActionType, forceTime: data.forceTime as number | undefined,
+        weight: Number(data.weight ?? 1000), execution: data.execution as RolloutExecution | undefined, stopping: false, groups: [],
+      });
+      return;
+    case 'rollout-stopping':
+      return stopRollout(memory, rolloutId);
+  }
+}
+
+function applyGroup(memory: TenantMemory, groupId: string, name: string, data: Record<string, unknown>): void {
+  if (name === 'group-created') {
+    const rolloutId = String(data.rolloutId);
+    memory.groups.set(groupId, { groupId, rolloutId, chunks: [], members: [], firstActionId: 0, ready: false, started: false, released: 0 });
+    memory.rollouts.get(rolloutId)?.groups.push(groupId);
+    return;
+  }
+  const group = memory.groups.get(groupId);
+  if (!group) return;
+  switch (name) {
+    case 'group-members-added':
+      group.chunks[Number(data.chunk)] = data.targetIds as string[];
+      return;
+    case 'group-ready':
+      group.members = group.chunks.flat();
+      group.chunks = [];
+      group.firstActionId = Number(data.firstActionId);
+      group.ready = true;
+      return;
+    case 'group-started':
+      group.started = true;
+      return release(memory, group, typeof data.released === 'number' ? data.released : group.members.length);
+    case 'group-actions-released':
+      return release(memory, group, Number(data.released));
+  }
+}
+
+/** Opens the actions of members [released, upTo): each device sees its action from its next poll on. */
+function release(memory: TenantMemory, group: GroupEntry, upTo: number): void {
+  const rollout = memory.rollouts.get(group.rolloutId);
+  if (!rollout || rollout.stopping || !group.ready) return;
+  const end = Math.min(upTo, group.members.length);
+  const execution = rollout.execution;
+  for (let p = group.released; p < end; p++) {
+    const controllerId = group.members[p];
+    const actionId = group.firstActionId + p;
+    let entry = memory.actions.get(actionId);
+    if (!entry) {
+      entry = {
+        tenant: memory.tenant, actionId, controllerId, version: 0, state: { status: 'INITIAL' }, stopRequested: false, droppedByStop: false, messages: [],
+        template: {
+          targetId: controllerId, distributionSetId: rollout.distributionSetId, rolloutId: rollout.rolloutId, groupId: group.groupId, actionType: rollout.actionType,
+          forceTime: rollout.forceTime, weight: rollout.weight, maintenanceWindow: execution?.maintenanceWindow, maxAttempts: execution?.maxAttempts ?? 1,
+          progressTimeoutMs: execution?.deployTimeoutMs,
+        },
+      };
+      memory.actions.set(actionId, entry);
+    }
+    const device = memory.devices.get(controllerId);
+    if (device && !device.deleted && isOpen(entry)) device.open.set(actionId, entry);
+  }
+  group.released = Math.max(group.released, end);
+}
+
+/**
+ * `rollout-stopping` cancels every open action of the rollout in one event: a device that already retrieved
+ * its action is offered the cancel; one that never did simply stops seeing it.
+ */
+function stopRollout(memory: TenantMemory, rolloutId: string): void {
+  const rollout = memory.rollouts.get(rolloutId);
+  if (!rollout) return;
+  rollout.stopping = true;
+  for (const groupId of rollout.groups) {
+    const group = memory.groups.get(groupId);
+    if (!group) continue;
+    for (let p = 0; p < group.released; p++) {
+      const entry = memory.actions.get(group.firstActionId + p);
+      if (!entry || !isOpen(entry)) continue;
+      if (entry.version > 0) {
+        entry.stopRequested = true;
+      } else {
+        entry.droppedByStop = true;
+        memory.devices.get(entry.controllerId)?.open.delete(entry.actionId);
+      }
+    }
+  }
+}
+
+function applyAction(memory: TenantMemory, event: LogEvent, name: string): void {
+  const actionId = actionIdOfStream(event.streamId);
+  if (actionId === undefined) return;
+  let entry = memory.actions.get(actionId);
+  if (entry && event.streamVersion <= entry.version) return;
+  const domainEvent = { type: name, data: event.data } as ActionEvent;
+  if (!entry) {
+    if (domainEvent.type !== 'action-created') return;
+    entry = { tenant: memory.tenant, actionId, controllerId: domainEvent.data.targetId, version: 0, state: { status: 'INITIAL' }, stopRequested: false, droppedByStop: false, messages: [] };
+    memory.actions.set(actionId, entry);
+  }
+  entry.state = evolveAction(entry.state, domainEvent);
+  entry.version = event.streamVersion;
+  // The stop's cancel is now on record (or moot): from here on the action's own state says what is pending.
+  if (domainEvent.type === 'action-cancel-requested' || !isOpen(entry)) entry.stopRequested = false;
+  rememberMessages(entry, domainEvent);
+  const device = memory.devices.get(entry.controllerId);
+  if (!device || device.deleted) return;
+  if (isOpen(entry)) device.open.set(actionId, entry);
+  else {
+    device.open.delete(actionId);
+    if (entry.state.status === 'FINISHED') device.installed = entry;
+  }
+}
+
+function rememberMessages(entry: ActionEntry, event: ActionEvent): void {
+  const details = 'details' in event.data && Array.isArray(event.data.details) ? (event.data.details as string[]) : [];
+  const status = entry.state.status;
+  entry.messages.push(`${event.type}: ${status}${details.length > 0 ? ` (${details.join('; ')})` : ''}`);
+  if (entry.messages.length > MESSAGES_KEPT) entry.messages.splice(0, entry.messages.length - MESSAGES_KEPT);
+}
