@@ -43,6 +43,12 @@ export async function downloadArtifact(http: HttpClient, url: string, expected: 
         response.resume();
         return { ok: false, reason: refused, resumes };
       }
+      const total = announcedTotal(response);
+      if (total !== undefined && total !== expected.size) {
+        // The server's content is not the artifact the chunk announced: no point fetching it.
+        response.destroy();
+        return { ok: false, reason: `size ${total} != ${expected.size}`, resumes, checksum: true };
+      }
       if (response.statusCode === 200) etag = header(response, 'etag') ?? etag;
       for await (const chunk of response as AsyncIterable<Buffer>) {
         if (cutPending && verifier.received + chunk.length >= (options.interruptAtByte as number)) {
@@ -84,6 +90,13 @@ function acceptAnswer(response: IncomingMessage, verifier: ArtifactVerifier, exp
   // Everything had arrived when the transfer was cut right at the end.
   if (status === 416 && verifier.received === expected.size) return 'complete';
   return `HTTP ${status}`;
+}
+
+/** The whole content's size as the answer states it (Content-Length of a 200, the total of a Content-Range). */
+function announcedTotal(response: IncomingMessage): number | undefined {
+  if (response.statusCode === 206) return parseContentRange(header(response, 'content-range'))?.total;
+  const length = header(response, 'content-length');
+  return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
 }
 
 function header(response: IncomingMessage, name: string): string | undefined {
