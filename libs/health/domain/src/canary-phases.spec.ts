@@ -1,0 +1,80 @@
+import { evaluateCanary } from './canary-phases';
+import { DEFAULT_CANARY_PHASES, PRESETS } from './gate-config';
+import { healthy, MIN, NEW, OLD, scenario, withErrors, type SampleShape } from '../test/health.fixtures';
+
+const limits = { errorRatePoints: 2, latencyPercent: 20, memoryGrowthPercent: 1 };
+
+function canaryAfter(minutes: number, after?: (type: string, id: string) => (at: number, i: number) => SampleShape) {
+  const s = scenario({ minutes, after });
+  const at = s.startAt + minutes * MIN;
+  return evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), at, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+}
+
+describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', () => {
+  it('passes a good build once all three phases are over', () => {
+    const result = canaryAfter(61);
+    expect(result).toMatchObject({ verdict: 'PASS', reason: 'canary_phases_passed' });
+    expect(result.phases.map((p) => [p.phase, p.status, p.offsetsMs])).toEqual([
+      ['immediate', 'PASS', [0, 5 * MIN]], ['short_term', 'PASS', [5 * MIN, 30 * MIN]], ['soak', 'PASS', [30 * MIN, 60 * MIN]],
+    ]);
+  });
+
+  it('is CAUTION (ask again) while a phase is still running', () => {
+    const result = canaryAfter(20);
+    expect(result).toMatchObject({ verdict: 'CAUTION', reason: 'canary_phase_in_progress' });
+    expect(result.phases.map((p) => p.status)).toEqual(['PASS', 'IN_PROGRESS', 'IN_PROGRESS']);
+  });
+
+  it('fails at once on a crash in the immediate phase', () => {
+    const result = canaryAfter(3, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), restarts: i === 1 && id === 'cam-0' ? 1 : 0 }));
+    expect(result).toMatchObject({ verdict: 'FAIL', reason: 'canary_immediate_failed' });
+    expect(result.phases[0].checks.find((c) => c.name === 'no_crash')).toMatchObject({ verdict: 'FAIL', value: 1 });
+  });
+
+  it('fails the immediate phase when a device still reports the old version', () => {
+    const result = canaryAfter(6, (type, id) => (id === 'gw-0' ? healthy(OLD, id, type) : healthy(NEW, id, type)));
+    expect(result.phases[0].checks.find((c) => c.name === 'version_matches')!.verdict).toBe('FAIL');
+    expect(result.verdict).toBe('FAIL');
+  });
+
+  it('fails the immediate phase when the health endpoint does not answer', () => {
+    const result = canaryAfter(6, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), healthEndpoint: id === 'cam-1' ? 'down' : 'up' }));
+    expect(result.phases[0].checks.find((c) => c.name === 'health_endpoint_up')!.verdict).toBe('FAIL');
+  });
+
+  it('fails the short-term phase when errors rise past baseline + 2 points after the first 5 minutes', () => {
+    // samples every 30 s: the first 10 (0-5 min) are the immediate phase, the rest raise errors to 6%
+    const shortTerm = canaryAfter(31, (type, id) => (at, i) => (i < 10 ? healthy(NEW, id, type)(at, i) : withErrors(healthy(NEW, id, type), 0.06)(at, i)));
+    expect(shortTerm.phases.map((p) => p.status)).toEqual(['PASS', 'FAIL', 'FAIL']);
+    expect(shortTerm).toMatchObject({ verdict: 'FAIL', reason: 'canary_short_term_failed' });
+  });
+
+  it('is CAUTION (extend the soak) when only the soak degrades: memory creeping up after 30 minutes', () => {
+    const result = canaryAfter(61, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), memoryMb: i < 60 ? 500 : 500 + (i - 60) * 1.5 }));
+    expect(result.phases.map((p) => p.status)).toEqual(['PASS', 'PASS', 'FAIL']);
+    expect(result).toMatchObject({ verdict: 'CAUTION', reason: 'canary_soak_degrading' });
+  });
+
+  it('is CAUTION when temperatures escalate during the soak', () => {
+    const result = canaryAfter(61, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), temperatureC: i < 60 ? 50 : 50 + (i - 60) * 0.5 }));
+    expect(result.phases[2].checks.find((c) => c.name === 'no_thermal_escalation')!.verdict).toBe('FAIL');
+    expect(result.verdict).toBe('CAUTION');
+  });
+
+  it('is INCONCLUSIVE when a canary device reported fewer than 3 samples in a finished phase', () => {
+    const s = scenario({ minutes: 61, everyMs: 5 * MIN });
+    const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+    expect(result.verdict).toBe('INCONCLUSIVE');
+  });
+
+  it('uses the preset\'s absolute error limit when one is set', () => {
+    const s = scenario({ minutes: 61 });
+    const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, [], NEW, PRESETS.strict);
+    expect(result.phases[0].checks.find((c) => c.name === 'no_errors')).toMatchObject({ verdict: 'FAIL', threshold: 0.001 });
+  });
+
+  it('is INCONCLUSIVE without deployed canary devices', () => {
+    const s = scenario({ minutes: 5 });
+    expect(evaluateCanary(s.devices.filter((d) => d.groupId === 'g1'), s.startAt, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW).reason).toBe('no_deployed_canary_devices');
+  });
+});

@@ -1,0 +1,204 @@
+import { combineBaselines, type CohortBaseline } from './baseline';
+import { restartsIn } from './device-telemetry';
+import { emptyMetricRecord, summarizeWindow } from './fleet-window';
+import { memoryGrowthPer10Min } from './gate-checks';
+import type { CanaryPhasesSpec, PresetLimits } from './gate-config';
+import type { GateDevice } from './gate-device';
+import type { MetricName, TimeWindow, Verdict } from './health.types';
+import { mean, round6, selectPercentile, trendOf } from './stats';
+
+export type PhaseName = 'immediate' | 'short_term' | 'soak';
+export type PhaseStatus = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'IN_PROGRESS';
+
+export interface PhaseCheck {
+  name: string;
+  verdict: Verdict;
+  value?: number;
+  threshold?: number;
+  rule: string;
+}
+
+export interface PhaseResult {
+  phase: PhaseName;
+  /** offsets from each device's install */
+  offsetsMs: [number, number];
+  status: PhaseStatus;
+  samples: number;
+  devices: number;
+  checks: PhaseCheck[];
+}
+
+export interface CanaryResult {
+  verdict: Verdict;
+  reason: string;
+  phases: PhaseResult[];
+}
+
+export interface CanaryLimits {
+  errorRatePoints: number;
+  latencyPercent: number;
+  memoryGrowthPercent: number;
+}
+
+interface PhaseData {
+  complete: boolean;
+  samples: number;
+  minDeviceSamples: number;
+  values: Record<MetricName, number[]>;
+  restarts: number;
+  downSamples: number;
+  foreignVersionBuckets: number;
+  growths: number[];
+  maxTemperature?: number;
+  temperatureTrend: 'stable' | 'increasing' | 'decreasing';
+}
+
+/**
+ * The seeds' canary evaluation: immediate (0-5 min: starts without crash, health endpoint up, reported
+ * version matches, no errors beyond the baseline's usual range), short-term (5-30 min: error rate, p95
+ * latency, memory stable, CPU in bounds, no restarts) and soak (30-60 min: the short-term metrics hold,
+ * no memory leak, no thermal escalation). A failed immediate or short-term phase fails the canary; a
+ * degrading soak is CAUTION (extend it); a phase still running is CAUTION too (ask again later).
+ */
+export function evaluateCanary(
+  canary: readonly GateDevice[],
+  at: number,
+  spec: CanaryPhasesSpec,
+  limits: CanaryLimits,
+  baselines: readonly CohortBaseline[],
+  targetVersion: string | undefined,
+  preset?: PresetLimits,
+): CanaryResult {
+  const devices = canary.filter((d) => d.deployedAt !== undefined);
+  const reference = referenceFor(devices, baselines, targetVersion);
+  const bounds: Array<[PhaseName, number, number]> = [
+    ['immediate', 0, spec.immediateEndMs],
+    ['short_term', spec.immediateEndMs, spec.shortTermEndMs],
+    ['soak', spec.shortTermEndMs, spec.soakEndMs],
+  ];
+  const phases = bounds.map(([phase, from, to]) => {
+    const data = collect(devices, from, to, at, targetVersion);
+    return judgePhase(phase, [from, to], data, devices.length, spec, limits, reference, preset);
+  });
+  return { ...verdictOf(phases, devices.length), phases };
+}
+
+function verdictOf(phases: PhaseResult[], devices: number): { verdict: Verdict; reason: string } {
+  if (devices === 0) return { verdict: 'INCONCLUSIVE', reason: 'no_deployed_canary_devices' };
+  const [immediate, shortTerm, soak] = phases;
+  if (immediate.status === 'FAIL') return { verdict: 'FAIL', reason: 'canary_immediate_failed' };
+  if (shortTerm.status === 'FAIL') return { verdict: 'FAIL', reason: 'canary_short_term_failed' };
+  if (phases.some((p) => p.status === 'INCONCLUSIVE')) return { verdict: 'INCONCLUSIVE', reason: 'canary_too_few_samples' };
+  if (soak.status === 'FAIL') return { verdict: 'CAUTION', reason: 'canary_soak_degrading' };
+  if (phases.some((p) => p.status === 'IN_PROGRESS')) return { verdict: 'CAUTION', reason: 'canary_phase_in_progress' };
+  return { verdict: 'PASS', reason: 'canary_phases_passed' };
+}
+
+interface Reference {
+  errorMean?: number;
+  errorP95?: number;
+  latencyP95?: number;
+  cpuP99?: number;
+}
+
+function referenceFor(devices: readonly GateDevice[], baselines: readonly CohortBaseline[], targetVersion: string | undefined): Reference {
+  const keys = new Set(devices.map((d) => `${d.groupId}|${d.deviceType}`));
+  const relevant = baselines.filter((b) => keys.has(`${b.cohort.groupId}|${b.cohort.deviceType}`) && b.cohort.version !== targetVersion);
+  const err = combineBaselines(relevant, 'errorRate');
+  return { errorMean: err?.mean, errorP95: err?.p95, latencyP95: combineBaselines(relevant, 'latencyP95Ms')?.p95, cpuP99: combineBaselines(relevant, 'cpuPct')?.p99 };
+}
+
+function collect(devices: readonly GateDevice[], from: number, to: number, at: number, targetVersion: string | undefined): PhaseData {
+  const data: PhaseData = { complete: true, samples: 0, minDeviceSamples: Infinity, values: emptyMetricRecord(() => []), restarts: 0, downSamples: 0, foreignVersionBuckets: 0, growths: [], temperatureTrend: 'stable' };
+  const temps: Array<[number, number]> = [];
+  for (const device of devices) {
+    const start = (device.deployedAt as number) + from;
+    const end = (device.deployedAt as number) + to;
+    if (at < end) data.complete = false;
+    const window: TimeWindow = { from: start, to: Math.min(end, at) };
+    let deviceSamples = 0;
+    if (device.telemetry && window.to > window.from) {
+      const summary = summarizeWindow([device.telemetry], window);
+      deviceSamples = summary.samples;
+      for (const metric of Object.keys(data.values) as MetricName[]) data.values[metric].push(...summary.values[metric]);
+      data.restarts += restartsIn(device.telemetry, window);
+      for (const b of device.telemetry.buckets) {
+        if (b.start < window.from || b.start >= window.to) continue;
+        data.downSamples += b.down;
+        if (targetVersion !== undefined && b.version !== targetVersion) data.foreignVersionBuckets += 1;
+        if (b.tempN > 0) {
+          temps.push([b.start, b.tempSum / b.tempN]);
+          data.maxTemperature = Math.max(data.maxTemperature ?? -Infinity, b.tempMax);
+        }
+      }
+      const growth = memoryGrowthPer10Min(device.telemetry, window, targetVersion);
+      if (growth !== undefined) data.growths.push(growth);
+    }
+    data.samples += deviceSamples;
+    data.minDeviceSamples = Math.min(data.minDeviceSamples, deviceSamples);
+  }
+  if (temps.length > 1) data.temperatureTrend = trendOf(temps.map((t) => t[0]), temps.map((t) => t[1]));
+  if (devices.length === 0) data.minDeviceSamples = 0;
+  return data;
+}
+
+function judgePhase(
+  phase: PhaseName,
+  offsetsMs: [number, number],
+  data: PhaseData,
+  devices: number,
+  spec: CanaryPhasesSpec,
+  limits: CanaryLimits,
+  ref: Reference,
+  preset: PresetLimits | undefined,
+): PhaseResult {
+  const checks = phase === 'immediate' ? immediateChecks(data, ref, preset) : steadyChecks(phase, data, limits, ref, preset, spec);
+  const result: PhaseResult = { phase, offsetsMs, status: 'PASS', samples: data.samples, devices, checks };
+  // A failure seen is final even before the phase ends; a pass only counts once every device lived through it.
+  if (checks.some((c) => c.verdict === 'FAIL')) return { ...result, status: 'FAIL' };
+  if (!data.complete) return { ...result, status: 'IN_PROGRESS' };
+  if (data.minDeviceSamples < spec.minSamplesPerDevice || checks.some((c) => c.verdict === 'INCONCLUSIVE')) return { ...result, status: 'INCONCLUSIVE' };
+  return result;
+}
+
+function immediateChecks(data: PhaseData, ref: Reference, preset: PresetLimits | undefined): PhaseCheck[] {
+  const errors = data.values.errorRate.length > 0 ? round6(mean(data.values.errorRate)) : undefined;
+  const errorLimit = preset ? preset.maxErrorRate : ref.errorP95;
+  return [
+    { name: 'no_crash', verdict: data.restarts === 0 ? 'PASS' : 'FAIL', value: data.restarts, threshold: 0, rule: 'restarts == 0' },
+    { name: 'health_endpoint_up', verdict: data.downSamples === 0 ? 'PASS' : 'FAIL', value: data.downSamples, threshold: 0, rule: "no sample reports the health endpoint 'down'" },
+    { name: 'version_matches', verdict: data.foreignVersionBuckets === 0 ? 'PASS' : 'FAIL', value: data.foreignVersionBuckets, threshold: 0, rule: 'every bucket reports the deployed version' },
+    limitCheck('no_errors', errors, errorLimit, preset ? 'error rate <= preset max' : 'error rate <= baseline error p95'),
+  ];
+}
+
+function steadyChecks(phase: PhaseName, data: PhaseData, limits: CanaryLimits, ref: Reference, preset: PresetLimits | undefined, spec: CanaryPhasesSpec): PhaseCheck[] {
+  const errors = data.values.errorRate.length > 0 ? round6(mean(data.values.errorRate)) : undefined;
+  const latency = data.values.latencyP95Ms.length > 0 ? round6(selectPercentile(Float64Array.from(data.values.latencyP95Ms), 95) as number) : undefined;
+  const errorLimit = preset ? preset.maxErrorRate : ref.errorMean !== undefined ? ref.errorMean + limits.errorRatePoints / 100 : undefined;
+  const latencyLimit = preset ? preset.maxLatencyMs : ref.latencyP95 !== undefined ? ref.latencyP95 * (1 + limits.latencyPercent / 100) : undefined;
+  const growth = data.growths.length > 0 ? round6(mean(data.growths)) : undefined;
+  const checks: PhaseCheck[] = [
+    limitCheck('error_rate', errors, errorLimit, preset ? 'error rate <= preset max' : `error rate <= baseline mean + ${limits.errorRatePoints} points`),
+    limitCheck('latency_p95', latency, latencyLimit, preset ? 'p95 <= preset max' : `p95 <= baseline p95 * (1 + ${limits.latencyPercent}%)`),
+    growth === undefined
+      ? { name: 'memory_stable', verdict: 'INCONCLUSIVE', threshold: limits.memoryGrowthPercent, rule: `growth < ${limits.memoryGrowthPercent}% per 10 min` }
+      : { name: 'memory_stable', verdict: growth < limits.memoryGrowthPercent ? 'PASS' : 'FAIL', value: growth, threshold: limits.memoryGrowthPercent, rule: `growth < ${limits.memoryGrowthPercent}% per 10 min` },
+  ];
+  if (phase === 'short_term') {
+    checks.push({ name: 'no_restarts', verdict: data.restarts === 0 ? 'PASS' : 'FAIL', value: data.restarts, threshold: 0, rule: 'restarts == 0' });
+    // CPU is judged only against a CPU baseline: a device type that never reported CPU has no bound to hold.
+    if (ref.cpuP99 !== undefined && data.values.cpuPct.length > 0) checks.push(limitCheck('cpu_within_bounds', round6(mean(data.values.cpuPct)), ref.cpuP99, 'mean cpu <= baseline cpu p99'));
+  }
+  if (phase === 'soak' && data.maxTemperature !== undefined) {
+    const escalating = data.maxTemperature >= spec.thermalLimitC || data.temperatureTrend === 'increasing';
+    checks.push({ name: 'no_thermal_escalation', verdict: escalating ? 'FAIL' : 'PASS', value: round6(data.maxTemperature), threshold: spec.thermalLimitC, rule: 'max temperature < limit and not trending up' });
+  }
+  return checks;
+}
+
+function limitCheck(name: string, value: number | undefined, limit: number | undefined, rule: string): PhaseCheck {
+  if (value === undefined || limit === undefined) return { name, verdict: 'INCONCLUSIVE', value, threshold: limit === undefined ? undefined : round6(limit), rule };
+  const threshold = round6(limit);
+  return { name, verdict: value <= threshold ? 'PASS' : 'FAIL', value, threshold, rule };
+}

@@ -1,0 +1,187 @@
+import { combineBaselines, type CohortBaseline } from './baseline';
+import { bucketMean, restartsIn, type DeviceTelemetry } from './device-telemetry';
+import { summarizeWindow, type FleetWindow } from './fleet-window';
+import type { CheckSpec, CheckType, GateSpec } from './gate-config';
+import { byDeviceType, type GateDevice } from './gate-device';
+import { combineVerdicts, type MetricName, type TimeWindow, type Verdict } from './health.types';
+import { mean, round6, selectPercentile, slope } from './stats';
+
+/** What one check found, with every input needed to recompute it. */
+export interface CheckResult {
+  check: CheckType;
+  verdict: Verdict;
+  reason: string;
+  window: TimeWindow;
+  /** the limit the value was held against, in the value's unit, and how it was derived */
+  threshold?: number;
+  thresholdRule: string;
+  value?: number;
+  samples?: number;
+  devices?: number;
+  baseline?: Record<string, number | string | string[]>;
+  /** per device type, for the checks evaluated per cohort */
+  byDeviceType?: CheckResult[];
+  deviceType?: string;
+  details?: Record<string, number | string | string[]>;
+}
+
+export interface CheckContext {
+  at: number;
+  spec: GateSpec;
+  deployed: readonly GateDevice[];
+  totalDevices: number;
+  targetVersion?: string;
+  baselines: readonly CohortBaseline[];
+}
+
+export function evaluateCheck(check: CheckSpec, ctx: CheckContext): CheckResult {
+  const window = { from: ctx.at - check.windowMs, to: ctx.at };
+  switch (check.type) {
+    case 'error_rate':
+    case 'latency_p95':
+      return perDeviceType(check, window, ctx);
+    case 'memory_trend':
+      return memoryTrend(check, window, ctx);
+    case 'application_health':
+      return applicationHealth(check, window, ctx);
+    case 'crash_count':
+      return crashCount(check, window, ctx);
+    case 'device_health':
+      return deviceHealth(check, window, ctx);
+    case 'fleet_coverage':
+      return fleetCoverage(check, window, ctx);
+  }
+}
+
+/** error_rate and latency_p95 are judged per device type: a bad build on one type must not hide in the mean. */
+function perDeviceType(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
+  const parts = [...byDeviceType(ctx.deployed).entries()].map(([type, devices]) => metricForType(check, window, ctx, type, devices));
+  const verdict = combineVerdicts(parts.map((p) => p.verdict));
+  const worst = parts.find((p) => p.verdict === verdict);
+  return {
+    check: check.type,
+    verdict,
+    reason: parts.length === 0 ? 'no_deployed_devices' : (worst?.reason ?? 'ok'),
+    window,
+    thresholdRule: parts[0]?.thresholdRule ?? ruleOf(check, ctx),
+    samples: parts.reduce((s, p) => s + (p.samples ?? 0), 0),
+    devices: ctx.deployed.length,
+    byDeviceType: parts,
+  };
+}
+
+function ruleOf(check: CheckSpec, ctx: CheckContext): string {
+  if (ctx.spec.preset) return check.type === 'error_rate' ? `value <= preset ${ctx.spec.preset.name} max error rate` : `value <= preset ${ctx.spec.preset.name} max p95 latency ms`;
+  return check.type === 'error_rate' ? `value <= baseline.mean + ${check.threshold} points` : `value <= baseline.p95 * (1 + ${check.threshold}%)`;
+}
+
+function metricForType(check: CheckSpec, window: TimeWindow, ctx: CheckContext, deviceType: string, devices: GateDevice[]): CheckResult {
+  const metric: MetricName = check.type === 'error_rate' ? 'errorRate' : 'latencyP95Ms';
+  const fleet = summarizeWindow(devices.map((d) => d.telemetry), window, { version: ctx.targetVersion });
+  const samples = fleet.metricSamples[metric];
+  const base: CheckResult = { check: check.type, deviceType, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', window, thresholdRule: ruleOf(check, ctx), samples, devices: devices.length };
+  const value = metric === 'errorRate' ? mean(fleet.values.errorRate) : selectPercentile(Float64Array.from(fleet.values.latencyP95Ms), 95);
+  if (value !== undefined && samples > 0) base.value = round6(value);
+  const groups = new Set(devices.map((d) => d.groupId));
+  const baseline = combineBaselines(
+    ctx.baselines.filter((b) => b.cohort.deviceType === deviceType && groups.has(b.cohort.groupId) && b.cohort.version !== ctx.targetVersion),
+    metric,
+  );
+  if (baseline) base.baseline = { mean: baseline.mean, p95: baseline.p95, stddev: baseline.stddev, buckets: baseline.buckets, samples: baseline.samples, cohorts: baseline.cohorts, combination: 'bucket-weighted' };
+  const threshold = thresholdFor(check, ctx, baseline);
+  if (threshold !== undefined) base.threshold = round6(threshold);
+  if (samples < ctx.spec.minSamples || value === undefined) return { ...base, details: { minSamples: ctx.spec.minSamples } };
+  if (threshold === undefined) return { ...base, reason: 'no_baseline' };
+  const pass = round6(value) <= round6(threshold);
+  return { ...base, verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'within_threshold' : `${check.type}_above_threshold` };
+}
+
+function thresholdFor(check: CheckSpec, ctx: CheckContext, baseline: { mean: number; p95: number } | undefined): number | undefined {
+  if (ctx.spec.preset) return check.type === 'error_rate' ? ctx.spec.preset.maxErrorRate : ctx.spec.preset.maxLatencyMs;
+  if (!baseline) return undefined;
+  return check.type === 'error_rate' ? baseline.mean + check.threshold / 100 : baseline.p95 * (1 + check.threshold / 100);
+}
+
+/** Percent growth per 10 minutes of one device's memory over the window (least squares over bucket means). */
+export function memoryGrowthPer10Min(device: DeviceTelemetry | undefined, window: TimeWindow, version?: string): number | undefined {
+  if (!device) return undefined;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const b of device.buckets) {
+    if (b.start < window.from || b.start >= window.to || (version !== undefined && b.version !== version)) continue;
+    const m = bucketMean(b, 'memoryMb');
+    if (m) {
+      xs.push(b.start);
+      ys.push(m.value);
+    }
+  }
+  if (xs.length < 3) return undefined;
+  const level = mean(ys);
+  if (level <= 0) return 0;
+  return (slope(xs, ys) * 600_000 * 100) / level;
+}
+
+function memoryTrend(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
+  const growths = ctx.deployed.map((d) => memoryGrowthPer10Min(d.telemetry, window, ctx.targetVersion)).filter((g): g is number => g !== undefined);
+  const base: CheckResult = { check: 'memory_trend', verdict: 'INCONCLUSIVE', reason: 'too_few_samples', window, threshold: check.threshold, thresholdRule: 'mean device growth < threshold % per 10 min', devices: growths.length };
+  if (growths.length === 0) return { ...base, details: { minBucketsPerDevice: 3 } };
+  const value = round6(mean(growths));
+  const pass = value < check.threshold;
+  return { ...base, value, verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'memory_stable' : 'memory_growing', details: { maxGrowth: round6(Math.max(...growths)) } };
+}
+
+type DeviceCondition = 'healthy' | 'silent' | 'endpoint_down' | 'wrong_version' | 'restarting' | 'failed';
+
+/** One device's condition over a window: reporting, endpoint up, running the target version, no restarts. */
+export function deviceCondition(device: GateDevice, window: TimeWindow, targetVersion: string | undefined): DeviceCondition {
+  if (device.failed) return 'failed';
+  const t = device.telemetry;
+  if (!t || t.lastAt < window.from) return 'silent';
+  if (t.healthEndpoint === 'down') return 'endpoint_down';
+  if (targetVersion !== undefined && t.runningVersion !== undefined && t.runningVersion !== targetVersion) return 'wrong_version';
+  if (restartsIn(t, window) > 0) return 'restarting';
+  return 'healthy';
+}
+
+function conditions(ctx: CheckContext, window: TimeWindow): Record<DeviceCondition, number> {
+  const counts: Record<DeviceCondition, number> = { healthy: 0, silent: 0, endpoint_down: 0, wrong_version: 0, restarting: 0, failed: 0 };
+  for (const d of ctx.deployed) counts[deviceCondition(d, window, ctx.targetVersion)] += 1;
+  return counts;
+}
+
+function applicationHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
+  const counts = conditions(ctx, window);
+  const unhealthy = ctx.deployed.length - counts.healthy - counts.silent;
+  const base: CheckResult = { check: 'application_health', verdict: 'PASS', reason: 'all_healthy', window, threshold: 100, thresholdRule: 'every deployed device healthy', devices: ctx.deployed.length, value: percent(counts.healthy, ctx.deployed.length), details: counts };
+  if (ctx.deployed.length === 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'no_deployed_devices' };
+  if (unhealthy > 0) return { ...base, verdict: 'FAIL', reason: 'unhealthy_devices' };
+  if (counts.silent > 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'silent_devices' };
+  return base;
+}
+
+function deviceHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
+  const counts = conditions(ctx, window);
+  const value = percent(counts.healthy, ctx.deployed.length);
+  const base: CheckResult = { check: 'device_health', verdict: 'PASS', reason: 'enough_healthy', window, threshold: check.threshold, thresholdRule: 'healthy % of deployed >= threshold (silent devices are not healthy)', devices: ctx.deployed.length, value, details: counts };
+  if (ctx.deployed.length === 0 || counts.silent === ctx.deployed.length) return { ...base, verdict: 'INCONCLUSIVE', reason: ctx.deployed.length === 0 ? 'no_deployed_devices' : 'silent_devices' };
+  return value >= check.threshold ? base : { ...base, verdict: 'FAIL', reason: 'too_few_healthy' };
+}
+
+function crashCount(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
+  const fleet: FleetWindow = summarizeWindow(ctx.deployed.map((d) => d.telemetry), window, {});
+  const base: CheckResult = { check: 'crash_count', verdict: 'PASS', reason: 'within_threshold', window, threshold: check.threshold, thresholdRule: 'restarts in window <= threshold', value: fleet.restarts, samples: fleet.samples, devices: fleet.reportingDevices };
+  if (fleet.restarts > check.threshold) return { ...base, verdict: 'FAIL', reason: 'crashes_above_threshold' };
+  if (fleet.samples < ctx.spec.minSamples) return { ...base, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', details: { minSamples: ctx.spec.minSamples } };
+  return base;
+}
+
+function fleetCoverage(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
+  const deployed = ctx.deployed.filter((d) => d.deployedAt !== undefined && !d.failed).length;
+  const value = ctx.totalDevices === 0 ? 100 : percent(deployed, ctx.totalDevices);
+  const pass = value >= check.threshold;
+  return { check: 'fleet_coverage', verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'coverage_reached' : 'coverage_below_threshold', window, threshold: check.threshold, thresholdRule: 'deployed % of rollout >= threshold', value, devices: deployed, details: { total: ctx.totalDevices } };
+}
+
+function percent(part: number, whole: number): number {
+  return whole === 0 ? 0 : round6((part * 100) / whole);
+}

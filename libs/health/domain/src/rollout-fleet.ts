@@ -1,0 +1,236 @@
+import type { ActionStatus, RolloutExecution } from '@rollgate/rollout-domain';
+import { UNKNOWN_DEVICE_TYPE } from './device-telemetry';
+
+/**
+ * What health-evaluator knows about one rollout's devices, folded from the rollout, group, action and
+ * catalog events (docs/event-flow.md): membership from `group-members-added` chunks, the device's action
+ * from `firstActionId + position`, installs and failures from action events. Nothing per device is read
+ * from anywhere else.
+ */
+export interface FleetDevice {
+  controllerId: string;
+  groupId: string;
+  position: number;
+  status?: ActionStatus;
+  /** when its action reached FINISHED */
+  deployedAt?: number;
+  failed: boolean;
+  verified: boolean;
+  fallback: boolean;
+}
+
+export interface FleetGroup {
+  groupId: string;
+  index: number;
+  name: string;
+  size: number;
+  firstActionId?: number;
+  /** chunk number → target ids, so a redelivered chunk is not added twice */
+  chunks: Map<number, string[]>;
+  members: string[];
+  started: boolean;
+  healthGate?: string;
+  failed: number;
+}
+
+export interface RolloutFleet {
+  tenant: string;
+  rolloutId: string;
+  distributionSetId: string;
+  execution: Partial<RolloutExecution>;
+  phase: 'created' | 'starting' | 'running' | 'ended';
+  startingAt?: number;
+  groups: Map<string, FleetGroup>;
+  devices: Map<string, FleetDevice>;
+}
+
+/** An event as the fleet tracker needs it: the short type (`group-ready`), its stream and payload. */
+export interface FleetEvent {
+  tenant: string;
+  streamId: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export const DEVICE_TYPE_ATTRIBUTES = ['deviceType', 'device_type', 'device-type', 'hw_type', 'hwType'];
+
+const ENDED_STATUSES: readonly string[] = ['FINISHED', 'ERROR', 'TIMED_OUT', 'CANCELED'];
+
+/** Every rollout of every tenant, with the indexes to route action and target events. */
+export class FleetRegistry {
+  readonly rollouts = new Map<string, RolloutFleet>();
+  /** tenant → distributionSetId → `name:version` (what devices report as runningVersion) */
+  private readonly versions = new Map<string, string>();
+  /** tenant|controllerId → device type from target attributes */
+  private readonly attributeTypes = new Map<string, string>();
+  /** tenant → action ranges, for mapping `action-<id>` to its rollout and group */
+  private readonly ranges: Array<{ tenant: string; first: number; size: number; rolloutId: string; groupId: string }> = [];
+  private readonly groupOwner = new Map<string, string>();
+
+  rollout(tenant: string, rolloutId: string): RolloutFleet | undefined {
+    return this.rollouts.get(`${tenant}|${rolloutId}`);
+  }
+
+  versionOf(tenant: string, distributionSetId: string): string | undefined {
+    return this.versions.get(`${tenant}|${distributionSetId}`);
+  }
+
+  deviceTypeAttribute(tenant: string, controllerId: string): string | undefined {
+    return this.attributeTypes.get(`${tenant}|${controllerId}`);
+  }
+
+  /** Folds one event in; unknown events are ignored. Idempotent per event (a redelivery changes nothing). */
+  apply(e: FleetEvent): void {
+    const d = e.data;
+    switch (e.event) {
+      case 'rollout-created':
+        if (!this.rollout(e.tenant, String(d.rolloutId))) {
+          this.rollouts.set(`${e.tenant}|${String(d.rolloutId)}`, {
+            tenant: e.tenant,
+            rolloutId: String(d.rolloutId),
+            distributionSetId: String(d.distributionSetId),
+            execution: (d.execution as Partial<RolloutExecution> | undefined) ?? {},
+            phase: 'created',
+            groups: new Map(),
+            devices: new Map(),
+          });
+        }
+        return;
+      case 'rollout-starting':
+      case 'rollout-started':
+        return this.onRollout(e, (r) => {
+          if (r.phase === 'created') r.startingAt = Number(d.at);
+          if (r.phase !== 'ended') r.phase = e.event === 'rollout-started' ? 'running' : r.phase === 'running' ? 'running' : 'starting';
+        });
+      case 'rollout-finished':
+      case 'rollout-stopped':
+      case 'rollout-deleted':
+        return this.onRollout(e, (r) => (r.phase = 'ended'));
+      case 'group-created':
+        return this.onGroupCreated(e);
+      case 'group-members-added':
+        return this.onGroup(e, (g, r) => {
+          const chunk = Number(d.chunk);
+          if (g.chunks.has(chunk)) return;
+          g.chunks.set(chunk, (d.targetIds as string[]) ?? []);
+          g.members = [...g.chunks.entries()].sort(([a], [b]) => a - b).flatMap(([, ids]) => ids);
+          g.members.forEach((id, position) => r.devices.set(id, { ...(r.devices.get(id) ?? { failed: false, verified: false, fallback: false }), controllerId: id, groupId: g.groupId, position }));
+        });
+      case 'group-ready':
+        return this.onGroup(e, (g, r) => {
+          if (g.firstActionId !== undefined) return;
+          g.size = Number(d.size);
+          g.firstActionId = Number(d.firstActionId);
+          this.ranges.push({ tenant: e.tenant, first: g.firstActionId, size: g.size, rolloutId: r.rolloutId, groupId: g.groupId });
+        });
+      case 'group-started':
+        return this.onGroup(e, (g) => (g.started = true));
+      case 'action-created':
+      case 'action-feedback-received':
+      case 'action-attempt-failed':
+      case 'action-timed-out':
+      case 'action-canceled':
+        return this.onAction(e);
+      case 'distribution-set-created':
+        this.versions.set(`${e.tenant}|${String(d.distributionSetId)}`, `${String(d.name)}:${String(d.version)}`);
+        return;
+      case 'target-attributes-updated':
+        return this.onAttributes(e);
+      default:
+        return;
+    }
+  }
+
+  private onRollout(e: FleetEvent, change: (r: RolloutFleet) => void): void {
+    const r = this.rollout(e.tenant, e.streamId.replace(/^rollout-/, ''));
+    if (r) change(r);
+  }
+
+  private onGroupCreated(e: FleetEvent): void {
+    const d = e.data;
+    const r = this.rollout(e.tenant, String(d.rolloutId));
+    if (!r || r.groups.has(String(d.groupId))) return;
+    const conditions = d.conditions as { healthGate?: string } | undefined;
+    r.groups.set(String(d.groupId), { groupId: String(d.groupId), index: Number(d.index), name: String(d.name), size: 0, chunks: new Map(), members: [], started: false, healthGate: conditions?.healthGate, failed: 0 });
+    this.groupOwner.set(`${e.tenant}|${String(d.groupId)}`, r.rolloutId);
+  }
+
+  private onGroup(e: FleetEvent, change: (g: FleetGroup, r: RolloutFleet) => void): void {
+    const groupId = e.streamId.replace(/^rolloutgroup-/, '');
+    const rolloutId = this.groupOwner.get(`${e.tenant}|${groupId}`);
+    const r = rolloutId === undefined ? undefined : this.rollout(e.tenant, rolloutId);
+    const g = r?.groups.get(groupId);
+    if (r && g) change(g, r);
+  }
+
+  /** The device behind `action-<id>`: its group's range gives the position, the membership the target. */
+  deviceOfAction(tenant: string, actionId: number): { rollout: RolloutFleet; device: FleetDevice } | undefined {
+    for (const range of this.ranges) {
+      if (range.tenant !== tenant || actionId < range.first || actionId >= range.first + range.size) continue;
+      const rollout = this.rollout(tenant, range.rolloutId);
+      const controllerId = rollout?.groups.get(range.groupId)?.members[actionId - range.first];
+      const device = controllerId === undefined ? undefined : rollout?.devices.get(controllerId);
+      return rollout && device ? { rollout, device } : undefined;
+    }
+    return undefined;
+  }
+
+  private onAction(e: FleetEvent): void {
+    const actionId = Number(e.streamId.replace(/^action-/, ''));
+    if (!Number.isInteger(actionId)) return;
+    const found = this.deviceOfAction(e.tenant, actionId);
+    if (!found) return;
+    const status = statusOf(e);
+    if (status === undefined) return;
+    const { rollout, device } = found;
+    const wasFailed = device.failed;
+    device.status = status;
+    if (status === 'FINISHED') device.deployedAt ??= Number(e.data.at);
+    if (status === 'ERROR' || status === 'TIMED_OUT') device.failed = true;
+    const group = rollout.groups.get(device.groupId);
+    if (group && !wasFailed && device.failed) group.failed += 1;
+  }
+
+  /** A fallback detected by the evaluator counts as a failed device of its wave. */
+  markFallback(rollout: RolloutFleet, device: FleetDevice): void {
+    device.fallback = true;
+    if (device.failed) return;
+    device.failed = true;
+    const group = rollout.groups.get(device.groupId);
+    if (group) group.failed += 1;
+  }
+
+  private onAttributes(e: FleetEvent): void {
+    const data = (e.data.data as Record<string, string> | undefined) ?? {};
+    const controllerId = e.streamId.replace(/^target-/, '');
+    const key = DEVICE_TYPE_ATTRIBUTES.find((k) => data[k] !== undefined);
+    if (e.data.mode === 'remove') {
+      if (key) this.attributeTypes.delete(`${e.tenant}|${controllerId}`);
+      return;
+    }
+    if (key) this.attributeTypes.set(`${e.tenant}|${controllerId}`, data[key]);
+  }
+
+  /** Device type: the target's attributes first (operator-curated), else what the device's telemetry says. */
+  deviceType(tenant: string, controllerId: string, telemetryType: string | undefined): string {
+    return this.deviceTypeAttribute(tenant, controllerId) ?? telemetryType ?? UNKNOWN_DEVICE_TYPE;
+  }
+}
+
+function statusOf(e: FleetEvent): ActionStatus | undefined {
+  switch (e.event) {
+    case 'action-created':
+    case 'action-feedback-received':
+      return e.data.status as ActionStatus | undefined;
+    case 'action-timed-out':
+      return 'TIMED_OUT';
+    case 'action-canceled':
+      return 'CANCELED';
+    default:
+      return undefined;
+  }
+}
+
+export function isEnded(status: ActionStatus | undefined): boolean {
+  return status !== undefined && ENDED_STATUSES.includes(status);
+}
