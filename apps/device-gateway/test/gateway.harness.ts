@@ -130,7 +130,7 @@ export async function createDistributionSet(world: World, tenant: string, id: st
   await world.append(tenant, `artifact-${artifact.sha256}`, 'artifact', [['artifact-stored', { ...stored, fileName }]]);
   await world.append(tenant, `softwaremodule-${moduleId}`, 'softwaremodule', [
     ['software-module-created', { moduleId, name: `firmware-${id}`, version: '1.0.0', type: 'os', description: '', vendor: 'acme', by: 'admin', at: AT }],
-    ['software-module-artifact-added', { sha256: artifact.sha256, fileName, by: 'admin', at: AT }],
+    ['software-module-artifact-added', { artifactId: `${moduleId}-a1`, fileName, sha256: artifact.sha256, sha1: artifact.sha1, md5: artifact.md5, size: artifact.size, by: 'admin', at: AT }],
   ]);
   await world.append(tenant, `distributionset-${distributionSetId}`, 'distributionset', [
     ['distribution-set-created', { distributionSetId, name: `os-${id}`, version: '1.0.0', type: 'os', description: '', requiredMigrationStep: false, modules: [{ id: moduleId, type: 'os' }], by: 'admin', at: AT }],

@@ -66,6 +66,8 @@ export interface ModuleEntry {
   deleted: boolean;
   /** file name → sha256 of the module's artifacts */
   artifacts: Map<string, string>;
+  /** the planner's artifact id → file name */
+  artifactIds: Map<string, string>;
 }
 
 export interface DistributionSetEntry {
@@ -110,6 +112,8 @@ export interface TenantMemory {
   rollouts: Map<string, RolloutEntry>;
   groups: Map<string, GroupEntry>;
   actions: Map<number, ActionEntry>;
+  /** the newest version applied per stream */
+  streamVersions: Map<string, number>;
 }
 
 /** How many status messages per action the gateway keeps at hand. */
@@ -140,6 +144,10 @@ export class GatewayMemory {
   apply(event: LogEvent): void {
     const { aggregate, event: name } = parseEventType(event.type);
     const memory = this.tenantMemory(event.tenant);
+    // Each stream's events apply once, in version order: the gateway's own appends are applied when they
+    // commit and arrive again from the log; a conflict's catch-up reads some a second time.
+    if (event.streamVersion <= (memory.streamVersions.get(event.streamId) ?? 0)) return;
+    memory.streamVersions.set(event.streamId, event.streamVersion);
     const data = event.data as Record<string, unknown>;
     switch (aggregate) {
       case 'tenantconfig':
@@ -167,7 +175,7 @@ export class GatewayMemory {
     if (!memory) {
       memory = {
         tenant, config: new Map(), devices: new Map(), modules: new Map(), distributionSets: new Map(), artifacts: new Map(),
-        rollouts: new Map(), groups: new Map(), actions: new Map(),
+        rollouts: new Map(), groups: new Map(), actions: new Map(), streamVersions: new Map(),
       };
       this.tenants.set(tenant, memory);
     }
@@ -253,18 +261,26 @@ function applyTarget(memory: TenantMemory, event: LogEvent, name: string, data: 
 function applyModule(memory: TenantMemory, streamId: string, name: string, data: Record<string, unknown>): void {
   const moduleId = typeof data.moduleId === 'string' ? data.moduleId : streamId.slice('softwaremodule-'.length);
   if (name === 'software-module-created') {
-    memory.modules.set(moduleId, { moduleId, name: String(data.name), version: String(data.version), type: String(data.type), deleted: false, artifacts: new Map() });
+    memory.modules.set(moduleId, { moduleId, name: String(data.name), version: String(data.version), type: String(data.type), deleted: false, artifacts: new Map(), artifactIds: new Map() });
     return;
   }
   const module = memory.modules.get(moduleId);
   if (!module) return;
   if (name === 'software-module-deleted') module.deleted = true;
-  // An artifact joins or leaves a module (planner, softwaremodules/{id}/artifacts): known by its sha256 and file name.
-  else if (name.startsWith('software-module-artifact-') && typeof data.sha256 === 'string') {
-    const fileName = typeof data.fileName === 'string' ? data.fileName : memory.artifacts.get(data.sha256)?.fileName;
-    if (!fileName) return;
-    if (/-(added|stored|uploaded|assigned)$/.test(name)) module.artifacts.set(fileName, data.sha256);
-    else if (/-(removed|deleted)$/.test(name)) module.artifacts.delete(fileName);
+  // The planner names the distributor's bytes in the module (softwaremodules/{id}/artifacts); the hashes come
+  // with the name, the architecture with the distributor's own artifact-stored.
+  else if (name === 'software-module-artifact-added') {
+    const sha256 = String(data.sha256);
+    const fileName = String(data.fileName);
+    module.artifacts.set(fileName, sha256);
+    module.artifactIds.set(String(data.artifactId), fileName);
+    if (!memory.artifacts.has(sha256)) {
+      const { sha1, md5, size, signature } = data as { sha1: string; md5: string; size: number; signature?: ArtifactStored['signature'] };
+      memory.artifacts.set(sha256, { sha256, sha1, md5, size, fileName, ...(signature ? { signature } : {}) });
+    }
+  } else if (name === 'software-module-artifact-removed') {
+    const fileName = module.artifactIds.get(String(data.artifactId));
+    if (fileName !== undefined) module.artifacts.delete(fileName);
   }
 }
 
