@@ -1,8 +1,54 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { EventStore } from '@rollgate/event-store';
+import { PG_POOL } from '@rollgate/service-kit';
+import type { Pool } from 'pg';
+import { loadSchedulerSettings, SCHEDULER_SETTINGS } from './config';
+import { Pacer } from './engine/pacer';
+import { SchedulerEngine } from './engine/scheduler-engine';
+import type { SchedulerSettings } from './engine/scheduler-settings';
+import { SchedulerEventsHandler } from './handlers/scheduler-events.handler';
+import { ActionProgressRunner } from './progress/action-progress.runner';
+import { GroupProgressStore } from './progress/group-progress.store';
+import { SchedulerRuntime } from './scheduler-runtime.service';
+import { TimerRunner } from './timers/timer.runner';
+import { TimerStore } from './timers/timer.store';
+import { StreamWriter } from './writes/stream-writer';
 
 /**
  * Composition root of group-scheduler. The service kit (database, bus, health endpoints, logging) is added by
- * bootstrapService; the service's own controllers, event handlers and projections are registered here.
+ * bootstrapService; the scheduler's engine, its counters' log reader, its timers and its bus handlers are
+ * registered here. `env` is where the scheduler's own settings are read (see config.ts).
  */
 @Module({})
-export class AppModule {}
+export class AppModule {
+  static forRoot(env: NodeJS.ProcessEnv = process.env): DynamicModule {
+    const settings = loadSchedulerSettings(env);
+    return {
+      module: AppModule,
+      controllers: [SchedulerEventsHandler],
+      providers: [
+        { provide: SCHEDULER_SETTINGS, useValue: settings },
+        { provide: StreamWriter, useFactory: (store: EventStore) => new StreamWriter(store), inject: [EventStore] },
+        { provide: GroupProgressStore, useValue: new GroupProgressStore() },
+        { provide: TimerStore, useValue: new TimerStore() },
+        { provide: Pacer, useFactory: (s: SchedulerSettings, p: GroupProgressStore, t: TimerStore) => new Pacer(s, p, t), inject: [SCHEDULER_SETTINGS, GroupProgressStore, TimerStore] },
+        {
+          provide: SchedulerEngine,
+          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer) => new SchedulerEngine(w, p, t, pacer),
+          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer],
+        },
+        {
+          provide: ActionProgressRunner,
+          useFactory: (pool: Pool, store: EventStore, p: GroupProgressStore, t: TimerStore, e: SchedulerEngine) => new ActionProgressRunner(pool, store, p, t, e),
+          inject: [PG_POOL, EventStore, GroupProgressStore, TimerStore, SchedulerEngine],
+        },
+        {
+          provide: TimerRunner,
+          useFactory: (pool: Pool, t: TimerStore, w: StreamWriter, p: GroupProgressStore, e: SchedulerEngine, s: SchedulerSettings) => new TimerRunner(pool, t, w, p, e, { pollMs: s.timerPollMs }),
+          inject: [PG_POOL, TimerStore, StreamWriter, GroupProgressStore, SchedulerEngine, SCHEDULER_SETTINGS],
+        },
+        SchedulerRuntime,
+      ],
+    };
+  }
+}

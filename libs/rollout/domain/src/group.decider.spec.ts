@@ -32,6 +32,7 @@ const histories: Record<string, GroupEvent[]> = {
   READY: [created, members, ready],
   SCHEDULED: [created, members, ready, scheduled],
   RUNNING: running,
+  SOAKING: [...running, { type: 'group-soak-started', data: { until: AT, reason: 'success', counters: c8, at: T + 4 } }],
   WAITING_FOR_GATE: [gatedCreated, members, ready, scheduled, started, { type: 'group-gate-requested', data: { gate: 'canary-gate', counters: c8, at: T + 4 } }],
   FINISHED: [...running, { type: 'group-finished', data: { counters: counters({ finished: 10 }), at: T + 4 } }],
   ERROR: [...running, { type: 'group-error-condition-met', data: { errorAction: 'STOP', counters: counters({ error: 3 }), cause: 'threshold', at: T + 4 } }],
@@ -49,15 +50,38 @@ const table: Array<{ command: GroupCommand; outcomes: Record<string, Outcome>; o
   { command: { type: 'schedule-group', at: AT }, outcomes: { READY: [{ type: 'group-scheduled', data: { at: AT } }] }, otherwise: 'group_not_ready' },
   { command: { type: 'start-group', at: AT }, outcomes: { SCHEDULED: [{ type: 'group-started', data: { size: 10, at: AT } }] }, otherwise: 'group_not_scheduled' },
   {
-    command: { type: 'report-group-progress', counters: c8, at: AT },
+    command: { type: 'start-group', released: 4, at: AT },
+    outcomes: { SCHEDULED: [{ type: 'group-started', data: { size: 10, released: 4, at: AT } }] },
+    otherwise: 'group_not_scheduled',
+  },
+  {
+    command: { type: 'release-group-actions', released: 6, at: AT },
     outcomes: {
-      RUNNING: [{ type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: c8, at: AT } }],
-      WAITING_FOR_GATE: [], FINISHED: [], ERROR: [],
+      // An unpaced group already has every action open: a release changes nothing.
+      RUNNING: [], SOAKING: [], WAITING_FOR_GATE: [],
     },
     otherwise: 'group_not_running',
   },
   {
-    command: { type: 'record-gate-verdict', passed: true, verdictId: 'v1', at: AT },
+    command: { type: 'report-group-progress', counters: c8, at: AT },
+    outcomes: {
+      RUNNING: [{ type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: c8, at: AT } }],
+      SOAKING: [], WAITING_FOR_GATE: [], FINISHED: [], ERROR: [],
+    },
+    otherwise: 'group_not_running',
+  },
+  {
+    command: { type: 'complete-group-soak', at: AT },
+    outcomes: {
+      SOAKING: [
+        { type: 'group-soak-completed', data: { at: AT } },
+        { type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: c8, at: AT } },
+      ],
+    },
+    otherwise: 'group_not_soaking',
+  },
+  {
+    command: { type: 'record-gate-verdict', verdict: 'PASS', verdictId: 'v1', at: AT },
     outcomes: {
       WAITING_FOR_GATE: [
         { type: 'group-gate-passed', data: { verdictId: 'v1', at: AT } },
@@ -121,16 +145,50 @@ describe('group decider: conditions', () => {
   it('waits for the health gate and treats a failed gate as the error condition', () => {
     const gatedRun = [gatedCreated, members, ready, scheduled, started];
     given(groupDecider, gatedRun).when(progress(c8)).then([{ type: 'group-gate-requested', data: { gate: 'canary-gate', counters: c8, at: AT } }]);
-    given(groupDecider, histories.WAITING_FOR_GATE).when({ type: 'record-gate-verdict', passed: false, verdictId: 'v2', reason: 'error rate', at: AT }).then([
+    given(groupDecider, histories.WAITING_FOR_GATE).when({ type: 'record-gate-verdict', verdict: 'FAIL', verdictId: 'v2', reason: 'error rate', at: AT }).then([
       { type: 'group-gate-failed', data: { verdictId: 'v2', reason: 'error rate', at: AT } },
       { type: 'group-error-condition-met', data: { errorAction: 'STOP', counters: c8, cause: 'health-gate', at: AT } },
     ]);
     const done = counters({ finished: 10 });
-    given(groupDecider, histories.WAITING_FOR_GATE).when({ type: 'record-gate-verdict', passed: true, verdictId: 'v3', counters: done, at: AT }).then([
+    given(groupDecider, histories.WAITING_FOR_GATE).when({ type: 'record-gate-verdict', verdict: 'PASS', verdictId: 'v3', counters: done, at: AT }).then([
       { type: 'group-gate-passed', data: { verdictId: 'v3', at: AT } },
       { type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: done, at: AT } },
       { type: 'group-finished', data: { counters: done, at: AT } },
     ]);
+  });
+
+  it('soaks before success counts, and a gate asked after the soak may extend it', () => {
+    given(groupDecider, running).when({ ...progress(c8), soakMs: 60_000 } as GroupCommand).then([
+      { type: 'group-soak-started', data: { until: AT + 60_000, reason: 'success', counters: c8, at: AT } },
+    ]);
+    given(groupDecider, histories.SOAKING).when({ type: 'complete-group-soak', at: AT - 1 }).thenThrows('soak_not_elapsed');
+    // Errors still stop a soaking group; success and completion wait for the soak.
+    const bad = counters({ finished: 7, error: 3 });
+    given(groupDecider, histories.SOAKING).when(progress(bad)).then([{ type: 'group-error-condition-met', data: { errorAction: 'STOP', counters: bad, cause: 'threshold', at: AT } }]);
+    given(groupDecider, histories.SOAKING).when(progress(counters({ finished: 10 }))).then([]);
+    const gatedSoak = [gatedCreated, members, ready, scheduled, started, { type: 'group-soak-started', data: { until: AT, reason: 'success', counters: c8, at: T + 4 } }] as GroupEvent[];
+    given(groupDecider, gatedSoak).when({ type: 'complete-group-soak', at: AT }).then([
+      { type: 'group-soak-completed', data: { at: AT } },
+      { type: 'group-gate-requested', data: { gate: 'canary-gate', counters: c8, at: AT } },
+    ]);
+    for (const verdict of ['CAUTION', 'INCONCLUSIVE'] as const) {
+      given(groupDecider, histories.WAITING_FOR_GATE).when({ type: 'record-gate-verdict', verdict, verdictId: 'v9', reason: 'trend', extendSoakMs: 5_000, at: AT }).then([
+        { type: 'group-gate-deferred', data: { verdictId: 'v9', verdict, reason: 'trend', at: AT } },
+        { type: 'group-soak-started', data: { until: AT + 5_000, reason: verdict === 'CAUTION' ? 'gate-caution' : 'gate-inconclusive', counters: c8, at: AT } },
+      ]);
+    }
+    given(groupDecider, histories.WAITING_FOR_GATE).when({ type: 'record-gate-verdict', verdict: 'CAUTION', verdictId: 'v9', at: AT }).thenThrows('invalid_soak_extension');
+  });
+
+  it('paces: starts with part of the group open and only ever releases more', () => {
+    const paced = [created, members, ready, scheduled, { type: 'group-started', data: { size: 10, released: 4, at: T + 3 } }] as GroupEvent[];
+    expect(given(groupDecider, paced).state).toMatchObject({ released: 4 });
+    given(groupDecider, paced).when({ type: 'release-group-actions', released: 7, at: AT }).then([{ type: 'group-actions-released', data: { released: 7, at: AT } }]);
+    given(groupDecider, paced).when({ type: 'release-group-actions', released: 3, at: AT }).then([]);
+    given(groupDecider, paced).when({ type: 'release-group-actions', released: 11, at: AT }).thenThrows('invalid_release');
+    given(groupDecider, histories.SCHEDULED).when({ type: 'start-group', released: 12, at: AT }).thenThrows('invalid_release');
+    // Releasing everything is the same as an unpaced start.
+    given(groupDecider, histories.SCHEDULED).when({ type: 'start-group', released: 10, at: AT }).then([{ type: 'group-started', data: { size: 10, at: AT } }]);
   });
 
   it('lets an empty group succeed at once', () => {

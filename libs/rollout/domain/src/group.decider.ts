@@ -32,8 +32,12 @@ export const groupDecider: Decider<GroupCommand, GroupState, GroupEvent> = {
         return [{ type: 'group-scheduled', data: { at: command.at } }];
       case 'start-group':
         return start(command, state);
+      case 'release-group-actions':
+        return release(command, state);
       case 'report-group-progress':
         return progress(command, state);
+      case 'complete-group-soak':
+        return completeSoak(command, state);
       case 'record-gate-verdict':
         return verdict(command, state);
     }
@@ -59,7 +63,9 @@ function validateConditions(c: GroupConditions): void {
 
 function start(c: Cmd<'start-group'>, s: Live): GroupEvent[] {
   requireStatus(s, ['SCHEDULED'], 'group_not_scheduled');
-  const events: GroupEvent[] = [{ type: 'group-started', data: { size: s.size, at: c.at } }];
+  if (c.released !== undefined) checkReleased(c.released, s);
+  const paced = c.released !== undefined && c.released < s.size;
+  const events: GroupEvent[] = [{ type: 'group-started', data: paced ? { size: s.size, released: c.released, at: c.at } : { size: s.size, at: c.at } }];
   if (s.size === 0) {
     // hawkBit: an empty group succeeds at once (and has nothing left to wait for).
     const counters = emptyCounters(0);
@@ -71,24 +77,48 @@ function start(c: Cmd<'start-group'>, s: Live): GroupEvent[] {
   return events;
 }
 
+/** Pacing only ever opens more actions: a lower or equal count is a stale release and changes nothing. */
+function release(c: Cmd<'release-group-actions'>, s: Live): GroupEvent[] {
+  requireStatus(s, ['RUNNING', 'SOAKING', 'WAITING_FOR_GATE'], 'group_not_running');
+  checkReleased(c.released, s);
+  if (c.released <= s.released) return [];
+  return [{ type: 'group-actions-released', data: { released: c.released, at: c.at } }];
+}
+
 function progress(c: Cmd<'report-group-progress'>, s: Live): GroupEvent[] {
   if (s.status === 'FINISHED' || s.status === 'ERROR') return []; // late device reports change nothing
-  requireStatus(s, ['RUNNING', 'WAITING_FOR_GATE'], 'group_not_running');
+  requireStatus(s, ['RUNNING', 'SOAKING', 'WAITING_FOR_GATE'], 'group_not_running');
   const counters = checkCounters(c.counters, s);
   const { conditions } = s;
   // Errors first: an emergency shutdown must never lose to a success cascade on the same report.
   if (isErrorMet(counters, conditions.error)) {
     return [{ type: 'group-error-condition-met', data: { errorAction: conditions.errorAction, counters, cause: 'threshold', at: c.at } }];
   }
-  if (s.status === 'WAITING_FOR_GATE') return [];
-  const events: GroupEvent[] = [];
+  // While soaking or waiting for a verdict, success is not decided yet, so the group cannot finish either.
+  if (s.status !== 'RUNNING') return [];
   if (!s.successMet && isSuccessMet(counters, conditions)) {
-    if (conditions.healthGate !== undefined) {
-      return [{ type: 'group-gate-requested', data: { gate: conditions.healthGate, counters, at: c.at } }];
-    }
-    events.push({ type: 'group-success-condition-met', data: { successAction: conditions.successAction, counters, at: c.at } });
+    const soakMs = c.soakMs ?? 0;
+    if (soakMs > 0) return [{ type: 'group-soak-started', data: { until: c.at + soakMs, reason: 'success', counters, at: c.at } }];
+    return successOrGate(s, counters, c.at);
   }
-  if (isComplete(counters, conditions.actionType)) events.push({ type: 'group-finished', data: { counters, at: c.at } });
+  return isComplete(counters, conditions.actionType) ? [{ type: 'group-finished', data: { counters, at: c.at } }] : [];
+}
+
+function completeSoak(c: Cmd<'complete-group-soak'>, s: Live): GroupEvent[] {
+  requireStatus(s, ['SOAKING'], 'group_not_soaking');
+  if (s.soakUntil !== undefined && c.at < s.soakUntil) {
+    throw new DomainError('soak_not_elapsed', `group ${s.groupId} soaks until ${new Date(s.soakUntil).toISOString()}`, { until: s.soakUntil });
+  }
+  const counters = c.counters ? checkCounters(c.counters, s) : s.counters;
+  return [{ type: 'group-soak-completed', data: { at: c.at } }, ...successOrGate(s, counters, c.at)];
+}
+
+/** Success is met (and soaked): a configured gate must still pass before it counts. */
+function successOrGate(s: Live, counters: GroupCounters, at: number): GroupEvent[] {
+  const { conditions } = s;
+  if (conditions.healthGate !== undefined) return [{ type: 'group-gate-requested', data: { gate: conditions.healthGate, counters, at } }];
+  const events: GroupEvent[] = [{ type: 'group-success-condition-met', data: { successAction: conditions.successAction, counters, at } }];
+  if (isComplete(counters, conditions.actionType)) events.push({ type: 'group-finished', data: { counters, at } });
   return events;
 }
 
@@ -97,18 +127,42 @@ function verdict(c: Cmd<'record-gate-verdict'>, s: Live): GroupEvent[] {
   const { conditions } = s;
   // The verdict carries the latest counters: devices may all have finished while the gate was pending.
   const counters = c.counters ? checkCounters(c.counters, s) : s.counters;
-  if (!c.passed) {
-    return [
-      { type: 'group-gate-failed', data: { verdictId: c.verdictId, reason: c.reason ?? '', at: c.at } },
-      { type: 'group-error-condition-met', data: { errorAction: conditions.errorAction, counters, cause: 'health-gate', at: c.at } },
-    ];
+  const reason = c.reason ?? '';
+  switch (c.verdict) {
+    case 'FAIL':
+      return [
+        { type: 'group-gate-failed', data: { verdictId: c.verdictId, reason, at: c.at } },
+        { type: 'group-error-condition-met', data: { errorAction: conditions.errorAction, counters, cause: 'health-gate', at: c.at } },
+      ];
+    case 'CAUTION':
+    case 'INCONCLUSIVE': {
+      const extendSoakMs = c.extendSoakMs ?? 0;
+      if (!Number.isSafeInteger(extendSoakMs) || extendSoakMs <= 0) {
+        throw new DomainError('invalid_soak_extension', 'a CAUTION or INCONCLUSIVE verdict extends the soak by a positive number of ms', { extendSoakMs });
+      }
+      const soakReason = c.verdict === 'CAUTION' ? 'gate-caution' : 'gate-inconclusive';
+      return [
+        { type: 'group-gate-deferred', data: { verdictId: c.verdictId, verdict: c.verdict, reason, at: c.at } },
+        { type: 'group-soak-started', data: { until: c.at + extendSoakMs, reason: soakReason, counters, at: c.at } },
+      ];
+    }
+    case 'PASS': {
+      const events: GroupEvent[] = [
+        { type: 'group-gate-passed', data: { verdictId: c.verdictId, at: c.at } },
+        { type: 'group-success-condition-met', data: { successAction: conditions.successAction, counters, at: c.at } },
+      ];
+      if (isComplete(counters, conditions.actionType)) events.push({ type: 'group-finished', data: { counters, at: c.at } });
+      return events;
+    }
+    default:
+      throw new DomainError('invalid_gate_verdict', `unknown gate verdict "${String(c.verdict)}"`, { allowed: ['PASS', 'FAIL', 'CAUTION', 'INCONCLUSIVE'] });
   }
-  const events: GroupEvent[] = [
-    { type: 'group-gate-passed', data: { verdictId: c.verdictId, at: c.at } },
-    { type: 'group-success-condition-met', data: { successAction: conditions.successAction, counters, at: c.at } },
-  ];
-  if (isComplete(counters, conditions.actionType)) events.push({ type: 'group-finished', data: { counters, at: c.at } });
-  return events;
+}
+
+function checkReleased(released: number, s: Live): void {
+  if (!Number.isSafeInteger(released) || released < 0 || released > s.size) {
+    throw new DomainError('invalid_release', `group ${s.groupId} has ${s.size} members; cannot release ${released}`, { released, size: s.size });
+  }
 }
 
 function checkCounters(counters: GroupCounters, s: Live): GroupCounters {
@@ -122,7 +176,10 @@ function checkCounters(counters: GroupCounters, s: Live): GroupCounters {
 export function evolveGroup(state: GroupState, event: GroupEvent): GroupState {
   if (event.type === 'group-created') {
     const { groupId, rolloutId, index, name, conditions } = event.data;
-    return { status: 'CREATING', groupId, rolloutId, index, name, conditions, size: 0, firstActionId: 0, membershipChunks: 0, counters: emptyCounters(0), successMet: false };
+    return {
+      status: 'CREATING', groupId, rolloutId, index, name, conditions, size: 0, firstActionId: 0, membershipChunks: 0,
+      counters: emptyCounters(0), successMet: false, released: 0, gateDeferrals: 0,
+    };
   }
   if (state.status === 'INITIAL') return state;
   switch (event.type) {
@@ -135,7 +192,15 @@ export function evolveGroup(state: GroupState, event: GroupEvent): GroupState {
     case 'group-scheduled':
       return { ...state, status: 'SCHEDULED' };
     case 'group-started':
-      return { ...state, status: 'RUNNING', counters: emptyCounters(state.size) };
+      return { ...state, status: 'RUNNING', counters: emptyCounters(state.size), released: event.data.released ?? state.size };
+    case 'group-actions-released':
+      return { ...state, released: Math.max(state.released, event.data.released) };
+    case 'group-soak-started':
+      return { ...state, status: 'SOAKING', soakUntil: event.data.until, counters: event.data.counters };
+    case 'group-soak-completed':
+      return { ...state, status: 'RUNNING', soakUntil: undefined };
+    case 'group-gate-deferred':
+      return { ...state, gateDeferrals: state.gateDeferrals + 1 };
     case 'group-gate-requested':
       return { ...state, status: 'WAITING_FOR_GATE', counters: event.data.counters };
     case 'group-gate-passed':

@@ -181,6 +181,39 @@ const table: Row[] = [
     outcomes: Object.fromEntries(['RUNNING', 'PAUSED'].map((s) => [s, [{ type: 'rollout-group-completed', data: { groupId: 'g1', at: AT } }]])),
     otherwise: 'rollout_not_running',
   },
+  {
+    command: { type: 'halt-rollout', trigger: 'error_rate_spike', at: AT },
+    outcomes: { RUNNING: [{ type: 'rollout-paused', data: { reason: 'error-action', by: 'health-trigger:error_rate_spike', at: AT } }] },
+    otherwise: 'rollout_not_running',
+  },
+  {
+    command: { type: 'request-rollback', scope: 'affected', cause: 'health:crash_loop', at: AT },
+    outcomes: {
+      ...Object.fromEntries(['RUNNING', 'PAUSED'].map((s) => [s, [
+        { type: 'rollout-stopping', data: { reason: 'rollback', groupId: 'g1', at: AT } },
+        { type: 'rollout-rollback-requested', data: { groupId: 'g1', distributionSetId: 'ds-2', scope: 'affected', controllerIds: undefined, cause: 'health:crash_loop', at: AT } },
+      ]])),
+      // Already stopping or stopped: the rollback is still asked for, without a second stop.
+      ...Object.fromEntries(['STOPPING', 'STOPPED'].map((s) => [s, [
+        { type: 'rollout-rollback-requested', data: { groupId: 'g1', distributionSetId: 'ds-2', scope: 'affected', controllerIds: undefined, cause: 'health:crash_loop', at: AT } },
+      ]])),
+    },
+    otherwise: 'rollout_not_running',
+  },
+  {
+    command: { type: 'request-rollback', scope: 'device', controllerIds: ['d7'], cause: 'health:fallback', at: AT },
+    outcomes: Object.fromEntries(['RUNNING', 'PAUSED'].map((s) => [s, [
+      { type: 'rollout-rollback-requested', data: { groupId: 'g1', distributionSetId: 'ds-2', scope: 'device', controllerIds: ['d7'], cause: 'health:fallback', at: AT } },
+    ]])),
+    otherwise: 'rollout_not_running',
+  },
+  {
+    command: { type: 'record-incident', incident: { incidentId: 'i1', cause: 'threshold', rollbackRollouts: [], devicesWithoutPrevious: 0 }, at: AT },
+    outcomes: Object.fromEntries(['RUNNING', 'PAUSED', 'STOPPING', 'STOPPED', 'FINISHED'].map((s) => [s, [
+      { type: 'rollout-incident-recorded', data: { incidentId: 'i1', cause: 'threshold', rollbackRollouts: [], devicesWithoutPrevious: 0, at: AT } },
+    ]])),
+    otherwise: 'rollout_not_started',
+  },
 ];
 
 function expected(row: Row, status: string): Outcome {
@@ -190,6 +223,18 @@ function expected(row: Row, status: string): Outcome {
   if (status === 'DELETING' || status === 'DELETED') return 'rollout_deleted';
   return row.otherwise;
 }
+
+describe('rollout decider: rollbacks', () => {
+  it('refuses a device rollback without devices and a rollback of a group outside the rollout', () => {
+    given(rolloutDecider, histories.RUNNING).when({ type: 'request-rollback', scope: 'device', cause: 'x', at: AT }).thenThrows('rollback_devices_missing');
+    given(rolloutDecider, histories.RUNNING).when({ type: 'request-rollback', scope: 'wave', groupId: 'g9', cause: 'x', at: AT }).thenThrows('unknown_group');
+  });
+
+  it('remembers which rollout a rollback rollout undoes', () => {
+    const rollbackOf = { rolloutId: 'r0', groupId: 'g0', cause: 'threshold' };
+    given(rolloutDecider).when({ ...createCmd, rollbackOf }).thenState((state) => expect(state).toMatchObject({ rollbackOf, incidents: 0 }));
+  });
+});
 
 describe('rollout decider: every command in every state', () => {
   const cases = table.flatMap((row) => STATUSES.map((status) => [row.command.type, status, row] as const));

@@ -82,6 +82,14 @@ export const rolloutDecider: Decider<RolloutCommand, RolloutState, RolloutEvent>
         return groupFailed(command, state);
       case 'record-group-completed':
         return groupCompleted(command, state);
+      case 'halt-rollout':
+        requireStatus(state, ['RUNNING'], 'rollout_not_running');
+        return [{ type: 'rollout-paused', data: { reason: 'error-action', by: `health-trigger:${command.trigger}`, at: command.at } }];
+      case 'request-rollback':
+        return requestRollback(command, state);
+      case 'record-incident':
+        requireStatus(state, ['RUNNING', 'PAUSED', 'STOPPING', 'STOPPED', 'FINISHED'], 'rollout_not_started');
+        return [{ type: 'rollout-incident-recorded', data: { ...command.incident, at: command.at } }];
     }
   },
 };
@@ -100,7 +108,7 @@ function create(c: Cmd<'create-rollout'>, state: RolloutState): RolloutEvent[] {
       rolloutId: c.rolloutId, name: c.name, description: c.description ?? '', targetFilterQuery: c.targetFilterQuery,
       distributionSetId: c.distributionSetId, plan: c.plan, actionType, forceTime: c.forceTime, weight, startAt: c.startAt, execution: c.execution,
       approvalPolicy: c.approvalPolicy, approvalRequired: isApprovalRequired(c.approvalPolicy, c.creatorPermissions),
-      createdBy: c.by, at: c.at,
+      createdBy: c.by, at: c.at, ...(c.rollbackOf ? { rollbackOf: c.rollbackOf } : {}),
     },
   }];
 }
@@ -210,6 +218,23 @@ function groupFailed(c: Cmd<'record-group-failed'>, s: Live): RolloutEvent[] {
       );
       return events;
   }
+}
+
+/** A device rollback leaves the rollout running; any wider one stops it first (rollout-stopping cancels open actions). */
+function requestRollback(c: Cmd<'request-rollback'>, s: Live): RolloutEvent[] {
+  const wide = c.scope !== 'device';
+  requireStatus(s, wide ? ['RUNNING', 'PAUSED', 'STOPPING', 'STOPPED'] : ['RUNNING', 'PAUSED'], 'rollout_not_running');
+  if (!wide && (c.controllerIds ?? []).length === 0) throw new DomainError('rollback_devices_missing', 'a device rollback names its devices');
+  const groupId = c.groupId ?? lastTriggered(s)?.groupId;
+  if (!groupId) throw new DomainError('group_not_started', `rollout ${s.rolloutId} has not started a group`);
+  if (!s.groups.some((g) => g.groupId === groupId)) throw new DomainError('unknown_group', `group ${groupId} is not part of rollout ${s.rolloutId}`, { groupId });
+  const events: RolloutEvent[] = [];
+  if (wide && STOPPABLE.includes(s.status)) events.push({ type: 'rollout-stopping', data: { reason: 'rollback', groupId, at: c.at } });
+  events.push({
+    type: 'rollout-rollback-requested',
+    data: { groupId, distributionSetId: s.distributionSetId, scope: c.scope, controllerIds: c.controllerIds, cause: c.cause, at: c.at },
+  });
+  return events;
 }
 
 function groupCompleted(c: Cmd<'record-group-completed'>, s: Live): RolloutEvent[] {

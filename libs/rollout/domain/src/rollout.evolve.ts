@@ -14,7 +14,7 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
       forceTime: d.forceTime, weight: d.weight, startAt: d.startAt, execution: d.execution ?? defaultExecution(), approvalPolicy: d.approvalPolicy,
       approvalRequired: d.approvalRequired, approvals: [], planHash: d.plan.hash,
       groups: d.plan.groups.map((g) => ({ ...g, triggered: false, completed: false })),
-      createdBy: d.createdBy, createdAt: d.at, actionsCreated: false,
+      createdBy: d.createdBy, createdAt: d.at, actionsCreated: false, rollbackOf: d.rollbackOf, incidents: 0,
     };
   }
   if (state.status === 'INITIAL') return state;
@@ -69,6 +69,8 @@ function evolveLive(s: Live, event: RolloutEvent): Live {
       return { ...s, status: 'STOPPING', stopReason: event.data.reason };
     case 'rollout-rollback-requested':
       return s;
+    case 'rollout-incident-recorded':
+      return { ...s, incidents: s.incidents + 1 };
     case 'rollout-stopped':
       return { ...s, status: 'STOPPED' };
     case 'rollout-finished':

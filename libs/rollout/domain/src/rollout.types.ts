@@ -34,6 +34,8 @@ export interface PlannedGroup {
 /** What the rollout remembers of its plan: the hash that approvals bind to and the group order. */
 export interface RolloutPlanSummary {
   hash: string;
+  /** The shuffle seed, so the plan can be recomputed and explained later (optional only for older callers). */
+  seed?: string;
   groups: PlannedGroup[];
 }
 
@@ -52,6 +54,12 @@ export interface GroupTrack extends PlannedGroup {
 }
 
 export type StopReason = 'manual' | 'emergency' | 'rollback';
+
+export interface RollbackOrigin {
+  rolloutId: string;
+  groupId?: string;
+  cause: string;
+}
 
 export interface RolloutData {
   rolloutId: string;
@@ -77,6 +85,8 @@ export interface RolloutData {
   actionsCreated: boolean;
   stopReason?: StopReason;
   deletedHard?: boolean;
+  rollbackOf?: RollbackOrigin;
+  incidents: number;
 }
 
 export type RolloutState = { status: 'INITIAL' } | (RolloutData & { status: RolloutStatus });
@@ -104,6 +114,8 @@ export type RolloutCommand =
       execution?: RolloutExecution;
       approvalPolicy: ApprovalPolicy;
       creatorPermissions: readonly string[];
+      /** a rollback rollout: which rollout it undoes and why */
+      rollbackOf?: RollbackOrigin;
     })
   | (At & { type: 'complete-rollout-creation' })
   | (By & { type: 'update-rollout'; name?: string; description?: string; plan?: RolloutPlanSummary })
@@ -122,7 +134,29 @@ export type RolloutCommand =
   | (By & { type: 'retry-rollout'; newRolloutId: string; failedTargets: number })
   | (At & { type: 'record-group-succeeded'; groupId: string; successAction: SuccessAction })
   | (At & { type: 'record-group-failed'; groupId: string; errorAction: ErrorAction })
-  | (At & { type: 'record-group-completed'; groupId: string });
+  | (At & { type: 'record-group-completed'; groupId: string })
+  /** health-evaluator's halt_and_assess: the rollout pauses for a human to look. */
+  | (At & { type: 'halt-rollout'; trigger: string })
+  /**
+   * A rollback of part of the rollout (health-evaluator's triggers, or an operator): `scope` device rolls back
+   * the named devices and lets the rollout go on; wave, affected and all stop the rollout first.
+   */
+  | (At & { type: 'request-rollback'; scope: RollbackScope; groupId?: string; controllerIds?: string[]; cause: string })
+  /** The incident report after a rollback (or an emergency stop): what happened, recorded on the rollout. */
+  | (At & { type: 'record-incident'; incident: IncidentReport });
+
+export type RollbackScope = 'device' | 'wave' | 'affected' | 'all';
+
+export interface IncidentReport {
+  incidentId: string;
+  cause: string;
+  groupId?: string;
+  /** the rollback rollouts created, each back to one previously installed distribution set */
+  rollbackRollouts: Array<{ rolloutId: string; distributionSetId: string; devices: number }>;
+  /** affected devices without a known previous distribution set (nothing to return them to) */
+  devicesWithoutPrevious: number;
+  counters?: Record<string, number>;
+}
 
 export type RolloutCommandType = RolloutCommand['type'];
 
@@ -132,7 +166,7 @@ export type RolloutEvent =
   | DomainEvent<'rollout-created', {
       rolloutId: string; name: string; description: string; targetFilterQuery: string; distributionSetId: string;
       plan: RolloutPlanSummary; actionType: ActionType; forceTime?: number; weight: number; startAt?: number; execution?: RolloutExecution;
-      approvalPolicy: ApprovalPolicy; approvalRequired: boolean; createdBy: string; at: number;
+      approvalPolicy: ApprovalPolicy; approvalRequired: boolean; createdBy: string; at: number; rollbackOf?: RollbackOrigin;
     }>
   | DomainEvent<'rollout-ready', At>
   | DomainEvent<'rollout-approval-requested', At & { planHash: string; quorum: number }>
@@ -152,7 +186,8 @@ export type RolloutEvent =
   | DomainEvent<'rollout-paused', At & { reason: 'manual' | 'success-action' | 'error-action'; by?: string; groupId?: string }>
   | DomainEvent<'rollout-resumed', By>
   | DomainEvent<'rollout-stopping', At & { reason: StopReason; by?: string; groupId?: string }>
-  | DomainEvent<'rollout-rollback-requested', At & { groupId: string; distributionSetId: string }>
+  | DomainEvent<'rollout-rollback-requested', At & { groupId: string; distributionSetId: string; scope?: RollbackScope; controllerIds?: string[]; cause?: string }>
+  | DomainEvent<'rollout-incident-recorded', At & IncidentReport>
   | DomainEvent<'rollout-stopped', At>
   | DomainEvent<'rollout-finished', At>
   | DomainEvent<'rollout-deleting', By>

@@ -1,2 +1,4 @@
 // Public API of @rollgate/scheduling-domain (pure rules; no I/O).
-export {};
+export * from './action-transition';
+export * from './pacing';
+export * from './scheduler-reactions';

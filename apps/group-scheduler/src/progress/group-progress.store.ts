@@ -1,0 +1,131 @@
+import { counterBucket, type ActionStatus, type GroupCounters, type GroupData, type GroupStatus } from '@rollgate/rollout-domain';
+import type { PoolClient } from 'pg';
+
+/** A started group as the scheduler tracks it (table scheduler_groups). */
+export interface GroupProgress {
+  tenant: string;
+  groupId: string;
+  rolloutId: string;
+  index: number;
+  firstActionId: number;
+  size: number;
+  released: number;
+  downloadOnly: boolean;
+  phase: GroupStatus;
+  successMet: boolean;
+  counters: GroupCounters;
+  /** actions whose device saw them (for the rate ramp) */
+  notified: number;
+}
+
+const COLUMNS = `tenant, group_id, rollout_id, idx, first_action_id, size, released, download_only, phase, success_met,
+  scheduled, running, downloaded, finished, error, canceled, verified, notified`;
+
+interface Row {
+  tenant: string;
+  group_id: string;
+  rollout_id: string;
+  idx: number;
+  first_action_id: string;
+  size: number;
+  released: number;
+  download_only: boolean;
+  phase: GroupStatus;
+  success_met: boolean;
+  scheduled: number;
+  running: number;
+  downloaded: number;
+  finished: number;
+  error: number;
+  canceled: number;
+  verified: number;
+  notified: number;
+}
+
+function toProgress(r: Row): GroupProgress {
+  return {
+    tenant: r.tenant, groupId: r.group_id, rolloutId: r.rollout_id, index: r.idx, firstActionId: Number(r.first_action_id), size: r.size,
+    released: r.released, downloadOnly: r.download_only, phase: r.phase, successMet: r.success_met, notified: r.notified,
+    counters: { total: r.size, scheduled: r.scheduled, running: r.running, downloaded: r.downloaded, finished: r.finished, error: r.error, canceled: r.canceled, verified: r.verified },
+  };
+}
+
+/** Per-group counter deltas of one batch of action events, summed before one UPDATE per group. */
+export type CounterDelta = Record<keyof Omit<GroupCounters, 'total'> | 'notified', number>;
+
+export const emptyDelta = (): CounterDelta => ({ scheduled: 0, running: 0, downloaded: 0, finished: 0, error: 0, canceled: 0, verified: 0, notified: 0 });
+
+/** O(1): one action's move between counters, added to the batch's delta for its group. */
+export function addTransition(delta: CounterDelta, from: ActionStatus, to: ActionStatus): void {
+  const a = counterBucket(from);
+  const b = counterBucket(to);
+  if (a !== b) {
+    delta[a] -= 1;
+    delta[b] += 1;
+  }
+  if (a === 'scheduled' && b !== 'scheduled') delta.notified += 1;
+}
+
+export class GroupProgressStore {
+  /** Records a group when it starts (idempotent: a redelivered start changes nothing). */
+  async track(tx: PoolClient, tenant: string, group: GroupData & { status: GroupStatus }): Promise<void> {
+    const c = group.counters;
+    await tx.query(
+      `INSERT INTO scheduler_groups (${COLUMNS})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0)
+       ON CONFLICT (tenant, group_id) DO NOTHING`,
+      [tenant, group.groupId, group.rolloutId, group.index, group.firstActionId, group.size, group.released, group.conditions.actionType === 'downloadonly',
+        group.status, group.successMet, c.scheduled, c.running, c.downloaded, c.finished, c.error, c.canceled, c.verified],
+    );
+  }
+
+  /** Keeps phase and pacing in step with the group's stream after the scheduler appended to it. */
+  async syncPhase(tx: PoolClient, tenant: string, group: GroupData & { status: GroupStatus }): Promise<void> {
+    await tx.query(
+      `UPDATE scheduler_groups SET phase = $3, success_met = $4, released = GREATEST(released, $5) WHERE tenant = $1 AND group_id = $2`,
+      [tenant, group.groupId, group.status, group.successMet, group.released],
+    );
+  }
+
+  /** The group whose id range holds `actionId`, if any (manual assignments belong to none). */
+  async groupOfAction(tx: PoolClient, tenant: string, actionId: number): Promise<{ groupId: string; firstActionId: number; size: number } | undefined> {
+    const { rows } = await tx.query<{ group_id: string; first_action_id: string; size: number }>(
+      `SELECT group_id, first_action_id, size FROM scheduler_groups WHERE tenant = $1 AND first_action_id <= $2 ORDER BY first_action_id DESC LIMIT 1`,
+      [tenant, actionId],
+    );
+    const row = rows[0];
+    if (!row || actionId >= Number(row.first_action_id) + row.size) return undefined;
+    return { groupId: row.group_id, firstActionId: Number(row.first_action_id), size: row.size };
+  }
+
+  /** Adds a batch's deltas to one group, answering its counters after (the row is locked until commit). */
+  async applyDelta(tx: PoolClient, tenant: string, groupId: string, d: CounterDelta): Promise<GroupProgress | undefined> {
+    const { rows } = await tx.query<Row>(
+      `UPDATE scheduler_groups SET scheduled = scheduled + $3, running = running + $4, downloaded = downloaded + $5, finished = finished + $6,
+              error = error + $7, canceled = canceled + $8, verified = verified + $9, notified = notified + $10
+        WHERE tenant = $1 AND group_id = $2 RETURNING ${COLUMNS}`,
+      [tenant, groupId, d.scheduled, d.running, d.downloaded, d.finished, d.error, d.canceled, d.verified, d.notified],
+    );
+    return rows[0] ? toProgress(rows[0]) : undefined;
+  }
+
+  async get(tx: PoolClient, tenant: string, groupId: string): Promise<GroupProgress | undefined> {
+    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM scheduler_groups WHERE tenant = $1 AND group_id = $2`, [tenant, groupId]);
+    return rows[0] ? toProgress(rows[0]) : undefined;
+  }
+
+  async ofRollout(tx: PoolClient, tenant: string, rolloutId: string): Promise<GroupProgress[]> {
+    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM scheduler_groups WHERE tenant = $1 AND rollout_id = $2 ORDER BY idx`, [tenant, rolloutId]);
+    return rows.map(toProgress);
+  }
+
+  /** Actions in flight (released and not ended) across the tenant's groups, except those of `exceptGroupId`. */
+  async tenantInFlight(tx: PoolClient, tenant: string, exceptGroupId: string): Promise<number> {
+    const { rows } = await tx.query<{ n: string }>(
+      `SELECT coalesce(sum(GREATEST(0, released - (finished + error + canceled + CASE WHEN download_only THEN downloaded ELSE 0 END))), 0) AS n
+         FROM scheduler_groups WHERE tenant = $1 AND group_id <> $2 AND phase <> 'FINISHED'`,
+      [tenant, exceptGroupId],
+    );
+    return Number(rows[0].n);
+  }
+}

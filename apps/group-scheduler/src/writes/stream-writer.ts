@@ -1,0 +1,102 @@
+import { eventType, parseEventType } from '@rollgate/contracts';
+import { EventStore, type EventMetadata } from '@rollgate/event-store';
+import { ConcurrencyError, type Decider, type DomainEvent } from '@rollgate/shared-domain';
+import type { PoolClient } from 'pg';
+
+export const SCHEDULER_SOURCE = 'rollgate/group-scheduler';
+const MAX_ATTEMPTS = 5;
+
+interface Cached {
+  state: unknown;
+  version: number;
+  /** id of the event at `version`: tells whether that event is still the one in the log */
+  lastId: string;
+}
+
+/** An event this writer appended, with where it went: the engine continues from these. */
+export interface WrittenEvent {
+  tenant: string;
+  streamId: string;
+  event: DomainEvent;
+}
+
+/**
+ * The scheduler's one write path: load the stream, decide, append at the version read, inside the caller's
+ * transaction (the consumer's or the timer's), so the events commit together with the counters and the
+ * processed-event record. A version conflict rolls back to a savepoint, reloads and decides again: another
+ * scheduler instance (or the planner) wrote first, and the command may now decide nothing.
+ *
+ * States are cached per stream with the version and event id they were folded to: a load reads only newer
+ * events (group streams carry large membership chunks that need not be read again), and starts over when the
+ * cached head is no longer in the log (a transaction that appended it rolled back).
+ */
+export class StreamWriter {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(private readonly store: EventStore) {}
+
+  async load<C, S, E extends DomainEvent>(tx: PoolClient, tenant: string, streamId: string, decider: Decider<C, S, E>): Promise<{ state: S; version: number }> {
+    const key = `${tenant}\u0000${streamId}`;
+    const cached = this.cache.get(key);
+    const from = cached?.version ?? 0;
+    const { rows } = await tx.query<{ stream_version: number; type: string; data: unknown; id: string }>(
+      `SELECT stream_version, type, data, id FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version >= $3 ORDER BY stream_version`,
+      [tenant, streamId, from],
+    );
+    let state = (cached?.state as S | undefined) ?? decider.initialState;
+    let version = from;
+    let lastId = cached?.lastId ?? '';
+    let start = 0;
+    if (cached && from > 0) {
+      if (rows.length === 0 || rows[0].stream_version !== from || rows[0].id !== cached.lastId) {
+        this.cache.delete(key);
+        return this.load(tx, tenant, streamId, decider);
+      }
+      start = 1;
+    }
+    for (let i = start; i < rows.length; i++) {
+      const row = rows[i];
+      state = decider.evolve(state, { type: parseEventType(row.type).event, data: row.data } as E);
+      version = row.stream_version;
+      lastId = row.id;
+    }
+    this.cache.set(key, { state, version, lastId });
+    return { state, version };
+  }
+
+  /** Decides `command` on the stream's current state and appends the result; answers what was appended. */
+  async execute<C, S, E extends DomainEvent>(tx: PoolClient, tenant: string, aggregate: string, streamId: string, decider: Decider<C, S, E>, command: C, metadata: EventMetadata = {}): Promise<{ events: E[]; state: S }> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await this.load(tx, tenant, streamId, decider);
+      const events = decider.decide(command, state);
+      if (events.length === 0) return { events, state };
+      await tx.query('SAVEPOINT scheduler_append');
+      let appendedIds: string[];
+      try {
+        const newEvents = events.map((e) => ({ type: eventType(aggregate, e.type), data: e.data, metadata: { source: SCHEDULER_SOURCE, actor: 'service:group-scheduler', ...metadata } }));
+        [{ eventIds: appendedIds }] = await this.store.appendInTransaction(tx, [{ tenant, streamId, expectedVersion: version, events: newEvents }]);
+        await tx.query('RELEASE SAVEPOINT scheduler_append');
+      } catch (error) {
+        await tx.query('ROLLBACK TO SAVEPOINT scheduler_append');
+        this.forget(tenant, streamId);
+        if (!isVersionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
+        continue;
+      }
+      // If this transaction rolls back later, the next load finds another id (or none) at this version and reloads.
+      const next = events.reduce(decider.evolve, state);
+      this.cache.set(`${tenant}\u0000${streamId}`, { state: next, version: version + events.length, lastId: appendedIds[appendedIds.length - 1] });
+      return { events, state: next };
+    }
+  }
+
+  forget(tenant: string, streamId: string): void {
+    this.cache.delete(`${tenant}\u0000${streamId}`);
+  }
+}
+
+/** A stale expected version, or the unique index refusing a racing writer's version. */
+export function isVersionConflict(error: unknown): boolean {
+  if (error instanceof ConcurrencyError) return true;
+  const pg = error as { code?: string; constraint?: string };
+  return pg.code === '23505' && (pg.constraint === 'events_stream_version_unique' || pg.constraint === 'events_id_unique');
+}

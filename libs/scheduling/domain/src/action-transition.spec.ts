@@ -1,0 +1,35 @@
+import { ACTION_STATUSES } from '@rollgate/rollout-domain';
+import { actionIdOfStream, actionTransitionOf, positionInRange } from './action-transition';
+
+describe('action events as counter transitions', () => {
+  it('reads the transition each action event records', () => {
+    expect(actionTransitionOf('action-created', { status: 'SCHEDULED' })).toBeUndefined();
+    expect(actionTransitionOf('action-retrieved', { at: 1 })).toEqual({ from: 'SCHEDULED', to: 'RETRIEVED' });
+    expect(actionTransitionOf('action-confirmed', { at: 1 })).toEqual({ from: 'WAIT_FOR_CONFIRMATION', to: 'RUNNING' });
+    expect(actionTransitionOf('action-feedback-received', { from: 'RUNNING', status: 'FINISHED' })).toEqual({ from: 'RUNNING', to: 'FINISHED' });
+    expect(actionTransitionOf('action-attempt-failed', { from: 'RUNNING' })).toEqual({ from: 'RUNNING', to: 'SCHEDULED' });
+    expect(actionTransitionOf('action-cancel-requested', { from: 'RUNNING' })).toEqual({ from: 'RUNNING', to: 'CANCELING' });
+    expect(actionTransitionOf('action-canceled', { from: 'CANCELING' })).toEqual({ from: 'CANCELING', to: 'CANCELED' });
+    expect(actionTransitionOf('action-cancel-rejected', { from: 'CANCELING' })).toEqual({ from: 'CANCELING', to: 'CANCEL_REJECTED' });
+    expect(actionTransitionOf('action-timed-out', { from: 'RUNNING' })).toEqual({ from: 'RUNNING', to: 'TIMED_OUT' });
+    expect(actionTransitionOf('action-rejected', { from: 'SCHEDULED' })).toEqual({ from: 'SCHEDULED', to: 'CANCELED' });
+    expect(actionTransitionOf('action-confirmation-denied', {})).toBeUndefined();
+  });
+
+  it('ignores malformed payloads instead of throwing', () => {
+    for (const data of [undefined, null, {}, { from: 3 }, 'text']) {
+      expect(actionTransitionOf('action-feedback-received', data)).toBeUndefined();
+      expect(actionTransitionOf('action-canceled', data)).toBeUndefined();
+    }
+    expect(ACTION_STATUSES.length).toBeGreaterThan(0);
+  });
+
+  it('maps streams and id ranges', () => {
+    expect(actionIdOfStream('action-42')).toBe(42);
+    expect(actionIdOfStream('action-042')).toBeUndefined();
+    expect(actionIdOfStream('rollout-42')).toBeUndefined();
+    expect(positionInRange({ firstActionId: 100, size: 10 }, 109)).toBe(9);
+    expect(positionInRange({ firstActionId: 100, size: 10 }, 110)).toBeUndefined();
+    expect(positionInRange({ firstActionId: 100, size: 10 }, 99)).toBeUndefined();
+  });
+});
