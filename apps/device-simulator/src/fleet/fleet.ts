@@ -347,9 +347,13 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
         if (!predicate(stats)) return;
         this.waiters.delete(check);
         clearTimeout(timer);
+        clearInterval(ticker);
         resolve(stats);
       };
+      // Counters (polls, bytes) change without a status change: look again every 50 ms as well.
+      const ticker = setInterval(check, 50);
       const timer = setTimeout(() => {
+        clearInterval(ticker);
         this.waiters.delete(check);
         const { byStatus, outcomes, byVersion, polls, httpStatus } = this.stats();
         reject(new Error(`fleet condition not met within ${timeoutMs} ms: ${JSON.stringify({ byStatus, outcomes, byVersion, polls, httpStatus })}`));
