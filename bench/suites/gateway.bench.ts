@@ -1,0 +1,277 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { eventType, type BusNames } from '@rollgate/contracts';
+import { EVENT_STORE_MIGRATIONS, EventStore, runMigrations, type AppendRequest } from '@rollgate/event-store';
+import { connectTestNats, createTestDatabase, deleteTestStreams, serviceBusEnv, testBusNames, testPool, type TestDatabase } from '@rollgate/testing';
+import type { BenchReport, BenchSuite } from '../harness';
+
+/**
+ * device-gateway's hot path, in one run:
+ *   polls     one gateway process with DEVICES known devices, each with an open rollout action, polled over
+ *             keep-alive connections, against a bare node:http server answering a body of the same size;
+ *   feedback  committed DDI feedback messages per second (each answered after its group commit).
+ * The gateway and the reference each run in a child process of their own; the load comes from this one.
+ */
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+/** A fleet has thousands of devices reporting at once; group commit batches what arrives while a commit is in flight. */
+const FEEDBACK_CONNECTIONS = Number(process.env.BENCH_FEEDBACK_CONNECTIONS ?? 256);
+const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 8);
+const FEEDBACK_SECONDS = Number(process.env.BENCH_FEEDBACK_SECONDS ?? 8);
+const WARMUP_SECONDS = 2;
+const TENANT = 'bench';
+const GATEWAY_KEY = 'bench-gateway-key-0123456789';
+const ROOT = join(__dirname, '..', '..', '..');
+
+export const suite: BenchSuite = {
+  name: 'gateway',
+  description: `DDI polls of ${DEVICES.toLocaleString('en-US')} known devices over ${CONNECTIONS} keep-alive connections vs bare node:http; committed feedback messages/s`,
+  async run(report: BenchReport) {
+    const db = await createTestDatabase('rg_bench_gw');
+    const names = testBusNames();
+    const pool = testPool(db.url, 8);
+    const children: ChildProcess[] = [];
+    try {
+      await runMigrations(db.url, EVENT_STORE_MIGRATIONS);
+      const store = new EventStore(pool);
+      const started = Date.now();
+      await seedFleet(store, DEVICES);
+      console.log(`seeded ${DEVICES} devices and a started rollout in ${Date.now() - started} ms`);
+
+      const gateway = await startGateway(db, names, children);
+      await waitForRelay(names, pool);
+      const sample = await get(gateway, pollPath(0));
+      const reference = await startReference(sample.body, children);
+
+      const deviceAgent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+      const pollDevice = (i: number) => pollPath(i % DEVICES);
+      // Alternate which goes first so that the load of a shared machine falls on both alike.
+      await load(reference, () => '/', deviceAgent, WARMUP_SECONDS);
+      await load(gateway, pollDevice, deviceAgent, WARMUP_SECONDS);
+      const ref1 = await load(reference, () => '/', deviceAgent, POLL_SECONDS / 2);
+      const gw1 = await load(gateway, pollDevice, deviceAgent, POLL_SECONDS / 2);
+      const gw2 = await load(gateway, pollDevice, deviceAgent, POLL_SECONDS / 2);
+      const ref2 = await load(reference, () => '/', deviceAgent, POLL_SECONDS / 2);
+      const polls = merge(gw1, gw2);
+      const bare = merge(ref1, ref2);
+      if (polls.errors > 0 || bare.errors > 0) console.warn(`errors: gateway ${polls.errors}, reference ${bare.errors}`);
+      report.metric('bare_http', bare.rate, 'req/s');
+      report.metric('polls', polls.rate, 'polls/s', { reference: bare.rate, goal: '>= 10,000/s and >= 0.35x bare node:http' });
+      report.metric('poll_p99_ms', polls.p99, 'ms', { goal: '<= 20 ms' });
+      report.metric('bare_http_p99_ms', bare.p99, 'ms');
+
+      const feedback = await loadFeedback(gateway, FEEDBACK_SECONDS);
+      if (feedback.errors > 0) console.warn(`feedback errors: ${feedback.errors}`);
+      report.metric('feedback', feedback.rate, 'msgs/s', { goal: '>= 5,000/s committed' });
+      report.metric('feedback_p99_ms', feedback.p99, 'ms');
+      const committed = await pool.query(`SELECT count(*)::int AS n FROM events WHERE type = $1`, [eventType('action', 'action-feedback-received')]);
+      if (committed.rows[0].n < feedback.ok) throw new Error(`only ${committed.rows[0].n} feedback events in the log for ${feedback.ok} answered posts`);
+      deviceAgent.destroy();
+    } finally {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
+      const nc = await connectTestNats();
+      await deleteTestStreams(nc, names);
+      await nc.close();
+      await pool.end();
+      await db.drop();
+    }
+  },
+};
+
+const AT = 1_764_000_000_000;
+const controllerId = (i: number): string => `dev-${String(i).padStart(6, '0')}`;
+const pollPath = (i: number): string => `/${TENANT}/controller/v1/${controllerId(i)}`;
+
+/** Appends the fleet as the planner and the scheduler would: targets, a DS, one rollout whose group has started. */
+async function seedFleet(store: EventStore, devices: number): Promise<void> {
+  const source = { source: 'rollgate/bench' };
+  const e = (aggregate: string, name: string, data: object) => ({ type: eventType(aggregate, name), data, metadata: source });
+  await store.append(TENANT, `tenantconfig-${TENANT}`, 0, [
+    e('tenantconfig', 'config-value-set', { key: 'authentication.targettoken.enabled', value: true, by: 'bench', at: AT }),
+    e('tenantconfig', 'config-value-set', { key: 'authentication.gatewaytoken.enabled', value: true, by: 'bench', at: AT }),
+    e('tenantconfig', 'config-value-set', { key: 'authentication.gatewaytoken.key', value: GATEWAY_KEY, by: 'bench', at: AT }),
+  ]);
+  for (let start = 0; start < devices; start += 2_000) {
+    const requests: AppendRequest[] = [];
+    for (let i = start; i < Math.min(devices, start + 2_000); i++) {
+      const id = controllerId(i);
+      requests.push({ tenant: TENANT, streamId: `target-${id}`, expectedVersion: 0, events: [e('target', 'target-created', { controllerId: id, name: id, description: '', address: null, securityToken: `token${i}`, by: 'bench', at: AT })] });
+    }
+    await store.appendMany(requests);
+  }
+  const sha256 = 'a'.repeat(64);
+  await store.append(TENANT, `softwaremodule-sm1`, 0, [
+    e('softwaremodule', 'software-module-created', { moduleId: 'sm1', name: 'firmware', version: '2.0.0', type: 'os', description: '', vendor: 'bench', by: 'bench', at: AT }),
+    e('softwaremodule', 'software-module-artifact-added', { artifactId: 'a1', fileName: 'fw.swu', sha256, sha1: 'b'.repeat(40), md5: 'c'.repeat(32), size: 1 << 20, by: 'bench', at: AT }),
+  ]);
+  await store.append(TENANT, 'distributionset-ds1', 0, [
+    e('distributionset', 'distribution-set-created', { distributionSetId: 'ds1', name: 'os', version: '2.0.0', type: 'os', description: '', requiredMigrationStep: false, modules: [{ id: 'sm1', type: 'os' }], by: 'bench', at: AT }),
+  ]);
+  await store.append(TENANT, 'rollout-r1', 0, [
+    e('rollout', 'rollout-created', {
+      rolloutId: 'r1', name: 'r1', description: '', targetFilterQuery: 'id==*', distributionSetId: 'ds1', plan: { hash: 'h', seed: 's', groups: [{ groupId: 'g1', name: 'all', size: devices }] },
+      actionType: 'forced', weight: 1000, execution: { strategy: 'groups', soakMs: [], maxAttempts: 1, offlinePolicy: 'skip_and_queue' },
+      approvalPolicy: { enabled: false, quorum: 1, creatorMayApprove: false }, approvalRequired: false, createdBy: 'bench', at: AT,
+    }),
+  ]);
+  const chunks = [];
+  for (let start = 0, chunk = 0; start < devices; start += 10_000, chunk++) {
+    chunks.push(e('rollout', 'group-members-added', { chunk, targetIds: Array.from({ length: Math.min(10_000, devices - start) }, (_, k) => controllerId(start + k)), at: AT }));
+  }
+  await store.append(TENANT, 'rolloutgroup-g1', 0, [
+    e('rollout', 'group-created', { groupId: 'g1', rolloutId: 'r1', index: 0, name: 'all', conditions: {}, at: AT }),
+    ...chunks,
+    e('rollout', 'group-ready', { size: devices, firstActionId: 1, at: AT }),
+    e('rollout', 'group-scheduled', { at: AT }),
+    e('rollout', 'group-started', { size: devices, at: AT }),
+  ]);
+}
+
+interface Target {
+  port: number;
+  auth: (path: string) => string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startGateway(db: TestDatabase, names: BusNames, children: ChildProcess[]): Promise<Target> {
+  const port = await freePort();
+  const env = { ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'warn', ...serviceBusEnv(names), DDI_LAST_SEEN_FLUSH_MS: '2000', DDI_RATE_LIMIT_PER_SECOND: '100', DDI_RATE_LIMIT_BURST: '100' };
+  // BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to look inside the gateway under load.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/device-gateway/src/main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  const started = Date.now();
+  await waitForPort(port, child, 180_000);
+  console.log(`gateway rebuilt its memory and listened after ${Date.now() - started} ms`);
+  return { port, auth: (path) => `TargetToken token${Number(path.split('/')[4].slice('dev-'.length))}` };
+}
+
+/** The reference: a bare node:http server answering a body of the poll's size, keep-alive, one process. */
+async function startReference(body: string, children: ChildProcess[]): Promise<Target> {
+  const port = await freePort();
+  const code = `require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(process.env.BODY) }); res.end(process.env.BODY); }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', code], { env: { ...process.env, BODY: body }, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  await waitForPort(port, child, 10_000);
+  return { port, auth: () => 'none' };
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`child exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/healthz', method: 'GET' }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
+}
+
+/** The relay publishes the seeded log to JetStream at start; measuring during that would measure the relay. */
+async function waitForRelay(names: BusNames, pool: ReturnType<typeof testPool>): Promise<void> {
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM events`);
+  const nc = await connectTestNats();
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline && (await jsm.streams.info(names.eventsStream).catch(() => undefined))?.state.messages !== rows[0].n) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await nc.close();
+}
+
+function get(target: Target, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: target.port, path, method: 'GET', headers: { authorization: target.auth(path) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface LoadResult {
+  ok: number;
+  errors: number;
+  seconds: number;
+  latencies: number[];
+}
+
+/** CONNECTIONS loops, each sending its next request when the previous answer arrived, for `seconds`. */
+async function load(target: Target, pathOf: (i: number) => string, agent: Agent, seconds: number, method = 'GET', bodyOf?: (i: number) => string, connections = CONNECTIONS): Promise<LoadResult & { rate: number; p99: number }> {
+  const result: LoadResult = { ok: 0, errors: 0, seconds, latencies: [] };
+  const end = Date.now() + seconds * 1000;
+  let next = Math.floor(Math.random() * DEVICES);
+  const loop = async (): Promise<void> => {
+    while (Date.now() < end) {
+      const i = next++;
+      const path = pathOf(i);
+      const body = bodyOf?.(i);
+      const started = process.hrtime.bigint();
+      const status = await new Promise<number>((resolve) => {
+        const headers: Record<string, string> = { authorization: target.auth(path) };
+        if (body !== undefined) {
+          headers['content-type'] = 'application/json';
+          headers['content-length'] = String(Buffer.byteLength(body));
+        }
+        const req = request({ host: '127.0.0.1', port: target.port, path, method, agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', () => resolve(0));
+        req.end(body);
+      });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (status === 200) {
+        result.ok += 1;
+        result.latencies.push(ms);
+      } else result.errors += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  return summarize(result);
+}
+
+function summarize(result: LoadResult): LoadResult & { rate: number; p99: number } {
+  const sorted = [...result.latencies].sort((a, b) => a - b);
+  return { ...result, rate: result.ok / result.seconds, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
+}
+
+function merge(a: LoadResult, b: LoadResult): LoadResult & { rate: number; p99: number } {
+  return summarize({ ok: a.ok + b.ok, errors: a.errors + b.errors, seconds: a.seconds + b.seconds, latencies: [...a.latencies, ...b.latencies] });
+}
+
+/**
+ * Devices report progress on their open action (the first report also creates the action's stream, as in
+ * production); each post is answered only after its event committed. Sequential device ids spread the
+ * posts over many actions, as a fleet does.
+ */
+async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResult & { rate: number; p99: number }> {
+  const body = JSON.stringify({ id: 1, status: { execution: 'proceeding', result: { finished: 'none', progress: { cnt: 1, of: 3 } }, details: ['downloading'] } });
+  const feedbackAgent = new Agent({ keepAlive: true, maxSockets: FEEDBACK_CONNECTIONS });
+  try {
+    return await load(gateway, (i) => `${pollPath(i % DEVICES)}/deploymentBase/${(i % DEVICES) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
+  } finally {
+    feedbackAgent.destroy();
+  }
+}
