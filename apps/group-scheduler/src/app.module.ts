@@ -4,6 +4,7 @@ import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { loadSchedulerSettings, SCHEDULER_SETTINGS } from './config';
 import { Pacer } from './engine/pacer';
+import { RollbackOrchestrator } from './engine/rollback.orchestrator';
 import { SchedulerEngine } from './engine/scheduler-engine';
 import type { SchedulerSettings } from './engine/scheduler-settings';
 import { SchedulerEventsHandler } from './handlers/scheduler-events.handler';
@@ -32,10 +33,11 @@ export class AppModule {
         { provide: GroupProgressStore, useValue: new GroupProgressStore() },
         { provide: TimerStore, useValue: new TimerStore() },
         { provide: Pacer, useFactory: (s: SchedulerSettings, p: GroupProgressStore, t: TimerStore) => new Pacer(s, p, t), inject: [SCHEDULER_SETTINGS, GroupProgressStore, TimerStore] },
+        { provide: RollbackOrchestrator, useFactory: (pool: Pool, w: StreamWriter) => new RollbackOrchestrator(pool, w), inject: [PG_POOL, StreamWriter] },
         {
           provide: SchedulerEngine,
-          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer) => new SchedulerEngine(w, p, t, pacer),
-          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer],
+          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer, rollback: RollbackOrchestrator) => new SchedulerEngine(w, p, t, pacer, rollback),
+          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer, RollbackOrchestrator],
         },
         {
           provide: ActionProgressRunner,

@@ -123,6 +123,24 @@ export class LogWriter {
     await this.store.append(TENANT, stream, stored.length, events.map((e) => ({ type: eventType('action', e.type), data: e.data, metadata: { source: 'rollgate/device-gateway' } })));
   }
 
+  /** A manual assignment the device installed (the gateway's events): gives the device an installed set. */
+  async install(targetId: string, distributionSetId: string): Promise<void> {
+    const actionId = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, 1);
+    const at = Date.now();
+    let state = actionDecider.initialState;
+    const events: DomainEvent[] = [];
+    for (const command of [
+      { type: 'create-action', actionId: String(actionId), targetId, distributionSetId, at },
+      { type: 'retrieve-action', at },
+      { type: 'report-action-feedback', feedback: { execution: 'closed', finished: 'success' }, at },
+    ] satisfies ActionCommand[]) {
+      const decided = actionDecider.decide(command, state);
+      state = decided.reduce(actionDecider.evolve, state);
+      events.push(...decided);
+    }
+    await this.store.append(TENANT, `action-${actionId}`, 0, events.map((e) => ({ type: eventType('action', e.type), data: e.data, metadata: { source: 'rollgate/device-gateway' } })));
+  }
+
   async devices(rollout: PlannedRollout, groupIndex: number, positions: number[], outcome: 'finished' | 'error' | 'running'): Promise<void> {
     for (const p of positions) await this.device(rollout, groupIndex, p, outcome);
   }

@@ -7,6 +7,7 @@ import type { GroupProgressStore } from '../progress/group-progress.store';
 import { timerIds, type TimerStore } from '../timers/timer.store';
 import type { StreamWriter, WrittenEvent } from '../writes/stream-writer';
 import type { Pacer } from './pacer';
+import type { RollbackOrchestrator } from './rollback.orchestrator';
 
 export type Rollout = RolloutData & { status: RolloutStatus };
 export type Group = GroupData & { status: GroupStatus };
@@ -17,6 +18,8 @@ export interface SchedulerInput {
   /** the short name, e.g. `group-finished` */
   type: string;
   data: unknown;
+  /** the log event's id when it came from the bus (not when the engine just appended it) */
+  eventId?: string;
 }
 
 const ROLLOUT_PREFIX = 'rollout-';
@@ -37,6 +40,7 @@ export class SchedulerEngine {
     private readonly progress: GroupProgressStore,
     private readonly timers: TimerStore,
     private readonly pacer: Pacer,
+    private readonly rollback: RollbackOrchestrator,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -95,11 +99,11 @@ export class SchedulerEngine {
 
   private async step(tx: PoolClient, tenant: string, input: SchedulerInput): Promise<WrittenEvent[]> {
     if (input.streamId.startsWith(GROUP_PREFIX)) return this.onGroupEvent(tx, tenant, input.streamId.slice(GROUP_PREFIX.length), input as GroupEvent);
-    if (input.streamId.startsWith(ROLLOUT_PREFIX)) return this.onRolloutEvent(tx, tenant, input.streamId.slice(ROLLOUT_PREFIX.length), input as RolloutEvent);
+    if (input.streamId.startsWith(ROLLOUT_PREFIX)) return this.onRolloutEvent(tx, tenant, input.streamId.slice(ROLLOUT_PREFIX.length), input as RolloutEvent, input.eventId);
     return [];
   }
 
-  private async onRolloutEvent(tx: PoolClient, tenant: string, rolloutId: string, event: RolloutEvent): Promise<WrittenEvent[]> {
+  private async onRolloutEvent(tx: PoolClient, tenant: string, rolloutId: string, event: RolloutEvent, eventId: string | undefined): Promise<WrittenEvent[]> {
     const rollout = await this.loadRollout(tx, tenant, rolloutId);
     if (!rollout) return [];
     const now = this.clock();
@@ -119,6 +123,10 @@ export class SchedulerEngine {
         break;
       case 'rollout-resumed':
         return this.releaseRunningGroups(tx, tenant, rollout, now);
+      case 'rollout-rollback-requested':
+        // Planned when the request arrives from the bus: by then target_deployments has seen the feedback
+        // that led to it (the orchestrator waits for that), which it cannot inside the appending transaction.
+        return eventId === undefined ? [] : this.rollback.execute(tx, tenant, rollout, event, eventId, now);
       default:
         break;
     }

@@ -101,6 +101,6 @@ export class SchedulerEventsHandler {
       this.logger.warn(`ignoring ${event.type} ${event.id}: its data is not an object`);
       return;
     }
-    await this.engine.react(ctx.tx, event.tenant, [{ streamId: event.streamid, type, data: event.data }]);
+    await this.engine.react(ctx.tx, event.tenant, [{ streamId: event.streamid, type, data: event.data, eventId: event.id }]);
   }
 }

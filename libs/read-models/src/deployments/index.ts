@@ -1,2 +1,2 @@
 // Per target: assigned, installed and previously installed distribution set (docs/event-flow.md).
-export {};
+export * from './target-deployments.projection';

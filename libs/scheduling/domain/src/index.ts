@@ -2,3 +2,4 @@
 export * from './action-transition';
 export * from './pacing';
 export * from './scheduler-reactions';
+export * from './rollback-plan';
