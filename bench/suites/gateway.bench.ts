@@ -185,15 +185,21 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
 }
 
-/** The relay publishes the seeded log to JetStream at start; measuring during that would measure the relay. */
+/**
+ * At start the relay publishes the seeded log to JetStream and the service kit's durable consumer (every
+ * service has one) reads it all back; measuring polls meanwhile would measure those two instead.
+ */
 async function waitForRelay(names: BusNames, pool: ReturnType<typeof testPool>): Promise<void> {
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM events`);
   const nc = await connectTestNats();
   const jsm = await jetstreamManager(nc);
   const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline && (await jsm.streams.info(names.eventsStream).catch(() => undefined))?.state.messages !== rows[0].n) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  const settled = async (): Promise<boolean> => {
+    const stream = await jsm.streams.info(names.eventsStream).catch(() => undefined);
+    const consumer = await jsm.consumers.info(names.eventsStream, 'device-gateway').catch(() => undefined);
+    return stream?.state.messages === rows[0].n && consumer !== undefined && consumer.num_pending === 0 && consumer.num_ack_pending === 0;
+  };
+  while (Date.now() < deadline && !(await settled())) await new Promise((resolve) => setTimeout(resolve, 250));
   await nc.close();
 }
 
