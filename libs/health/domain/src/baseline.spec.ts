@@ -27,6 +27,16 @@ describe('baselines: last 24 h per cohort, incident windows excluded', () => {
     expect(baseline.excluded).toEqual([{ from: T0 + 5 * MIN, to: T0 + 8 * MIN }]);
   });
 
+  it('leaves out a single device\'s incident only for that device', () => {
+    const store = new TelemetryStore();
+    feed(store, 'd1', T0, at, MIN, (_at, i) => ({ errorRate: i < 5 ? 0.01 : 0.5, runningVersion: 'app:1' }));
+    feed(store, 'd2', T0, at, MIN, () => ({ errorRate: 0.03, runningVersion: 'app:1' }));
+    const incident = { from: T0 + 5 * MIN, to: at };
+    const baseline = captureBaseline(cohort, [store.device('d1'), store.device('d2')], at, [], MIN, (id) => (id === 'd1' ? [incident] : []));
+    expect(baseline.metrics.errorRate).toMatchObject({ buckets: 15, mean: 0.023333 });
+    expect(baseline.excludedByDevice).toEqual({ d1: [incident] });
+  });
+
   it('combines cohorts bucket-weighted and names them', () => {
     const store = new TelemetryStore();
     feed(store, 'a', T0, T0 + 3 * MIN, MIN, () => ({ errorRate: 0.01, runningVersion: 'app:1' }));

@@ -31,7 +31,10 @@ export interface MetricBaseline {
 export interface CohortBaseline {
   cohort: CohortKey;
   window: TimeWindow;
+  /** windows left out for every device of the cohort (maintenance, fleet-wide incidents) */
   excluded: TimeWindow[];
+  /** windows left out for single devices (incidents that concerned them), by controllerId */
+  excludedByDevice?: Record<string, TimeWindow[]>;
   devices: number;
   metrics: Partial<Record<MetricName, MetricBaseline>>;
 }
@@ -43,15 +46,25 @@ export const BASELINE_LOOKBACK_MS = 24 * 60 * MINUTE_MS;
  * incident (or maintenance) windows; per metric mean, p50/p95/p99, standard deviation and trend, per
  * cohort. Only buckets of the cohort's version count (a device that already switched is not baseline).
  */
-export function captureBaseline(cohort: CohortKey, devices: readonly (DeviceTelemetry | undefined)[], at: number, excluded: readonly TimeWindow[], bucketMs: number): CohortBaseline {
+export function captureBaseline(
+  cohort: CohortKey,
+  devices: readonly (DeviceTelemetry | undefined)[],
+  at: number,
+  excluded: readonly TimeWindow[],
+  bucketMs: number,
+  excludedFor: (controllerId: string) => readonly TimeWindow[] = () => [],
+): CohortBaseline {
   const window = { from: at - BASELINE_LOOKBACK_MS, to: at };
   const values = emptyMetricRecord<number[]>(() => []);
   const samples = emptyMetricRecord(() => 0);
   // per metric: bucket start → [sum, count] of device means, for the cohort's trend over time
   const series = emptyMetricRecord(() => new Map<number, [number, number]>());
+  const excludedByDevice: Record<string, TimeWindow[]> = {};
   for (const device of devices) {
+    const own = device ? excludedFor(device.controllerId) : [];
+    if (device && own.length > 0) excludedByDevice[device.controllerId] = [...own];
     for (const b of device?.buckets ?? []) {
-      if (b.start < window.from || b.start >= window.to || b.version !== cohort.version || overlapsAny(b, bucketMs, excluded)) continue;
+      if (b.start < window.from || b.start >= window.to || b.version !== cohort.version || overlapsAny(b, bucketMs, excluded) || overlapsAny(b, bucketMs, own)) continue;
       for (const metric of METRICS) {
         const m = bucketMean(b, metric);
         if (!m) continue;
@@ -69,7 +82,9 @@ export function captureBaseline(cohort: CohortKey, devices: readonly (DeviceTele
     if (values[metric].length === 0) continue;
     metrics[metric] = summarize(values[metric], samples[metric], series[metric]);
   }
-  return { cohort, window, excluded: [...excluded], devices: devices.length, metrics };
+  const result: CohortBaseline = { cohort, window, excluded: [...excluded], devices: devices.length, metrics };
+  if (Object.keys(excludedByDevice).length > 0) result.excludedByDevice = excludedByDevice;
+  return result;
 }
 
 function summarize(values: number[], samples: number, series: Map<number, [number, number]>): MetricBaseline {

@@ -48,7 +48,9 @@ export const DEFAULT_TRIGGER_THRESHOLDS: TriggerThresholds = {
   thermal_limit_c: 85,
   thermal_window_ms: 30 * MINUTE_MS,
   thermal_horizon_ms: 30 * MINUTE_MS,
-  min_samples: 20,
+  // Lower than a gate's 20: a trigger must be able to fire on a small canary within its 5-minute window
+  // (2 devices at the seeds' 30 s check interval give 20 samples, 1 a minute give 10).
+  min_samples: 10,
 };
 
 export const TRIGGER_ACTIONS: Record<TriggerName, { kind: TriggerKind; scope: TriggerScope; action: RollbackAction }> = {

@@ -60,3 +60,16 @@ describe('fleet registry: who is in which group, on which action, deployed or fa
     expect(rollout.devices.get('a')).toMatchObject({ fallback: true, failed: true });
   });
 });
+
+describe('fleet registry: the evaluator\'s own conclusions read back after a restart', () => {
+  it('marks verified and fallen-back devices from the health stream', () => {
+    const r = registry();
+    r.apply(ev('health-r1', 'device-verified', { rolloutId: 'r1', controllerId: 'a' }));
+    r.apply(ev('health-r1', 'device-fallback-detected', { rolloutId: 'r1', controllerId: 'b' }));
+    r.apply(ev('health-r1', 'device-verified', { rolloutId: 'r1', controllerId: 'nobody' }));
+    const rollout = r.rollout('acme', 'r1')!;
+    expect(rollout.devices.get('a')!.verified).toBe(true);
+    expect(rollout.devices.get('b')).toMatchObject({ fallback: true, failed: true });
+    expect(rollout.groups.get('g0')!.failed).toBe(1);
+  });
+});

@@ -136,6 +136,9 @@ export class FleetRegistry {
         return;
       case 'target-attributes-updated':
         return this.onAttributes(e);
+      case 'device-verified':
+      case 'device-fallback-detected':
+        return this.onVerification(e);
       default:
         return;
     }
@@ -189,6 +192,15 @@ export class FleetRegistry {
     if (status === 'ERROR' || status === 'TIMED_OUT') device.failed = true;
     const group = rollout.groups.get(device.groupId);
     if (group && !wasFailed && device.failed) group.failed += 1;
+  }
+
+  /** The evaluator's own conclusions, read back from the log after a restart. */
+  private onVerification(e: FleetEvent): void {
+    const rollout = this.rollout(e.tenant, String(e.data.rolloutId));
+    const device = rollout?.devices.get(String(e.data.controllerId));
+    if (!rollout || !device) return;
+    if (e.event === 'device-verified') device.verified = true;
+    else this.markFallback(rollout, device);
   }
 
   /** A fallback detected by the evaluator counts as a failed device of its wave. */
