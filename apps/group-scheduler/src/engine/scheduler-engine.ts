@@ -20,7 +20,15 @@ export interface SchedulerInput {
   data: unknown;
   /** the log event's id when it came from the bus (not when the engine just appended it) */
   eventId?: string;
+  /** appended by this engine in this transaction: its bookkeeping (tracking, timers) is already done */
+  own?: boolean;
 }
+
+/** Events whose reaction needs the rollout's state; the rest are skipped without reading anything. */
+const ROLLOUT_REACTIONS = new Set(['rollout-start-scheduled', 'rollout-starting', 'rollout-stopping', 'rollout-finished', 'rollout-deleting', 'rollout-resumed', 'rollout-group-triggered', 'rollout-rollback-requested']);
+const GROUP_REACTIONS = new Set(['group-started', 'group-soak-started', 'group-success-condition-met', 'group-error-condition-met', 'group-finished']);
+/** Bookkeeping syncProgress has done for the engine's own appends. */
+const OWN_BOOKKEEPING = new Set(['group-started', 'group-soak-started']);
 
 const ROLLOUT_PREFIX = 'rollout-';
 const GROUP_PREFIX = 'rolloutgroup-';
@@ -50,7 +58,7 @@ export class SchedulerEngine {
     for (let input = queue.shift(); input; input = queue.shift()) {
       const produced = await this.step(tx, tenant, input);
       written.push(...produced);
-      queue.push(...produced.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data })));
+      queue.push(...produced.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data, own: true })));
     }
     return written;
   }
@@ -98,6 +106,8 @@ export class SchedulerEngine {
   }
 
   private async step(tx: PoolClient, tenant: string, input: SchedulerInput): Promise<WrittenEvent[]> {
+    if (input.own && OWN_BOOKKEEPING.has(input.type)) return [];
+    if (!ROLLOUT_REACTIONS.has(input.type) && !GROUP_REACTIONS.has(input.type)) return [];
     if (input.streamId.startsWith(GROUP_PREFIX)) return this.onGroupEvent(tx, tenant, input.streamId.slice(GROUP_PREFIX.length), input as GroupEvent);
     if (input.streamId.startsWith(ROLLOUT_PREFIX)) return this.onRolloutEvent(tx, tenant, input.streamId.slice(ROLLOUT_PREFIX.length), input as RolloutEvent, input.eventId);
     return [];
@@ -226,7 +236,7 @@ const ROLLBACK_SCOPES = { rollback_device: 'device', rollback_wave: 'wave', roll
 type TriggerAction = keyof typeof ROLLBACK_SCOPES | 'halt_and_assess';
 
 function toInputs(written: readonly WrittenEvent[]): SchedulerInput[] {
-  return written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data }));
+  return written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data, own: true }));
 }
 
 const VERDICTS = ['PASS', 'FAIL', 'CAUTION', 'INCONCLUSIVE'];

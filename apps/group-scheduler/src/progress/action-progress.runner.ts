@@ -195,5 +195,5 @@ function eventNameOf(type: string): string {
 }
 
 function toInputs(written: readonly WrittenEvent[]) {
-  return written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data }));
+  return written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data, own: true }));
 }

@@ -71,7 +71,7 @@ export class TimerRunner {
     await tx.query('SAVEPOINT scheduler_timer');
     try {
       const written = await this.fire(tx, timer);
-      await this.engine.react(tx, timer.tenant, written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data })));
+      await this.engine.react(tx, timer.tenant, written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data, own: true })));
       await tx.query('RELEASE SAVEPOINT scheduler_timer');
     } catch (error) {
       await tx.query('ROLLBACK TO SAVEPOINT scheduler_timer');

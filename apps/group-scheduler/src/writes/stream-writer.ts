@@ -4,6 +4,7 @@ import { ConcurrencyError, type Decider, type DomainEvent } from '@rollgate/shar
 import type { PoolClient } from 'pg';
 
 export const SCHEDULER_SOURCE = 'rollgate/group-scheduler';
+const MEMBERS_ADDED = 'io.rollgate.rollout.group-members-added.v1';
 const MAX_ATTEMPTS = 5;
 
 interface Cached {
@@ -40,8 +41,12 @@ export class StreamWriter {
     const cached = this.cache.get(key);
     const from = cached?.version ?? 0;
     const { rows } = await tx.query<{ stream_version: number; type: string; data: unknown; id: string }>(
-      `SELECT stream_version, type, data, id FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version >= $3 ORDER BY stream_version`,
-      [tenant, streamId, from],
+      // Membership chunks carry thousands of target ids the deciders only count: read them as their count.
+      `SELECT stream_version, type, id,
+              CASE WHEN type = $4 THEN jsonb_build_object('chunk', data -> 'chunk', 'at', data -> 'at', 'targetIds', '[]'::jsonb, 'targetCount', jsonb_array_length(data -> 'targetIds'))
+                   ELSE data END AS data
+         FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version >= $3 ORDER BY stream_version`,
+      [tenant, streamId, from, MEMBERS_ADDED],
     );
     let state = (cached?.state as S | undefined) ?? decider.initialState;
     let version = from;

@@ -49,14 +49,28 @@ export const targetDeploymentsProjection: ReadModelProjection = {
       )`);
   },
 
+  /**
+   * Set-based per batch: one read of the touched targets and actions, the events folded in memory in log
+   * order, one upsert per table. A log reader's open transaction holds every other reader back (ARCHITECTURE,
+   * "The event log"), so a batch of thousands of device events must not cost thousands of statements.
+   */
   async apply(db, events, t) {
+    const relevant = events.filter((e) => eventName(e.type).aggregate === 'action');
+    if (relevant.length === 0) return;
     const tables = { deployments: `"${t('target_deployments')}"`, actions: `"${t('target_deployment_actions')}"` };
-    for (const e of events) {
-      const { aggregate, event } = eventName(e.type);
-      if (aggregate !== 'action') continue;
-      if (event === 'action-created') await created(db, tables, e);
-      else await changed(db, tables, event, e);
+    const batch = new DeploymentBatch();
+    for (const e of relevant) {
+      if (eventName(e.type).event === 'action-created') batch.created(e);
+      else batch.need(e.tenant, streamKey(e.streamId));
     }
+    await batch.loadActions(db, tables);
+    await batch.loadTargets(db, tables);
+    for (const e of relevant) {
+      const { event } = eventName(e.type);
+      if (event === 'action-created') batch.applyCreated(e);
+      else batch.applyChange(event, e);
+    }
+    await batch.save(db, tables);
   },
 };
 
@@ -65,45 +79,135 @@ interface Tables {
   actions: string;
 }
 
-async function created(db: SqlClient, t: Tables, e: LoggedEvent): Promise<void> {
-  const d = e.data as ActionCreated;
-  if (typeof d.targetId !== 'string' || typeof d.distributionSetId !== 'string') return;
-  const actionId = streamKey(e.streamId);
-  const at = atOf(e);
-  await db.query(
-    `INSERT INTO ${t.actions} (tenant, action_id, target_id, ds_id, rollout_id, action_type) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-    [e.tenant, actionId, d.targetId, d.distributionSetId, d.rolloutId ?? null, d.actionType ?? 'forced'],
-  );
-  await db.query(
-    `INSERT INTO ${t.deployments} (tenant, target_id, assigned_ds, last_action_id, last_action_status, last_rollout_id, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (tenant, target_id) DO UPDATE SET assigned_ds = EXCLUDED.assigned_ds, last_action_id = EXCLUDED.last_action_id,
-       last_action_status = EXCLUDED.last_action_status, last_rollout_id = EXCLUDED.last_rollout_id, updated_at = EXCLUDED.updated_at`,
-    [e.tenant, d.targetId, d.distributionSetId, actionId, d.status ?? 'SCHEDULED', d.rolloutId ?? null, at],
-  );
+interface ActionRow {
+  tenant: string;
+  actionId: string;
+  targetId: string;
+  dsId: string;
+  rolloutId: string | null;
+  actionType: string;
 }
 
-async function changed(db: SqlClient, t: Tables, event: string, e: LoggedEvent): Promise<void> {
-  const transition = actionTransitionOf(event, e.data);
-  if (!transition) return;
-  const actionId = streamKey(e.streamId);
-  const { rows } = await db.query(`SELECT target_id, ds_id, action_type FROM ${t.actions} WHERE tenant = $1 AND action_id = $2`, [e.tenant, actionId]);
-  const action = rows[0] as { target_id: string; ds_id: string; action_type: string } | undefined;
-  if (!action) return;
-  const at = atOf(e);
-  // Only the target's latest action speaks for its assignment; an older one finishing late still installs.
-  await db.query(`UPDATE ${t.deployments} SET last_action_status = $4, updated_at = $5 WHERE tenant = $1 AND target_id = $2 AND last_action_id = $3`, [e.tenant, action.target_id, actionId, transition.to, at]);
-  if (transition.to === 'FINISHED' && action.action_type !== 'downloadonly') {
+interface DeploymentRow {
+  tenant: string;
+  targetId: string;
+  assignedDs: string | null;
+  installedDs: string | null;
+  previousInstalledDs: string | null;
+  lastActionId: string;
+  lastActionStatus: string;
+  lastRolloutId: string | null;
+  updatedAt: number;
+}
+
+const key = (tenant: string, id: string) => `${tenant}\u0000${id}`;
+
+/** One batch of action events folded into the rows it touches. */
+class DeploymentBatch {
+  private readonly newActions = new Map<string, ActionRow>();
+  private readonly actions = new Map<string, ActionRow>();
+  private readonly targets = new Map<string, DeploymentRow>();
+  private readonly dirty = new Set<string>();
+  private readonly actionIds = new Map<string, Set<string>>();
+
+  created(e: LoggedEvent): void {
+    const d = e.data as ActionCreated;
+    if (typeof d.targetId !== 'string' || typeof d.distributionSetId !== 'string') return;
+    const actionId = streamKey(e.streamId);
+    const row = { tenant: e.tenant, actionId, targetId: d.targetId, dsId: d.distributionSetId, rolloutId: d.rolloutId ?? null, actionType: d.actionType ?? 'forced' };
+    if (!this.newActions.has(key(e.tenant, actionId))) this.newActions.set(key(e.tenant, actionId), row);
+  }
+
+  async loadActions(db: SqlClient, t: Tables): Promise<void> {
+    for (const row of this.newActions.values()) this.actions.set(key(row.tenant, row.actionId), row);
+    for (const [tenant, ids] of this.actionIds) {
+      const missing = [...ids].filter((id) => !this.actions.has(key(tenant, id)));
+      if (missing.length === 0) continue;
+      const { rows } = await db.query(`SELECT action_id, target_id, ds_id, rollout_id, action_type FROM ${t.actions} WHERE tenant = $1 AND action_id = ANY($2::text[])`, [tenant, missing]);
+      for (const r of rows as Array<{ action_id: string; target_id: string; ds_id: string; rollout_id: string | null; action_type: string }>) {
+        this.actions.set(key(tenant, r.action_id), { tenant, actionId: r.action_id, targetId: r.target_id, dsId: r.ds_id, rolloutId: r.rollout_id, actionType: r.action_type });
+      }
+    }
+  }
+
+  async loadTargets(db: SqlClient, t: Tables): Promise<void> {
+    const byTenant = new Map<string, Set<string>>();
+    for (const row of this.actions.values()) byTenant.set(row.tenant, (byTenant.get(row.tenant) ?? new Set()).add(row.targetId));
+    for (const [tenant, targetIds] of byTenant) {
+      const { rows } = await db.query(
+        `SELECT target_id, assigned_ds, installed_ds, previous_installed_ds, last_action_id, last_action_status, last_rollout_id, updated_at
+           FROM ${t.deployments} WHERE tenant = $1 AND target_id = ANY($2::text[])`,
+        [tenant, [...targetIds]],
+      );
+      for (const r of rows as Array<Record<string, string | null>>) {
+        this.targets.set(key(tenant, r.target_id as string), {
+          tenant, targetId: r.target_id as string, assignedDs: r.assigned_ds, installedDs: r.installed_ds, previousInstalledDs: r.previous_installed_ds,
+          lastActionId: r.last_action_id as string, lastActionStatus: r.last_action_status as string, lastRolloutId: r.last_rollout_id, updatedAt: Number(r.updated_at),
+        });
+      }
+    }
+  }
+
+  /** An action whose change is in the batch: its target and set are loaded unless it was created in it. */
+  need(tenant: string, actionId: string): void {
+    this.actionIds.set(tenant, (this.actionIds.get(tenant) ?? new Set()).add(actionId));
+  }
+
+  applyCreated(e: LoggedEvent): void {
+    const action = this.actions.get(key(e.tenant, streamKey(e.streamId)));
+    if (!action) return;
+    const k = key(e.tenant, action.targetId);
+    const current = this.targets.get(k);
+    const status = (e.data as ActionCreated).status ?? 'SCHEDULED';
+    this.targets.set(k, {
+      tenant: e.tenant, targetId: action.targetId, assignedDs: action.dsId, installedDs: current?.installedDs ?? null, previousInstalledDs: current?.previousInstalledDs ?? null,
+      lastActionId: action.actionId, lastActionStatus: status, lastRolloutId: action.rolloutId, updatedAt: atOf(e),
+    });
+    this.dirty.add(k);
+  }
+
+  applyChange(event: string, e: LoggedEvent): void {
+    const transition = actionTransitionOf(event, e.data);
+    if (!transition) return;
+    const action = this.actions.get(key(e.tenant, streamKey(e.streamId)));
+    if (!action) return;
+    const k = key(e.tenant, action.targetId);
+    const row = this.targets.get(k);
+    if (!row) return;
+    const latest = row.lastActionId === action.actionId;
+    // Only the target's latest action speaks for its assignment; an older one finishing late still installs.
+    if (latest) row.lastActionStatus = transition.to;
+    if (transition.to === 'FINISHED' && action.actionType !== 'downloadonly') {
+      if (row.installedDs !== action.dsId) row.previousInstalledDs = row.installedDs;
+      row.installedDs = action.dsId;
+    } else if (transition.to === 'CANCELED' && latest) {
+      // hawkBit: a cancelled assignment falls back to what is installed.
+      row.assignedDs = row.installedDs;
+    }
+    row.updatedAt = atOf(e);
+    this.dirty.add(k);
+  }
+
+  async save(db: SqlClient, t: Tables): Promise<void> {
+    const actions = [...this.newActions.values()];
+    if (actions.length > 0) {
+      await db.query(
+        `INSERT INTO ${t.actions} (tenant, action_id, target_id, ds_id, rollout_id, action_type)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
+        [actions.map((a) => a.tenant), actions.map((a) => a.actionId), actions.map((a) => a.targetId), actions.map((a) => a.dsId), actions.map((a) => a.rolloutId), actions.map((a) => a.actionType)],
+      );
+    }
+    const rows = [...this.dirty].map((k) => this.targets.get(k)!);
+    if (rows.length === 0) return;
+    const col = <K extends keyof DeploymentRow>(name: K) => rows.map((r) => r[name]);
     await db.query(
-      `UPDATE ${t.deployments}
-          SET previous_installed_ds = CASE WHEN installed_ds IS DISTINCT FROM $3 THEN installed_ds ELSE previous_installed_ds END,
-              installed_ds = $3, updated_at = $4
-        WHERE tenant = $1 AND target_id = $2`,
-      [e.tenant, action.target_id, action.ds_id, at],
+      `INSERT INTO ${t.deployments} (tenant, target_id, assigned_ds, installed_ds, previous_installed_ds, last_action_id, last_action_status, last_rollout_id, updated_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+       ON CONFLICT (tenant, target_id) DO UPDATE SET assigned_ds = EXCLUDED.assigned_ds, installed_ds = EXCLUDED.installed_ds,
+         previous_installed_ds = EXCLUDED.previous_installed_ds, last_action_id = EXCLUDED.last_action_id, last_action_status = EXCLUDED.last_action_status,
+         last_rollout_id = EXCLUDED.last_rollout_id, updated_at = EXCLUDED.updated_at`,
+      [col('tenant'), col('targetId'), col('assignedDs'), col('installedDs'), col('previousInstalledDs'), col('lastActionId'), col('lastActionStatus'), col('lastRolloutId'), col('updatedAt')],
     );
-  } else if (transition.to === 'CANCELED') {
-    // hawkBit: a cancelled assignment falls back to what is installed.
-    await db.query(`UPDATE ${t.deployments} SET assigned_ds = installed_ds WHERE tenant = $1 AND target_id = $2 AND last_action_id = $3`, [e.tenant, action.target_id, actionId]);
   }
 }
 

@@ -191,6 +191,11 @@ describe('group decider: conditions', () => {
     given(groupDecider, histories.SCHEDULED).when({ type: 'start-group', released: 10, at: AT }).then([{ type: 'group-started', data: { size: 10, at: AT } }]);
   });
 
+  it('sizes a group from membership chunks read as counts (the scheduler does not load the ids)', () => {
+    const counted = { type: 'group-members-added', data: { chunk: 0, targetIds: [], targetCount: 10, at: T } } as GroupEvent;
+    expect(given(groupDecider, [created, counted, ready]).state).toMatchObject({ size: 10, status: 'READY' });
+  });
+
   it('lets an empty group succeed at once', () => {
     const empty = [created, { type: 'group-ready', data: { size: 0, firstActionId: 1, at: T } }, scheduled] as GroupEvent[];
     given(groupDecider, empty).when({ type: 'start-group', at: AT }).then([

@@ -184,7 +184,7 @@ export function evolveGroup(state: GroupState, event: GroupEvent): GroupState {
   if (state.status === 'INITIAL') return state;
   switch (event.type) {
     case 'group-members-added': {
-      const size = state.size + event.data.targetIds.length;
+      const size = state.size + (event.data.targetCount ?? event.data.targetIds.length);
       return { ...state, size, membershipChunks: state.membershipChunks + 1, counters: emptyCounters(size) };
     }
     case 'group-ready':

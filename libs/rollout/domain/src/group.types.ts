@@ -53,7 +53,11 @@ export type GroupCommandType = GroupCommand['type'];
 
 export type GroupEvent =
   | DomainEvent<'group-created', At & { groupId: string; rolloutId: string; index: number; name: string; conditions: GroupConditions }>
-  | DomainEvent<'group-members-added', At & { chunk: number; targetIds: string[] }>
+  /**
+   * `targetCount` is never written: a reader that needs only the group's size (the scheduler) may load a
+   * chunk as its count instead of its thousands of ids.
+   */
+  | DomainEvent<'group-members-added', At & { chunk: number; targetIds: string[]; targetCount?: number }>
   | DomainEvent<'group-ready', At & { size: number; firstActionId: number }>
   | DomainEvent<'group-scheduled', At>
   | DomainEvent<'group-started', At & { size: number; released?: number }>
