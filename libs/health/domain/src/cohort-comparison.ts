@@ -1,8 +1,9 @@
 import type { DeviceTelemetry } from './device-telemetry';
-import { summarizeWindow } from './fleet-window';
+import { summarizeWindow, windowMean, type FleetWindow } from './fleet-window';
+import { cachedSummary } from './gate-checks';
 import { byDeviceType, type GateDevice } from './gate-device';
 import { combineVerdicts, type TimeWindow, type Verdict } from './health.types';
-import { mean, round6, selectPercentile } from './stats';
+import { round6, selectPercentile } from './stats';
 
 export interface ComparisonLimits {
   /** updated error rate may exceed the control's by this many percentage points */
@@ -41,17 +42,26 @@ export interface CohortComparison {
  * mean of per-device-bucket means; latency the p95 of them. Too few samples on either side is
  * INCONCLUSIVE, never PASS.
  */
-export function compareCohorts(updated: readonly GateDevice[], control: readonly GateDevice[], window: TimeWindow, limits: ComparisonLimits, targetVersion?: string): CohortComparison {
+export function compareCohorts(
+  /** the updated devices, or the same already grouped by type */
+  updated: readonly GateDevice[] | Map<string, GateDevice[]>,
+  control: readonly GateDevice[],
+  window: TimeWindow,
+  limits: ComparisonLimits,
+  targetVersion?: string,
+  summaries?: Map<string, FleetWindow>,
+): CohortComparison {
   const controlByType = byDeviceType(control);
-  const parts: TypeComparison[] = [...byDeviceType(updated).entries()].map(([deviceType, devices]) => {
-    const u = summarizeWindow(devices.map((d) => d.telemetry), window, { version: targetVersion });
+  const updatedByType = updated instanceof Map ? updated : byDeviceType(updated);
+  const parts: TypeComparison[] = [...updatedByType.entries()].map(([deviceType, devices]) => {
+    const u = cachedSummary({ summaries }, `deployed|${deviceType}`, devices, window, targetVersion);
     const controlDevices = controlByType.get(deviceType) ?? [];
-    const c = summarizeWindow(controlDevices.map((d) => withoutVersion(d, targetVersion)), window);
+    const c = summarizeWindow(controlDevices.map((d) => withoutVersion(d, targetVersion)), window, {}, ['errorRate', 'latencyP95Ms'], ['latencyP95Ms']);
     const metrics = (['errorRate', 'latencyP95Ms'] as const).map((metric) =>
       judge(
         metric,
-        { value: summary(metric, u.values[metric]), samples: u.metricSamples[metric], devices: u.reportingDevices },
-        { value: summary(metric, c.values[metric]), samples: c.metricSamples[metric], devices: c.reportingDevices },
+        { value: summary(metric, u), samples: u.metricSamples[metric], devices: u.reportingDevices },
+        { value: summary(metric, c), samples: c.metricSamples[metric], devices: c.reportingDevices },
         limits,
       ),
     );
@@ -66,9 +76,9 @@ function withoutVersion(device: GateDevice, targetVersion: string | undefined): 
   return { ...device.telemetry, buckets: device.telemetry.buckets.filter((b) => b.version !== targetVersion) };
 }
 
-function summary(metric: 'errorRate' | 'latencyP95Ms', values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  return round6(metric === 'errorRate' ? mean(values) : (selectPercentile(Float64Array.from(values), 95) as number));
+function summary(metric: 'errorRate' | 'latencyP95Ms', fleet: FleetWindow): number | undefined {
+  const value = metric === 'errorRate' ? windowMean(fleet, 'errorRate') : selectPercentile(fleet.values.latencyP95Ms, 95);
+  return value === undefined ? undefined : round6(value);
 }
 
 type Side = MetricComparison['updated'];

@@ -1,6 +1,6 @@
 import { combineBaselines, type CohortBaseline } from './baseline';
 import { bucketMean, restartsIn, type DeviceTelemetry } from './device-telemetry';
-import { summarizeWindow, type FleetWindow } from './fleet-window';
+import { summarizeWindow, windowMean, type FleetWindow } from './fleet-window';
 import type { CheckSpec, CheckType, GateSpec } from './gate-config';
 import { byDeviceType, type GateDevice } from './gate-device';
 import { combineVerdicts, type MetricName, type TimeWindow, type Verdict } from './health.types';
@@ -26,6 +26,10 @@ export interface CheckResult {
 }
 
 export interface CheckContext {
+  /** window summaries already computed in this evaluation (error rate and latency share theirs) */
+  summaries?: Map<string, FleetWindow>;
+  /** deployed devices by type, once per evaluation */
+  byType?: Map<string, GateDevice[]>;
   at: number;
   spec: GateSpec;
   deployed: readonly GateDevice[];
@@ -55,7 +59,7 @@ export function evaluateCheck(check: CheckSpec, ctx: CheckContext): CheckResult 
 
 /** error_rate and latency_p95 are judged per device type: a bad build on one type must not hide in the mean. */
 function perDeviceType(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
-  const parts = [...byDeviceType(ctx.deployed).entries()].map(([type, devices]) => metricForType(check, window, ctx, type, devices));
+  const parts = [...typesOf(ctx).entries()].map(([type, devices]) => metricForType(check, window, ctx, type, devices));
   const verdict = combineVerdicts(parts.map((p) => p.verdict));
   const worst = parts.find((p) => p.verdict === verdict);
   return {
@@ -77,10 +81,11 @@ function ruleOf(check: CheckSpec, ctx: CheckContext): string {
 
 function metricForType(check: CheckSpec, window: TimeWindow, ctx: CheckContext, deviceType: string, devices: GateDevice[]): CheckResult {
   const metric: MetricName = check.type === 'error_rate' ? 'errorRate' : 'latencyP95Ms';
-  const fleet = summarizeWindow(devices.map((d) => d.telemetry), window, { version: ctx.targetVersion });
+  const fleet = cachedSummary(ctx, `deployed|${deviceType}`, devices, window, ctx.targetVersion);
   const samples = fleet.metricSamples[metric];
   const base: CheckResult = { check: check.type, deviceType, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', window, thresholdRule: ruleOf(check, ctx), samples, devices: devices.length };
-  const value = metric === 'errorRate' ? mean(fleet.values.errorRate) : selectPercentile(Float64Array.from(fleet.values.latencyP95Ms), 95);
+  // Selection reorders the cached latency values in place, which leaves their multiset (and any percentile) as is.
+  const value = metric === 'errorRate' ? windowMean(fleet, 'errorRate') : selectPercentile(fleet.values.latencyP95Ms, 95);
   if (value !== undefined && samples > 0) base.value = round6(value);
   const groups = new Set(devices.map((d) => d.groupId));
   const baseline = combineBaselines(
@@ -94,6 +99,16 @@ function metricForType(check: CheckSpec, window: TimeWindow, ctx: CheckContext, 
   if (threshold === undefined) return { ...base, reason: 'no_baseline' };
   const pass = round6(value) <= round6(threshold);
   return { ...base, verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'within_threshold' : `${check.type}_above_threshold` };
+}
+
+/** Error rate and latency of one device set over one window, summarised once per evaluation. */
+export function cachedSummary(ctx: Pick<CheckContext, 'summaries'>, key: string, devices: readonly GateDevice[], window: TimeWindow, version: string | undefined): FleetWindow {
+  const id = `${key}|${window.from}|${window.to}|${version ?? ''}`;
+  const cached = ctx.summaries?.get(id);
+  if (cached) return cached;
+  const summary = summarizeWindow(devices.map((d) => d.telemetry), window, { version }, ['errorRate', 'latencyP95Ms'], ['latencyP95Ms']);
+  ctx.summaries?.set(id, summary);
+  return summary;
 }
 
 function thresholdFor(check: CheckSpec, ctx: CheckContext, baseline: { mean: number; p95: number } | undefined): number | undefined {
@@ -167,12 +182,32 @@ function deviceHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): 
   return value >= check.threshold ? base : { ...base, verdict: 'FAIL', reason: 'too_few_healthy' };
 }
 
+/**
+ * Restarts come from the devices' restart logs (any version: a crash right after the switch counts); the
+ * sample minimum is over the new version's samples, from the same per-type summaries error rate uses.
+ */
 function crashCount(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
-  const fleet: FleetWindow = summarizeWindow(ctx.deployed.map((d) => d.telemetry), window, {});
-  const base: CheckResult = { check: 'crash_count', verdict: 'PASS', reason: 'within_threshold', window, threshold: check.threshold, thresholdRule: 'restarts in window <= threshold', value: fleet.restarts, samples: fleet.samples, devices: fleet.reportingDevices };
-  if (fleet.restarts > check.threshold) return { ...base, verdict: 'FAIL', reason: 'crashes_above_threshold' };
-  if (fleet.samples < ctx.spec.minSamples) return { ...base, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', details: { minSamples: ctx.spec.minSamples } };
+  let samples = 0;
+  let restarts = 0;
+  let reporting = 0;
+  for (const [type, devices] of typesOf(ctx)) {
+    const fleet = cachedSummary(ctx, `deployed|${type}`, devices, window, ctx.targetVersion);
+    samples += fleet.samples;
+    reporting += fleet.reportingDevices;
+  }
+  for (const d of ctx.deployed) if (d.telemetry && d.telemetry.restartLog.length > 0) restarts += restartsIn(d.telemetry, window);
+  const base: CheckResult = { check: 'crash_count', verdict: 'PASS', reason: 'within_threshold', window, threshold: check.threshold, thresholdRule: 'restarts in window <= threshold', value: restarts, samples, devices: reporting };
+  if (restarts > check.threshold) return { ...base, verdict: 'FAIL', reason: 'crashes_above_threshold' };
+  if (samples < ctx.spec.minSamples) return { ...base, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', details: { minSamples: ctx.spec.minSamples } };
   return base;
+}
+
+/** Deployed devices by type, grouped once per evaluation. */
+export function typesOf(ctx: Pick<CheckContext, 'deployed' | 'byType'>): Map<string, GateDevice[]> {
+  if (ctx.byType) return ctx.byType;
+  const grouped = byDeviceType(ctx.deployed);
+  if ('byType' in ctx) ctx.byType = grouped;
+  return grouped;
 }
 
 function fleetCoverage(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {

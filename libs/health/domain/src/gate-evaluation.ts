@@ -2,7 +2,7 @@ import type { RolloutExecution } from '@rollgate/rollout-domain';
 import type { CohortBaseline } from './baseline';
 import { evaluateCanary, type CanaryResult } from './canary-phases';
 import { compareCohorts, type CohortComparison } from './cohort-comparison';
-import { evaluateCheck, type CheckResult } from './gate-checks';
+import { evaluateCheck, typesOf, type CheckContext, type CheckResult } from './gate-checks';
 import { gateNameOf, resolveGate, type GateSpec } from './gate-config';
 import type { GateDevice } from './gate-device';
 import { combineVerdicts, type Verdict } from './health.types';
@@ -52,7 +52,7 @@ export function evaluateGate(request: GateRequest): GateOutcome {
   const name = gateNameOf(request.gate);
   if (!name) return { verdict: 'INCONCLUSIVE', reason: 'unknown_gate', evidence: base };
   const spec = resolveGate(name, request.execution);
-  const ctx = { at: request.at, spec, deployed: request.deployed, totalDevices: request.totalDevices, targetVersion: request.targetVersion, baselines: request.baselines };
+  const ctx: CheckContext = { summaries: new Map(), byType: undefined, at: request.at, spec, deployed: request.deployed, totalDevices: request.totalDevices, targetVersion: request.targetVersion, baselines: request.baselines };
   const checks = spec.checks.map((check) => evaluateCheck(check, ctx));
   const evidence: GateEvidence = { ...base, spec, checks };
   const parts: Array<{ verdict: Verdict; reason: string }> = checks.map((c) => ({ verdict: c.verdict, reason: `${c.check}:${c.reason}` }));
@@ -61,11 +61,12 @@ export function evaluateGate(request: GateRequest): GateOutcome {
   const latencyCheck = spec.checks.find((c) => c.type === 'latency_p95');
   const windowMs = Math.max(errorCheck?.windowMs ?? 0, latencyCheck?.windowMs ?? 0) || Math.max(...spec.checks.map((c) => c.windowMs), 600_000);
   evidence.comparison = compareCohorts(
-    request.deployed,
+    typesOf(ctx),
     request.control,
     { from: request.at - windowMs, to: request.at },
     { errorRatePoints: errorCheck?.threshold ?? 2, latencyPercent: latencyCheck?.threshold ?? 20, minSamples: spec.minSamples },
     request.targetVersion,
+    ctx.summaries,
   );
   if (spec.comparison === 'required') parts.push({ verdict: evidence.comparison.verdict, reason: `comparison:${evidence.comparison.verdict.toLowerCase()}` });
 

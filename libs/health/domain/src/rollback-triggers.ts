@@ -1,11 +1,11 @@
 import type { RolloutExecution } from '@rollgate/rollout-domain';
 import { combineBaselines, type CohortBaseline } from './baseline';
 import { bucketMean, restartsIn } from './device-telemetry';
-import { summarizeWindow } from './fleet-window';
+import { summarizeWindow, windowMean } from './fleet-window';
 import { memoryGrowthPer10Min } from './gate-checks';
 import { byDeviceType, type GateDevice } from './gate-device';
 import { MINUTE_MS, type TimeWindow } from './health.types';
-import { mean, round6, selectPercentile, slope } from './stats';
+import { round6, selectPercentile, slope } from './stats';
 
 export type RollbackAction = 'rollback_device' | 'rollback_wave' | 'rollback_all' | 'rollback_affected' | 'halt_and_assess';
 export type TriggerName = 'crash_loop' | 'health_endpoint_down' | 'wave_failure_rate' | 'error_rate_spike' | 'latency_spike' | 'memory_leak' | 'gradual_degradation' | 'thermal_escalation';
@@ -188,7 +188,7 @@ function errorRateSpikes(input: TriggerInput, t: TriggerThresholds): RollbackTri
     const fleet = summarizeWindow(devices.map((d) => d.telemetry), window, { version: input.targetVersion });
     const baseline = typeBaseline(input, deviceType, devices, 'errorRate');
     if (!baseline || fleet.metricSamples.errorRate < t.min_samples) continue;
-    const value = round6(mean(fleet.values.errorRate));
+    const value = round6(windowMean(fleet, 'errorRate') ?? 0);
     const threshold = round6(baseline.mean + t.error_rate_spike_points / 100);
     if (value > threshold) spikes.push({ deviceType, value, threshold, baselineMean: baseline.mean, baselineCohorts: baseline.cohorts, samples: fleet.metricSamples.errorRate, devices: fleet.reportingDevices });
   }
@@ -205,7 +205,7 @@ function latencySpikes(input: TriggerInput, t: TriggerThresholds): RollbackTrigg
     const fleet = summarizeWindow(devices.map((d) => d.telemetry), window, { version: input.targetVersion });
     const baseline = typeBaseline(input, deviceType, devices, 'latencyP95Ms');
     if (!baseline || fleet.metricSamples.latencyP95Ms < t.min_samples) continue;
-    const value = round6(selectPercentile(Float64Array.from(fleet.values.latencyP95Ms), 95) as number);
+    const value = round6(selectPercentile(fleet.values.latencyP95Ms, 95) as number);
     const threshold = round6(baseline.p95 * t.latency_spike_factor);
     if (value > threshold) spikes.push({ deviceType, value, threshold, baselineP95: baseline.p95, baselineCohorts: baseline.cohorts, samples: fleet.metricSamples.latencyP95Ms });
   }
@@ -268,7 +268,7 @@ function gradualDegradation(input: TriggerInput, t: TriggerThresholds, memory: T
   const window = { from: input.at - t.degradation_window_ms, to: input.at + 1 };
   const fleet = summarizeWindow(input.deployed.map((d) => d.telemetry), window, { version: input.targetVersion });
   if (fleet.metricSamples.errorRate < t.min_samples) return { checks: memory.errorRateChecks };
-  const checks = [...memory.errorRateChecks, { at: input.at, value: round6(mean(fleet.values.errorRate)) }].slice(-(t.degradation_checks + 1));
+  const checks = [...memory.errorRateChecks, { at: input.at, value: round6(windowMean(fleet, 'errorRate') ?? 0) }].slice(-(t.degradation_checks + 1));
   const rising = checks.length === t.degradation_checks + 1 && checks.every((c, i) => i === 0 || c.value > checks[i - 1].value);
   if (!rising) return { checks };
   const trigger = make('gradual_degradation', input.deployed.map((d) => d.controllerId), ['gradual_degradation'], { checks, rule: `error rate increased at ${t.degradation_checks} consecutive checks`, window });

@@ -37,7 +37,7 @@ export function percentiles(values: ArrayLike<number>, ps: readonly number[]): A
  * Nearest-rank percentile by selection (average O(n)) instead of a full sort: gates over 100,000 devices
  * take one percentile of a large array. Reorders `values` in place.
  */
-export function selectPercentile(values: Float64Array, p: number): number | undefined {
+export function selectPercentile(values: Float64Array | number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
   const k = rankIndex(values.length, p);
   let lo = 0;
