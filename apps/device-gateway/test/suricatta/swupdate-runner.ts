@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CheckResult {
@@ -40,6 +40,8 @@ export interface SuricattaOptions {
   confirm?: 1 | 2 | 3;
   /** curl's download speed limit, e.g. `1k`: keeps a download running long enough to cancel it */
   maxDownloadSpeed?: string;
+  /** attributes the device reports as hawkBit configData (swupdate.cfg's `identify` section) */
+  identify?: Record<string, string>;
   /** a directory of this run: swupdate's IPC sockets go there so that runs never share them */
   workDir: string;
 }
@@ -66,7 +68,8 @@ export function startSuricatta(options: SuricattaOptions): SuricattaProcess {
     ...(options.confirm !== undefined ? ['-c', String(options.confirm)] : []),
     ...(options.maxDownloadSpeed !== undefined ? ['-n', options.maxDownloadSpeed] : []),
   ];
-  const args = ['-v', '-k', options.caCertPath, '-H', `${options.hardware.board}:${options.hardware.revision}`, '-u', suricattaArgs.join(' ')];
+  const config = options.identify ? ['-f', writeSwupdateConfig(options.workDir, options.identify)] : [];
+  const args = ['-v', ...config, '-k', options.caCertPath, '-H', `${options.hardware.board}:${options.hardware.revision}`, '-u', suricattaArgs.join(' ')];
   const child = spawn('swupdate', args, { env: isolatedEnv(options.workDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -88,13 +91,26 @@ export function startSuricatta(options: SuricattaOptions): SuricattaProcess {
       if (child.exitCode !== null || child.signalCode !== null) return;
       // swupdate forks helpers (suricatta, the downloader) into its process group: end the whole group.
       signalGroup(child, 'SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5_000)))]);
+      clearTimeout(timer);
       if (!stopped) {
         signalGroup(child, 'SIGKILL');
         await exited;
       }
     },
   };
+}
+
+/**
+ * A minimal swupdate.cfg: an empty `globals` (swupdate refuses a file without it; the command line sets
+ * everything else) and `identify`, the pairs suricatta sends when the server asks for configData.
+ */
+function writeSwupdateConfig(workDir: string, identify: Record<string, string>): string {
+  const entries = Object.entries(identify).map(([name, value]) => `\t{ name = ${JSON.stringify(name)}; value = ${JSON.stringify(value)}; }`);
+  const path = join(workDir, 'swupdate.cfg');
+  writeFileSync(path, `globals : { };\nidentify : (\n${entries.join(',\n')}\n);\n`);
+  return path;
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

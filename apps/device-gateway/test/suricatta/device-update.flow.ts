@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+import { EventStore } from '@rollgate/event-store';
+import { eventually } from '@rollgate/testing';
+import { ManagementClient, type ActionResource } from './management-client';
+import type { SigningIdentity } from './signing-identity';
+import { startSuricatta, type DeviceCredential, type Hardware, type SuricattaProcess } from './swupdate-runner';
+import { buildSwuImage } from './swu-image';
+import { TENANT, type RollgateStack } from './rollgate-stack';
+
+export const HARDWARE: Hardware = { board: 'rollgate-board', revision: '1.0' };
+
+export interface ActionEventView {
+  type: string;
+  status?: string;
+  execution?: string;
+  finished?: string;
+  details?: string[];
+}
+
+/** One device's update, set up through the Management API like an operator would, for one suricatta. */
+export interface DeviceUpdate {
+  controllerId: string;
+  actionId: string;
+  /** where the image's rawfile entry writes its payload */
+  installPath: string;
+  payload: Buffer;
+}
+
+export interface UpdateOptions {
+  controllerId: string;
+  /** where the image installs its file; a path in a missing directory makes the install fail on the device */
+  installPath: string;
+  payloadBytes?: number;
+}
+
+/**
+ * The steps every suricatta scenario shares: the operator's side (target, software module with the signed
+ * .swu as its artifact, distribution set, assignment) and the evidence (action resource, action stream).
+ */
+export class DeviceUpdateFlow {
+  readonly api: ManagementClient;
+  private readonly store: EventStore;
+  private readonly devices: SuricattaProcess[] = [];
+
+  constructor(
+    private readonly stack: RollgateStack,
+    pool: Pool,
+    private readonly identity: SigningIdentity,
+    private readonly workDir: string,
+  ) {
+    this.api = new ManagementClient(stack.url('rollout-planner'));
+    this.store = new EventStore(pool);
+  }
+
+  async registerTarget(controllerId: string): Promise<string> {
+    return (await this.api.createTarget(controllerId)).securityToken;
+  }
+
+  /** Builds and uploads a signed image for this device, creates its set, and assigns it. */
+  async assignUpdate(options: UpdateOptions): Promise<DeviceUpdate> {
+    const payload = options.payloadBytes === undefined ? Buffer.from(`firmware for ${options.controllerId}\n`) : randomBytes(options.payloadBytes);
+    const imageDir = join(this.workDir, `image-${options.controllerId}`);
+    mkdirSync(imageDir, { recursive: true });
+    const version = `1.0.${Date.now() % 100_000}`;
+    const image = buildSwuImage(
+      { version, board: HARDWARE.board, hardwareRevisions: [HARDWARE.revision], files: [{ filename: 'payload.bin', content: payload, installPath: options.installPath }] },
+      this.identity,
+      imageDir,
+    );
+    const moduleId = await this.api.createSoftwareModule(`firmware-${options.controllerId}`, version);
+    await this.api.uploadArtifact(moduleId, `firmware-${options.controllerId}.swu`, image.bytes);
+    const setId = await this.api.createDistributionSet(`release-${options.controllerId}`, version, [moduleId]);
+    const actionId = await this.api.assign(setId, options.controllerId);
+    return { controllerId: options.controllerId, actionId, installPath: options.installPath, payload };
+  }
+
+  /** suricatta on the "device", as its init system would start it (`confirm` after a reboot). */
+  startDevice(controllerId: string, credential: DeviceCredential, extra: { confirm?: 1 | 2 | 3; maxDownloadSpeed?: string; identify?: Record<string, string> } = {}): SuricattaProcess {
+    const deviceDir = join(this.workDir, `device-${controllerId}`);
+    mkdirSync(deviceDir, { recursive: true });
+    const device = startSuricatta({
+      gatewayUrl: this.stack.url('device-gateway'),
+      tenant: TENANT,
+      controllerId,
+      credential,
+      caCertPath: this.identity.caCertPath,
+      hardware: HARDWARE,
+      workDir: deviceDir,
+      ...extra,
+    });
+    this.devices.push(device);
+    return device;
+  }
+
+  async stopDevices(): Promise<void> {
+    await Promise.all(this.devices.map((device) => device.stop()));
+  }
+
+  /** Waits until the Management API shows the action in `status` (hawkBit's lower-case action status). */
+  async actionReaches(update: DeviceUpdate, status: string, device: SuricattaProcess, timeoutMs = 90_000): Promise<ActionResource> {
+    let last: ActionResource | undefined;
+    try {
+      return await eventually(async () => {
+        last = await this.api.action(update.controllerId, update.actionId);
+        return last.status === status ? last : undefined;
+      }, timeoutMs, 250);
+    } catch (error) {
+      throw new Error(
+        `action ${update.actionId} never reached "${status}" (last: ${JSON.stringify(last)}): ${String(error)}\n` +
+          `--- action stream\n${JSON.stringify(await this.actionEvents(update), null, 1)}\n--- suricatta\n${device.output().split('\n').slice(-60).join('\n')}\n` +
+          `--- device-gateway\n${this.stack.output('device-gateway').split('\n').slice(-40).join('\n')}`,
+      );
+    }
+  }
+
+  /** The action's stream in the event log, reduced to what the assertions look at. */
+  async actionEvents(update: DeviceUpdate): Promise<ActionEventView[]> {
+    const events = await this.store.readStream(TENANT, `action-${update.actionId}`);
+    return events.map((event) => {
+      const data = event.data as Record<string, unknown>;
+      return {
+        type: event.type.replace(/^io\.rollgate\.action\./, '').replace(/\.v\d+$/, ''),
+        ...(typeof data.status === 'string' ? { status: data.status } : {}),
+        ...(typeof data.execution === 'string' ? { execution: data.execution } : {}),
+        ...(typeof data.finished === 'string' ? { finished: data.finished } : {}),
+        ...(Array.isArray(data.details) ? { details: data.details as string[] } : {}),
+      };
+    });
+  }
+
+  installed(update: DeviceUpdate): Buffer | undefined {
+    return existsSync(update.installPath) ? readFileSync(update.installPath) : undefined;
+  }
+}
