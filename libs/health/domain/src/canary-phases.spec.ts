@@ -67,7 +67,7 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     expect(result.verdict).toBe('INCONCLUSIVE');
   });
 
-  it('uses the preset\'s absolute error limit when one is set', () => {
+  it('uses the preset\'s absolute error limit for a canary without baseline', () => {
     const s = scenario({ minutes: 61 });
     const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, [], NEW, PRESETS.strict);
     expect(result.phases[0].checks.find((c) => c.name === 'no_errors')).toMatchObject({ verdict: 'FAIL', threshold: 0.001 });

@@ -163,24 +163,25 @@ function judgePhase(
 
 function immediateChecks(data: PhaseData, ref: Reference, preset: PresetLimits | undefined): PhaseCheck[] {
   const errors = data.values.errorRate.length > 0 ? round6(mean(data.values.errorRate)) : undefined;
-  const errorLimit = preset ? preset.maxErrorRate : ref.errorP95;
+  // Baseline first, the preset only for a canary without history (see gate-checks, ruleOf).
+  const errorLimit = ref.errorP95 ?? preset?.maxErrorRate;
   return [
     { name: 'no_crash', verdict: data.restarts === 0 ? 'PASS' : 'FAIL', value: data.restarts, threshold: 0, rule: 'restarts == 0' },
     { name: 'health_endpoint_up', verdict: data.downSamples === 0 ? 'PASS' : 'FAIL', value: data.downSamples, threshold: 0, rule: "no sample reports the health endpoint 'down'" },
     { name: 'version_matches', verdict: data.foreignVersionBuckets === 0 ? 'PASS' : 'FAIL', value: data.foreignVersionBuckets, threshold: 0, rule: 'every bucket reports the deployed version' },
-    limitCheck('no_errors', errors, errorLimit, preset ? 'error rate <= preset max' : 'error rate <= baseline error p95'),
+    limitCheck('no_errors', errors, errorLimit, ref.errorP95 === undefined && preset ? 'error rate <= preset max (no baseline)' : 'error rate <= baseline error p95'),
   ];
 }
 
 function steadyChecks(phase: PhaseName, data: PhaseData, limits: CanaryLimits, ref: Reference, preset: PresetLimits | undefined, spec: CanaryPhasesSpec): PhaseCheck[] {
   const errors = data.values.errorRate.length > 0 ? round6(mean(data.values.errorRate)) : undefined;
   const latency = data.values.latencyP95Ms.length > 0 ? round6(selectPercentile(Float64Array.from(data.values.latencyP95Ms), 95) as number) : undefined;
-  const errorLimit = preset ? preset.maxErrorRate : ref.errorMean !== undefined ? ref.errorMean + limits.errorRatePoints / 100 : undefined;
-  const latencyLimit = preset ? preset.maxLatencyMs : ref.latencyP95 !== undefined ? ref.latencyP95 * (1 + limits.latencyPercent / 100) : undefined;
+  const errorLimit = ref.errorMean !== undefined ? ref.errorMean + limits.errorRatePoints / 100 : preset?.maxErrorRate;
+  const latencyLimit = ref.latencyP95 !== undefined ? ref.latencyP95 * (1 + limits.latencyPercent / 100) : preset?.maxLatencyMs;
   const growth = data.growths.length > 0 ? round6(mean(data.growths)) : undefined;
   const checks: PhaseCheck[] = [
-    limitCheck('error_rate', errors, errorLimit, preset ? 'error rate <= preset max' : `error rate <= baseline mean + ${limits.errorRatePoints} points`),
-    limitCheck('latency_p95', latency, latencyLimit, preset ? 'p95 <= preset max' : `p95 <= baseline p95 * (1 + ${limits.latencyPercent}%)`),
+    limitCheck('error_rate', errors, errorLimit, ref.errorMean === undefined && preset ? 'error rate <= preset max (no baseline)' : `error rate <= baseline mean + ${limits.errorRatePoints} points`),
+    limitCheck('latency_p95', latency, latencyLimit, ref.latencyP95 === undefined && preset ? 'p95 <= preset max (no baseline)' : `p95 <= baseline p95 * (1 + ${limits.latencyPercent}%)`),
     growth === undefined
       ? { name: 'memory_stable', verdict: 'INCONCLUSIVE', threshold: limits.memoryGrowthPercent, rule: `growth < ${limits.memoryGrowthPercent}% per 10 min` }
       : { name: 'memory_stable', verdict: growth < limits.memoryGrowthPercent ? 'PASS' : 'FAIL', value: growth, threshold: limits.memoryGrowthPercent, rule: `growth < ${limits.memoryGrowthPercent}% per 10 min` },

@@ -45,7 +45,10 @@ describe('gate checks over all deployed devices', () => {
       expect(evaluateCheck(check('error_rate', 2), ctxOf(good, { baselines: [] })).byDeviceType![0].reason).toBe('no_baseline');
     });
 
-    it('holds the value against the preset\'s absolute limit when the rollout chose one', () => {
+    it('holds a fleet without baseline to the preset\'s absolute limit, and a fleet with one to its baseline', () => {
+      const withBaseline = evaluateCheck(check('error_rate', 2), ctxOf(good, { spec: resolveGate('wave_gate', { healthPreset: 'strict' }) }));
+      expect(withBaseline.verdict).toBe('PASS');
+      expect(withBaseline.byDeviceType![0].thresholdRule).toBe('value <= baseline.mean + 2 points');
       const strict = resolveGate('wave_gate', { healthPreset: 'strict' });
       const result = evaluateCheck(check('error_rate', 2), ctxOf(good, { spec: strict, baselines: [] }));
       expect(result.verdict).toBe('FAIL');

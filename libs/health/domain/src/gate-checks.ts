@@ -74,8 +74,13 @@ function perDeviceType(check: CheckSpec, window: TimeWindow, ctx: CheckContext):
   };
 }
 
-function ruleOf(check: CheckSpec, ctx: CheckContext): string {
-  if (ctx.spec.preset) return check.type === 'error_rate' ? `value <= preset ${ctx.spec.preset.name} max error rate` : `value <= preset ${ctx.spec.preset.name} max p95 latency ms`;
+/**
+ * Baseline-relative (the seeds' edge rule) when the cohorts have a baseline; the preset's absolute limit
+ * (the service presets) when they have none. The planner sets `healthPreset: default` on every gated
+ * rollout, so a preset cannot mean "override the baseline": it is what a fleet without history is held to.
+ */
+function ruleOf(check: CheckSpec, ctx: CheckContext, hasBaseline = true): string {
+  if (!hasBaseline && ctx.spec.preset) return check.type === 'error_rate' ? `value <= preset ${ctx.spec.preset.name} max error rate (no baseline)` : `value <= preset ${ctx.spec.preset.name} max p95 latency ms (no baseline)`;
   return check.type === 'error_rate' ? `value <= baseline.mean + ${check.threshold} points` : `value <= baseline.p95 * (1 + ${check.threshold}%)`;
 }
 
@@ -83,7 +88,7 @@ function metricForType(check: CheckSpec, window: TimeWindow, ctx: CheckContext, 
   const metric: MetricName = check.type === 'error_rate' ? 'errorRate' : 'latencyP95Ms';
   const fleet = cachedSummary(ctx, `deployed|${deviceType}`, devices, window, ctx.targetVersion);
   const samples = fleet.metricSamples[metric];
-  const base: CheckResult = { check: check.type, deviceType, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', window, thresholdRule: ruleOf(check, ctx), samples, devices: devices.length };
+  const base: CheckResult = { check: check.type, deviceType, verdict: 'INCONCLUSIVE', reason: 'too_few_samples', window, thresholdRule: '', samples, devices: devices.length };
   // Selection reorders the cached latency values in place, which leaves their multiset (and any percentile) as is.
   const value = metric === 'errorRate' ? windowMean(fleet, 'errorRate') : selectPercentile(fleet.values.latencyP95Ms, 95);
   if (value !== undefined && samples > 0) base.value = round6(value);
@@ -92,6 +97,7 @@ function metricForType(check: CheckSpec, window: TimeWindow, ctx: CheckContext, 
     ctx.baselines.filter((b) => b.cohort.deviceType === deviceType && groups.has(b.cohort.groupId) && b.cohort.version !== ctx.targetVersion),
     metric,
   );
+  base.thresholdRule = ruleOf(check, ctx, baseline !== undefined);
   if (baseline) base.baseline = { mean: baseline.mean, p95: baseline.p95, stddev: baseline.stddev, buckets: baseline.buckets, samples: baseline.samples, cohorts: baseline.cohorts, combination: 'bucket-weighted' };
   const threshold = thresholdFor(check, ctx, baseline);
   if (threshold !== undefined) base.threshold = round6(threshold);
@@ -112,8 +118,7 @@ export function cachedSummary(ctx: Pick<CheckContext, 'summaries'>, key: string,
 }
 
 function thresholdFor(check: CheckSpec, ctx: CheckContext, baseline: { mean: number; p95: number } | undefined): number | undefined {
-  if (ctx.spec.preset) return check.type === 'error_rate' ? ctx.spec.preset.maxErrorRate : ctx.spec.preset.maxLatencyMs;
-  if (!baseline) return undefined;
+  if (!baseline) return ctx.spec.preset ? (check.type === 'error_rate' ? ctx.spec.preset.maxErrorRate : ctx.spec.preset.maxLatencyMs) : undefined;
   return check.type === 'error_rate' ? baseline.mean + check.threshold / 100 : baseline.p95 * (1 + check.threshold / 100);
 }
 

@@ -63,8 +63,12 @@ describe('gate verdicts with their evidence', () => {
   it('applies per-rollout overrides and the preset', () => {
     const loose = evaluateGate(requestFor(11, 'wave_gate', (type, id) => withErrors(healthy(NEW, id, type), 0.05), { healthGates: { wave_gate: { error_rate: 10 } } }));
     expect(loose.verdict).toBe('PASS');
-    const strict = evaluateGate(requestFor(11, 'wave_gate', undefined, { healthPreset: 'strict' }));
+    // A preset is what a fleet without baselines is held to: Strict's 0.1% fails 1% errors, Relaxed's 5% passes them.
+    const strict = evaluateGate({ ...requestFor(11, 'wave_gate', undefined, { healthPreset: 'strict' }), baselines: [] });
     expect(strict.verdict).toBe('FAIL');
+    expect(evaluateGate({ ...requestFor(11, 'wave_gate', undefined, { healthPreset: 'relaxed' }), baselines: [] }).verdict).toBe('PASS');
+    // With baselines, the seeds' baseline-relative thresholds decide, whatever the preset.
+    expect(evaluateGate(requestFor(11, 'wave_gate', undefined, { healthPreset: 'strict' })).verdict).toBe('PASS');
   });
 });
 
