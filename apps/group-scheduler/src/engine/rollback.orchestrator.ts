@@ -101,7 +101,8 @@ export class RollbackOrchestrator {
       await rollout({
         type: 'create-rollout', rolloutId: rollbackId, name: `${origin.name}_rollback`, description: `rollback of ${origin.rolloutId}: ${rollbackOf.cause}`,
         targetFilterQuery: origin.targetFilterQuery, distributionSetId, actionType: 'forced', weight: origin.weight,
-        plan: { hash: `rollback:${rollbackId}`, groups: batches.map((b, i) => ({ groupId: groupIds[i], name: `rollback-${i + 1}`, size: b.length })) },
+        // No shuffle made this plan (devices in sorted order): the seed names the rollback instead.
+        plan: { hash: `rollback:${rollbackId}`, seed: `rollback:${rollbackId}`, groups: batches.map((b, i) => ({ groupId: groupIds[i], name: `rollback-${i + 1}`, size: b.length })) },
         execution: { strategy: 'groups', soakMs: [], maxParallel: origin.execution.maxParallel, deployTimeoutMs: origin.execution.deployTimeoutMs, maxAttempts: origin.execution.maxAttempts, offlinePolicy: origin.execution.offlinePolicy },
         // Started without approval: a rollback must not wait for a second pair of eyes.
         approvalPolicy: { enabled: false, quorum: 1, creatorMayApprove: true }, creatorPermissions: [], by: 'group-scheduler', rollbackOf, at: now,

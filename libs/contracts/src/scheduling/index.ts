@@ -1,2 +1,2 @@
 // Event payload schemas owned by the scheduling side; see docs/event-flow.md.
-export {};
+export * from './scheduling-events';
