@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ActionsModule } from '../src/actions/actions.module';
 import { CatalogModule } from '../src/catalog/catalog.module';
 import { IdentityModule } from '../src/identity/identity.module';
 import { RolloutsModule } from '../src/rollouts/rollouts.module';
@@ -19,7 +20,7 @@ export interface RoutePermissions {
  * (loaded through built-workspace), where Nest's decorator metadata lives; Jest's sandbox has its own Reflect.
  */
 export function managementRoutes(): RoutePermissions[] {
-  const controllers = [CatalogModule, IdentityModule, RolloutsModule].flatMap((module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Array<{ prototype: Record<string, Handler> }>) ?? []);
+  const controllers = [CatalogModule, ActionsModule, IdentityModule, RolloutsModule].flatMap((module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Array<{ prototype: Record<string, Handler> }>) ?? []);
   return controllers.flatMap((controller) => {
     const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
     return Object.getOwnPropertyNames(controller.prototype)

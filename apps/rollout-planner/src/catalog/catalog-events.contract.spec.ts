@@ -35,11 +35,13 @@ const produced = [
   ...run('softwaremodule', softwareModuleDecider, [
     { type: 'create-software-module', moduleId: 'm', name: 'n', version: '1', moduleType: 'os', ...by },
     { type: 'update-software-module', vendor: 'v', ...by },
+    { type: 'add-artifact', artifactId: 'a', fileName: 'f.bin', sha256: 'a'.repeat(64), sha1: 'b'.repeat(40), md5: 'c'.repeat(32), size: 3, signature: { algorithm: 'ed25519', keyId: 'k', value: 'c2ln' }, ...by },
+    { type: 'remove-artifact', artifactId: 'a', ...by },
     { type: 'delete-software-module', ...by },
   ]),
   ...run('distributionset', distributionSetDecider, [
-    { type: 'create-distribution-set', distributionSetId: 'd', name: 'n', version: '1', setType: 'os', modules: [{ id: 'm', type: 'os' }], ...by },
-    { type: 'update-distribution-set', description: 'x', ...by },
+    { type: 'create-distribution-set', distributionSetId: 'd', name: 'n', version: '1', setType: 'os', modules: [{ id: 'm', type: 'os' }], requireSignedArtifacts: true, ...by },
+    { type: 'update-distribution-set', description: 'x', requireSignedArtifacts: false, ...by },
     { type: 'delete-distribution-set', ...by },
   ]),
   ...run('targetfilter', targetFilterDecider, [

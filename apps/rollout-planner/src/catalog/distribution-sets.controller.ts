@@ -11,22 +11,10 @@ import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
-import { audit, findOne, link, listPage } from '../shared/read-model.queries';
+import { findOne, listPage } from '../shared/read-model.queries';
 import { naturalId } from './catalog-ids';
+import { toSet, type SetRow } from './distribution-set.resource';
 
-interface SetRow {
-  id: string;
-  name: string;
-  version: string;
-  type: string;
-  description: string;
-  required_migration_step: boolean;
-  modules: ModuleRef[];
-  created_at: string;
-  created_by: string;
-  last_modified_at: string;
-  last_modified_by: string;
-}
 
 const CreateSetsBody = Type.Array(
   Type.Object(
@@ -36,13 +24,18 @@ const CreateSetsBody = Type.Array(
       type: Type.String({ minLength: 1, maxLength: 64 }),
       description: Type.Optional(Type.String({ maxLength: 512 })),
       requiredMigrationStep: Type.Optional(Type.Boolean()),
+      /** Rollgate: assignments and rollouts are refused while an artifact of the set is unsigned */
+      requireSignedArtifacts: Type.Optional(Type.Boolean()),
       modules: Type.Array(Type.Object({ id: Type.Union([Type.String({ minLength: 1 }), Type.Integer()]) }), { maxItems: 50 }),
     },
     { additionalProperties: false },
   ),
   { minItems: 1, maxItems: 1000 },
 );
-const UpdateSetBody = Type.Object({ description: Type.Optional(Type.String({ maxLength: 512 })), requiredMigrationStep: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const UpdateSetBody = Type.Object(
+  { description: Type.Optional(Type.String({ maxLength: 512 })), requiredMigrationStep: Type.Optional(Type.Boolean()), requireSignedArtifacts: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 
 const SETS: ListSpec = {
   table: 'distribution_sets',
@@ -82,7 +75,7 @@ export class DistributionSetsController {
       });
       const command: DistributionSetCommand = {
         type: 'create-distribution-set', distributionSetId, name: s.name, version: s.version, setType: s.type, description: s.description,
-        requiredMigrationStep: s.requiredMigrationStep, modules: refs, by: caller.username, at,
+        requiredMigrationStep: s.requiredMigrationStep, requireSignedArtifacts: s.requireSignedArtifacts, modules: refs, by: caller.username, at,
       };
       return { streamId: `distributionset-${distributionSetId}`, id: distributionSetId, command };
     });
@@ -133,12 +126,3 @@ export class DistributionSetsController {
     return findOne<SetRow>(this.pool, 'distribution_sets', 'id', tenant, id, 'distribution_set_not_found');
   }
 }
-
-function toSet(row: SetRow): Record<string, unknown> {
-  return {
-    id: row.id, name: row.name, version: row.version, type: row.type, typeName: row.type, description: row.description,
-    requiredMigrationStep: row.required_migration_step, complete: true, deleted: false,
-    modules: row.modules.map((m) => ({ id: m.id, type: m.type })), ...audit(row), _links: link(`distributionsets/${row.id}`),
-  };
-}
-

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { CATALOG_PROJECTIONS, rolloutsProjection, usersProjection } from '@rollgate/read-models';
+import { actionsProjection, CATALOG_PROJECTIONS, rolloutsProjection, usersProjection } from '@rollgate/read-models';
 import { EventStore, ProjectionRunner, type Projection } from '@rollgate/event-store';
-import { PG_POOL, ReadinessService } from '@rollgate/service-kit';
-import type { Pool } from 'pg';
+import { ReadinessService, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
+import { Pool } from 'pg';
 
 /** How long a write waits for its read models before answering; past it the client gets an error, not stale data. */
 const CATCH_UP_TIMEOUT_MS = 10_000;
@@ -15,11 +15,15 @@ const CATCH_UP_TIMEOUT_MS = 10_000;
 export class Projections implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('projections');
   private readonly runners: ProjectionRunner[];
+  private readonly pool: Pool;
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(EventStore) store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
-    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection];
+  constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig, @Inject(EventStore) store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
+    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection, actionsProjection];
+    // A pool of their own: every runner holds one connection for LISTEN and uses another while it applies a
+    // batch. In the service's pool (pg's default of 10) nine runners plus the relay left requests none.
+    this.pool = new Pool({ connectionString: config.databaseUrl, max: projections.length * 2 + 2, application_name: `${config.service}-projections` });
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
-    this.runners = projections.map((projection) => new ProjectionRunner(pool, store, projection, { idleMs: 50 }));
+    this.runners = projections.map((projection) => new ProjectionRunner(this.pool, store, projection, { idleMs: 50 }));
     // Writes wait for the read models: a planner whose projections stopped cannot answer, so it is not ready.
     readiness.addCheck('projections', () => {
       const stopped = this.runners.filter((runner) => !runner.healthy).map((runner) => runner.projection.name);
@@ -34,6 +38,7 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.runners.map((runner) => runner.stop()));
+    await this.pool.end();
   }
 
   async catchUp(): Promise<void> {

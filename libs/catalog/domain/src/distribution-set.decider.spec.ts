@@ -44,6 +44,20 @@ describe('distribution set decider', () => {
     it('deletes it', () => {
       given(distributionSetDecider, [created]).when(remove).then([deleted]);
     });
+    it('turns the signed-artifacts requirement on and off', () => {
+      given(distributionSetDecider, [created]).when({ type: 'update-distribution-set', requireSignedArtifacts: true, by: 'ops', at: AT + 1 })
+        .then([{ type: 'distribution-set-updated', data: { requireSignedArtifacts: true, by: 'ops', at: AT + 1 } }]);
+      given(distributionSetDecider, [created]).when({ type: 'update-distribution-set', requireSignedArtifacts: false, by: 'ops', at: AT + 1 })
+        .then([{ type: 'distribution-set-updated', data: { requireSignedArtifacts: false, by: 'ops', at: AT + 1 } }]);
+    });
+  });
+
+  describe('requiring signed artifacts at creation', () => {
+    it('records the requirement only when asked for', () => {
+      given(distributionSetDecider).when({ ...create('os_app', [os, app]), requireSignedArtifacts: true } as DistributionSetCommand)
+        .then([{ ...created, data: { ...created.data, requireSignedArtifacts: true } } as DistributionSetEvent]);
+      given(distributionSetDecider).when({ ...create('os_app', [os, app]), requireSignedArtifacts: false } as DistributionSetCommand).then([created]);
+    });
   });
 
   describe('given a deleted set', () => {

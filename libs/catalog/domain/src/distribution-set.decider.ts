@@ -18,14 +18,22 @@ export interface DistributionSetCreatedData {
   description: string;
   requiredMigrationStep: boolean;
   modules: ModuleRef[];
+  /** Rollgate: assignments and rollouts of this set are refused while one of its artifacts is unsigned */
+  requireSignedArtifacts?: boolean;
   by: string;
   at: number;
 }
 
 export type DistributionSetEvent =
   | DomainEvent<'distribution-set-created', DistributionSetCreatedData>
-  | DomainEvent<'distribution-set-updated', { description?: string; requiredMigrationStep?: boolean; by: string; at: number }>
+  | DomainEvent<'distribution-set-updated', SetChanges & { by: string; at: number }>
   | DomainEvent<'distribution-set-deleted', { by: string; at: number }>;
+
+interface SetChanges {
+  description?: string;
+  requiredMigrationStep?: boolean;
+  requireSignedArtifacts?: boolean;
+}
 
 export type DistributionSetCommand =
   | {
@@ -36,11 +44,12 @@ export type DistributionSetCommand =
       setType: string;
       description?: string;
       requiredMigrationStep?: boolean;
+      requireSignedArtifacts?: boolean;
       modules: ModuleRef[];
       by: string;
       at: number;
     }
-  | { type: 'update-distribution-set'; description?: string; requiredMigrationStep?: boolean; by: string; at: number }
+  | (SetChanges & { type: 'update-distribution-set'; by: string; at: number })
   | { type: 'delete-distribution-set'; by: string; at: number };
 
 export type DistributionSetState =
@@ -64,14 +73,18 @@ function decide(command: DistributionSetCommand, state: DistributionSetState): D
       const { distributionSetId, name, version, modules, by, at } = command;
       return [{
         type: 'distribution-set-created',
-        data: { distributionSetId, name, version, type, description: command.description ?? '', requiredMigrationStep: command.requiredMigrationStep ?? false, modules, by, at },
+        data: {
+          distributionSetId, name, version, type, description: command.description ?? '', requiredMigrationStep: command.requiredMigrationStep ?? false, modules,
+          ...(command.requireSignedArtifacts ? { requireSignedArtifacts: true } : {}), by, at,
+        },
       }];
     }
     case 'update-distribution-set': {
       if (state.status !== 'active') throw new DomainError('distribution_set_not_found', 'no such distribution set');
-      const data: { description?: string; requiredMigrationStep?: boolean; by: string; at: number } = { by: command.by, at: command.at };
+      const data: SetChanges & { by: string; at: number } = { by: command.by, at: command.at };
       if (command.description !== undefined) data.description = command.description;
       if (command.requiredMigrationStep !== undefined) data.requiredMigrationStep = command.requiredMigrationStep;
+      if (command.requireSignedArtifacts !== undefined) data.requireSignedArtifacts = command.requireSignedArtifacts;
       return [{ type: 'distribution-set-updated', data }];
     }
     case 'delete-distribution-set':

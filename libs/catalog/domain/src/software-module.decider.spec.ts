@@ -41,4 +41,34 @@ describe('software module decider', () => {
       given(softwareModuleDecider, [created, deleted]).when(command).thenThrows('software_module_not_found');
     });
   });
+
+  describe('artifacts', () => {
+    const artifact = { artifactId: 'a1', fileName: 'image.swu', sha256: 'a'.repeat(64), sha1: 'b'.repeat(40), md5: 'c'.repeat(32), size: 42, by: 'ops', at: AT + 2 };
+    const add: SoftwareModuleCommand = { type: 'add-artifact', ...artifact };
+    const added: SoftwareModuleEvent = { type: 'software-module-artifact-added', data: artifact };
+    const removeArtifact: SoftwareModuleCommand = { type: 'remove-artifact', artifactId: 'a1', by: 'ops', at: AT + 3 };
+    const removed: SoftwareModuleEvent = { type: 'software-module-artifact-removed', data: { artifactId: 'a1', by: 'ops', at: AT + 3 } };
+
+    it('adds an artifact to a module, with its signature when it has one', () => {
+      given(softwareModuleDecider, [created]).when(add).then([added]);
+      const signature = { algorithm: 'ed25519' as const, keyId: 'k1', value: 'c2ln' };
+      given(softwareModuleDecider, [created]).when({ ...add, signature }).then([{ type: 'software-module-artifact-added', data: { ...artifact, signature } }]);
+    });
+    it('refuses a second artifact of the same file name or id', () => {
+      given(softwareModuleDecider, [created, added]).when({ ...add, artifactId: 'a2' }).thenThrows('artifact_exists');
+      given(softwareModuleDecider, [created, added]).when({ ...add, fileName: 'other.swu' }).thenThrows('artifact_exists');
+    });
+    it('removes an artifact, after which its name is free again', () => {
+      given(softwareModuleDecider, [created, added]).when(removeArtifact).then([removed]);
+      given(softwareModuleDecider, [created, added, removed]).when(add).then([added]);
+    });
+    it('refuses to remove an artifact the module does not have', () => {
+      given(softwareModuleDecider, [created]).when(removeArtifact).thenThrows('artifact_not_found');
+      given(softwareModuleDecider, [created, added, removed]).when(removeArtifact).thenThrows('artifact_not_found');
+    });
+    it.each([add, removeArtifact])('refuses $type on a missing or deleted module', (command) => {
+      given(softwareModuleDecider).when(command).thenThrows('software_module_not_found');
+      given(softwareModuleDecider, [created, deleted]).when(command).thenThrows('software_module_not_found');
+    });
+  });
 });

@@ -50,13 +50,22 @@ export const CatalogEventSchemas = {
     }),
     'software-module-updated': Type.Object({ description: Type.Optional(Type.String()), vendor: Type.Optional(Type.String()), ...By }),
     'software-module-deleted': Type.Object(By),
+    /** the bytes live in the artifact-distributor under their sha256 (its `artifact-stored`); the module names them */
+    'software-module-artifact-added': Type.Object({
+      artifactId: Type.String(), fileName: Type.String(), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }), sha1: Type.String({ pattern: '^[0-9a-f]{40}$' }),
+      md5: Type.String({ pattern: '^[0-9a-f]{32}$' }), size: Type.Integer({ minimum: 0 }),
+      signature: Type.Optional(Type.Object({ algorithm: Type.Literal('ed25519'), keyId: Type.String(), value: Type.String() })), ...By,
+    }),
+    'software-module-artifact-removed': Type.Object({ artifactId: Type.String(), ...By }),
   },
   distributionset: {
     'distribution-set-created': Type.Object({
       distributionSetId: Type.String(), name: Type.String(), version: Type.String(), type: Type.String(), description: Type.String(), requiredMigrationStep: Type.Boolean(),
-      modules: Type.Array(Type.Object({ id: Type.String(), type: Type.String() })), ...By,
+      modules: Type.Array(Type.Object({ id: Type.String(), type: Type.String() })), requireSignedArtifacts: Type.Optional(Type.Boolean()), ...By,
     }),
-    'distribution-set-updated': Type.Object({ description: Type.Optional(Type.String()), requiredMigrationStep: Type.Optional(Type.Boolean()), ...By }),
+    'distribution-set-updated': Type.Object({
+      description: Type.Optional(Type.String()), requiredMigrationStep: Type.Optional(Type.Boolean()), requireSignedArtifacts: Type.Optional(Type.Boolean()), ...By,
+    }),
     'distribution-set-deleted': Type.Object(By),
   },
   targetfilter: {

@@ -1,2 +1,3 @@
 // Actions (per target, with their status history) as the Management API lists them.
-export {};
+export * from './actions.projection';
+export * from './action.queries';

@@ -7,7 +7,7 @@ export const distributionSetsProjection = entityTableProjection<DataOf<'distribu
   name: 'distribution-sets',
   table: 'distribution_sets',
   aggregate: 'distributionset',
-  columns: { name: 'text', version: 'text', type: 'text', description: 'text', required_migration_step: 'boolean', modules: 'jsonb' },
+  columns: { name: 'text', version: 'text', type: 'text', description: 'text', required_migration_step: 'boolean', modules: 'jsonb', require_signed_artifacts: 'boolean' },
   created: {
     event: 'distribution-set-created',
     values: (d) => ({
@@ -17,8 +17,9 @@ export const distributionSetsProjection = entityTableProjection<DataOf<'distribu
       description: d.description,
       required_migration_step: d.requiredMigrationStep,
       modules: JSON.stringify(d.modules),
+      require_signed_artifacts: d.requireSignedArtifacts ?? false,
     }),
   },
-  updated: { event: 'distribution-set-updated', values: (d) => ({ description: d.description, required_migration_step: d.requiredMigrationStep }) },
+  updated: { event: 'distribution-set-updated', values: (d) => ({ description: d.description, required_migration_step: d.requiredMigrationStep, require_signed_artifacts: d.requireSignedArtifacts }) },
   deleted: 'distribution-set-deleted',
 });

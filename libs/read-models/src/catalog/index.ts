@@ -1,12 +1,13 @@
 import { distributionSetsProjection } from './distribution-sets.projection';
 import type { ReadModelProjection } from '../read-model';
+import { softwareModuleArtifactsProjection } from './software-module-artifacts.projection';
 import { softwareModulesProjection } from './software-modules.projection';
 import { targetFiltersProjection } from './target-filters.projection';
 import { targetsProjection } from './targets.projection';
 import { tenantConfigsProjection } from './tenant-configs.projection';
 
 export * from '../read-model';
-export { distributionSetsProjection, softwareModulesProjection, targetFiltersProjection, targetsProjection, tenantConfigsProjection };
+export { distributionSetsProjection, softwareModuleArtifactsProjection, softwareModulesProjection, targetFiltersProjection, targetsProjection, tenantConfigsProjection };
 
 /** Every read model of the catalog, for the service that runs them and the CLI that rebuilds them. */
-export const CATALOG_PROJECTIONS: readonly ReadModelProjection[] = [tenantConfigsProjection, targetsProjection, softwareModulesProjection, distributionSetsProjection, targetFiltersProjection];
+export const CATALOG_PROJECTIONS: readonly ReadModelProjection[] = [tenantConfigsProjection, targetsProjection, softwareModulesProjection, softwareModuleArtifactsProjection, distributionSetsProjection, targetFiltersProjection];

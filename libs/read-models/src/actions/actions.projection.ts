@@ -1,0 +1,253 @@
+import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient, type TableNames } from '../read-model';
+
+/**
+ * Actions as the Management API lists them (`targets/{id}/actions`), with their status history.
+ *
+ * Two sources, because rollout actions begin lazily (docs/event-flow.md):
+ * - `action-<id>` streams (manual assignments, and rollout actions once their device made contact) are
+ *   copied into `actions` and `action_status_history`, one row per action and one per event;
+ * - a rollout action its device never touched exists only as group membership: the group's membership
+ *   chunks, `firstActionId` and `group-started`. Those are kept per chunk (one row of thousands of target
+ *   ids, never a row per target, so rollout creation stays cheap) and the queries derive the actions.
+ */
+export const ACTION_TABLES = ['actions', 'action_status_history', 'action_rollouts', 'action_groups', 'action_group_chunks'] as const;
+
+/** The parts of action-created the read model keeps (libs/rollout/domain action.types.ts). */
+interface ActionCreated {
+  actionId: string;
+  targetId: string;
+  distributionSetId: string;
+  rolloutId?: string;
+  groupId?: string;
+  actionType: string;
+  forceTime?: number;
+  weight: number;
+  maintenanceWindow?: unknown;
+  status: string;
+  at: number;
+}
+
+interface ActionChange {
+  at: number;
+  status?: string;
+  from?: string;
+  by?: string;
+  details?: string[];
+  execution?: string;
+  finished?: string;
+  attempt?: number;
+  nextAttempt?: number;
+  forced?: boolean;
+  timeoutMs?: number;
+  code?: number;
+  check?: string;
+}
+
+/** Each action event's new status and the messages its history entry shows (hawkBit's `messages[]`). */
+function changeOf(event: string, d: ActionChange): { status: string; messages: string[] } | undefined {
+  const details = Array.isArray(d.details) ? d.details.filter((m): m is string => typeof m === 'string') : [];
+  switch (event) {
+    case 'action-confirmed':
+      return { status: 'RUNNING', messages: ['the user confirmed the update', ...details] };
+    case 'action-confirmation-denied':
+      return { status: 'WAIT_FOR_CONFIRMATION', messages: ['the user denied the update', ...details] };
+    case 'action-retrieved':
+      return { status: 'RETRIEVED', messages: ['Update Server: Target retrieved update action and should start now the download.'] };
+    case 'action-feedback-received':
+      return typeof d.status === 'string' ? { status: d.status, messages: details } : undefined;
+    case 'action-attempt-failed':
+      return { status: 'SCHEDULED', messages: [`attempt ${d.attempt ?? '?'} failed, scheduling attempt ${d.nextAttempt ?? '?'}`, ...details] };
+    case 'action-cancel-requested':
+      return { status: 'CANCELING', messages: [`cancellation requested${d.by ? ` by ${d.by}` : ''}`] };
+    case 'action-canceled':
+      return { status: 'CANCELED', messages: [d.forced ? `canceled by force${d.by ? ` by ${d.by}` : ''}` : 'the device confirmed the cancellation'] };
+    case 'action-cancel-rejected':
+      return { status: 'CANCEL_REJECTED', messages: ['the device rejected the cancellation', ...details] };
+    case 'action-rejected':
+      // A failed pre-deploy check (architecture, free disk) closes the action; the reason is the message.
+      return { status: 'CANCELED', messages: [`rejected by the ${d.check ?? 'pre-deploy'} check`, ...details] };
+    case 'action-timed-out':
+      return { status: 'TIMED_OUT', messages: [`no progress within ${d.timeoutMs ?? '?'} ms`] };
+    default:
+      return undefined;
+  }
+}
+
+export const actionsProjection: ReadModelProjection = {
+  name: 'actions',
+  tables: [...ACTION_TABLES],
+
+  async createTables(db, t) {
+    await db.query(`
+      CREATE TABLE "${t('actions')}" (
+        tenant              text    NOT NULL,
+        id                  bigint  NOT NULL,
+        controller_id       text    NOT NULL,
+        distribution_set_id text    NOT NULL,
+        rollout_id          text,
+        group_id            text,
+        action_type         text    NOT NULL,
+        weight              integer NOT NULL,
+        force_time          bigint,
+        maintenance_window  jsonb,
+        status              text    NOT NULL,
+        created_at          bigint  NOT NULL,
+        last_modified_at    bigint  NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`);
+    await db.query(`CREATE INDEX ON "${t('actions')}" (tenant, controller_id, id)`);
+    await db.query(`
+      CREATE TABLE "${t('action_status_history')}" (
+        tenant      text    NOT NULL,
+        action_id   bigint  NOT NULL,
+        seq         integer NOT NULL,
+        status      text    NOT NULL,
+        messages    jsonb   NOT NULL,
+        reported_at bigint  NOT NULL,
+        PRIMARY KEY (tenant, action_id, seq)
+      )`);
+    await db.query(`
+      CREATE TABLE "${t('action_rollouts')}" (
+        tenant              text    NOT NULL,
+        rollout_id          text    NOT NULL,
+        name                text    NOT NULL,
+        distribution_set_id text    NOT NULL,
+        action_type         text    NOT NULL,
+        weight              integer NOT NULL,
+        force_time          bigint,
+        stopped_at          bigint,
+        PRIMARY KEY (tenant, rollout_id)
+      )`);
+    await db.query(`
+      CREATE TABLE "${t('action_groups')}" (
+        tenant          text    NOT NULL,
+        group_id        text    NOT NULL,
+        rollout_id      text    NOT NULL,
+        member_count    integer NOT NULL DEFAULT 0,
+        first_action_id bigint,
+        started_at      bigint,
+        PRIMARY KEY (tenant, group_id)
+      )`);
+    await db.query(`CREATE INDEX ON "${t('action_groups')}" (tenant, first_action_id)`);
+    await db.query(`
+      CREATE TABLE "${t('action_group_chunks')}" (
+        tenant         text    NOT NULL,
+        group_id       text    NOT NULL,
+        first_position integer NOT NULL,
+        target_ids     text[]  NOT NULL,
+        PRIMARY KEY (tenant, group_id, first_position)
+      )`);
+    // "Which started groups is this target in?" without a row per target.
+    await db.query(`CREATE INDEX ON "${t('action_group_chunks')}" USING gin (target_ids)`);
+  },
+
+  async apply(db, events, t) {
+    for (const e of events) {
+      const { aggregate, event } = eventName(e.type);
+      if (aggregate === 'action') await applyActionEvent(db, t, event, e);
+      else if (aggregate === 'rollout') await applyRolloutEvent(db, t, event, e);
+    }
+  },
+};
+
+/** The numeric id of an `action-<id>` stream; anything else is not an action this model can list. */
+function actionIdOf(streamId: string): string | undefined {
+  const id = streamKey(streamId);
+  return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
+}
+
+async function applyActionEvent(db: SqlClient, t: TableNames, event: string, e: LoggedEvent): Promise<void> {
+  const id = actionIdOf(e.streamId);
+  if (id === undefined) return;
+  if (event === 'action-created') {
+    const d = e.data as ActionCreated;
+    if (typeof d.targetId !== 'string' || typeof d.distributionSetId !== 'string') return;
+    await db.query(
+      `INSERT INTO "${t('actions')}" (tenant, id, controller_id, distribution_set_id, rollout_id, group_id, action_type, weight, force_time, maintenance_window, status, created_at, last_modified_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+       ON CONFLICT (tenant, id) DO NOTHING`,
+      [e.tenant, id, d.targetId, d.distributionSetId, d.rolloutId ?? null, d.groupId ?? null, d.actionType ?? 'forced', d.weight ?? 1000, d.forceTime ?? null,
+        d.maintenanceWindow ? JSON.stringify(d.maintenanceWindow) : null, d.status ?? 'SCHEDULED', d.at],
+    );
+    const messages = d.rolloutId ? [`assigned by rollout ${d.rolloutId}`] : ['assigned manually'];
+    await recordHistory(db, t, e, id, d.status ?? 'SCHEDULED', messages, d.at);
+    return;
+  }
+  const d = e.data as ActionChange;
+  const change = changeOf(event, d);
+  if (!change) return;
+  await db.query(`UPDATE "${t('actions')}" SET status = $3, last_modified_at = $4 WHERE tenant = $1 AND id = $2`, [e.tenant, id, change.status, d.at]);
+  await recordHistory(db, t, e, id, change.status, change.messages, d.at);
+}
+
+async function recordHistory(db: SqlClient, t: TableNames, e: LoggedEvent, id: string, status: string, messages: string[], at: number): Promise<void> {
+  await db.query(
+    `INSERT INTO "${t('action_status_history')}" (tenant, action_id, seq, status, messages, reported_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant, action_id, seq) DO NOTHING`,
+    [e.tenant, id, e.streamVersion, status, JSON.stringify(messages), at],
+  );
+}
+
+interface RolloutCreated {
+  name: string;
+  distributionSetId: string;
+  actionType: string;
+  weight: number;
+  forceTime?: number;
+  at: number;
+}
+
+async function applyRolloutEvent(db: SqlClient, t: TableNames, event: string, e: LoggedEvent): Promise<void> {
+  const key = streamKey(e.streamId);
+  const at = (e.data as { at?: number }).at ?? 0;
+  switch (event) {
+    case 'rollout-created': {
+      const d = e.data as RolloutCreated;
+      await db.query(
+        `INSERT INTO "${t('action_rollouts')}" (tenant, rollout_id, name, distribution_set_id, action_type, weight, force_time) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (tenant, rollout_id) DO NOTHING`,
+        [e.tenant, key, d.name, d.distributionSetId, d.actionType, d.weight, d.forceTime ?? null],
+      );
+      return;
+    }
+    case 'rollout-stopping':
+      // Every open action of the rollout is canceled by this one event; untouched ones just close.
+      await db.query(`UPDATE "${t('action_rollouts')}" SET stopped_at = COALESCE(stopped_at, $3) WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, key, at]);
+      return;
+    case 'rollout-deleted':
+      if ((e.data as { hard?: boolean }).hard) await forgetRollout(db, t, e.tenant, key);
+      return;
+    case 'group-created':
+      await db.query(`INSERT INTO "${t('action_groups')}" (tenant, group_id, rollout_id) VALUES ($1, $2, $3) ON CONFLICT (tenant, group_id) DO NOTHING`, [
+        e.tenant, key, (e.data as { rolloutId: string }).rolloutId,
+      ]);
+      return;
+    case 'group-members-added': {
+      const { targetIds } = e.data as { targetIds: string[] };
+      if (!Array.isArray(targetIds) || targetIds.length === 0) return;
+      // Chunks arrive in order; a chunk's first position is the count of members before it.
+      await db.query(
+        `INSERT INTO "${t('action_group_chunks')}" (tenant, group_id, first_position, target_ids)
+         SELECT $1, $2, g.member_count, $3::text[] FROM "${t('action_groups')}" g WHERE g.tenant = $1 AND g.group_id = $2`,
+        [e.tenant, key, targetIds],
+      );
+      await db.query(`UPDATE "${t('action_groups')}" SET member_count = member_count + $3 WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, targetIds.length]);
+      return;
+    }
+    case 'group-ready':
+      await db.query(`UPDATE "${t('action_groups')}" SET first_action_id = $3 WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, (e.data as { firstActionId: number }).firstActionId]);
+      return;
+    case 'group-started':
+      await db.query(`UPDATE "${t('action_groups')}" SET started_at = COALESCE(started_at, $3) WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, at]);
+      return;
+  }
+}
+
+async function forgetRollout(db: SqlClient, t: TableNames, tenant: string, rolloutId: string): Promise<void> {
+  await db.query(
+    `DELETE FROM "${t('action_group_chunks')}" c USING "${t('action_groups')}" g WHERE c.tenant = $1 AND g.tenant = $1 AND g.rollout_id = $2 AND c.group_id = g.group_id`,
+    [tenant, rolloutId],
+  );
+  await db.query(`DELETE FROM "${t('action_groups')}" WHERE tenant = $1 AND rollout_id = $2`, [tenant, rolloutId]);
+  await db.query(`DELETE FROM "${t('action_rollouts')}" WHERE tenant = $1 AND rollout_id = $2`, [tenant, rolloutId]);
+}
