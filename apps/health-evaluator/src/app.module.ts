@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DEFAULT_TELEMETRY_POLICY } from '@rollgate/health-domain';
-import { HEALTH_CLOCK, HEALTH_CONFIG, loadHealthConfig } from './config';
+import { ConfigError } from '@rollgate/service-kit';
+import { HEALTH_CLOCK, HEALTH_CONFIG, HEALTH_EVALUATOR_DEFAULTS, readHealthConfig } from './config';
 import { EvaluationTicker } from './evaluation/evaluation-ticker.service';
 import { HealthEvaluation } from './evaluation/health-evaluation.service';
 import { HealthStreamWriter } from './evaluation/health-stream.writer';
@@ -19,7 +20,8 @@ import { TenantTelemetry } from './telemetry/tenant-telemetry';
 @Module({})
 export class AppModule {
   static forRoot(env: NodeJS.ProcessEnv = process.env, clock: () => number = Date.now): DynamicModule {
-    const config = loadHealthConfig(env);
+    const { config, problems } = readHealthConfig(env);
+    if (problems.length > 0) throw new ConfigError(HEALTH_EVALUATOR_DEFAULTS.service, problems);
     return {
       module: AppModule,
       controllers: [RolloutStartHandler, GroupGateRequestedHandler],

@@ -1,4 +1,4 @@
-import { ConfigError, type Problem, type ServiceDefaults } from '@rollgate/service-kit';
+import type { Problem, ServiceDefaults } from '@rollgate/service-kit';
 
 /**
  * health-evaluator: baselines, health gates, canary verdicts and rollback triggers. Its name is also its
@@ -29,8 +29,11 @@ const SETTINGS: Record<string, { key: keyof HealthConfig; fallback: number; min:
   HEALTH_CATCH_UP_TIMEOUT_MS: { key: 'catchUpTimeoutMs', fallback: 10_000, min: 100 },
 };
 
-/** Reads the evaluator's own settings; throws the kit's ConfigError naming each invalid variable. */
-export function loadHealthConfig(env: NodeJS.ProcessEnv = process.env): HealthConfig {
+/**
+ * Reads the evaluator's own settings and names each invalid variable (the composition root turns problems
+ * into the kit's ConfigError; this file stays free of Nest so that it can be unit-tested).
+ */
+export function readHealthConfig(env: NodeJS.ProcessEnv = process.env): { config: HealthConfig; problems: Problem[] } {
   const problems: Problem[] = [];
   const config = {} as HealthConfig;
   for (const [variable, { key, fallback, min }] of Object.entries(SETTINGS)) {
@@ -39,6 +42,5 @@ export function loadHealthConfig(env: NodeJS.ProcessEnv = process.env): HealthCo
     if (!Number.isInteger(value) || value < min) problems.push({ variable, problem: `must be a whole number of milliseconds, at least ${min}` });
     config[key] = value;
   }
-  if (problems.length > 0) throw new ConfigError(HEALTH_EVALUATOR_DEFAULTS.service, problems);
-  return config;
+  return { config, problems };
 }

@@ -70,6 +70,9 @@ async function startAndDeploy(ev: Evaluator, tenant: string, fleet: Fleet, now: 
   for (const [position] of fleet.canary.entries()) {
     await ev.append(tenant, `action-${fleet.firstActionId + position}`, 'io.rollgate.action.action-feedback-received.v1', { from: 'RUNNING', status: 'FINISHED', execution: 'closed', finished: 'success', details: [], channel: 'deployment', at: now - 20 * MIN });
   }
+  // The evaluator has seen every install before the new build's telemetry arrives (as in the field, where
+  // devices report the new version only after their feedback).
+  await eventually(async () => fleet.canary.every((id) => ev.registry.rollout(tenant, fleet.rolloutId)?.devices.get(id)?.deployedAt !== undefined));
   const recent = [...samples(tenant, fleet.canary, now - 20 * MIN, now, (id) => ({ runningVersion: NEW, ...after(id) })), ...samples(tenant, fleet.control, now - 20 * MIN, now, () => ({}))];
   const mark = ev.received();
   await ev.publish(recent);

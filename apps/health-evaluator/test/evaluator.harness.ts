@@ -9,6 +9,7 @@ import type * as AppModuleFile from '../src/app.module';
 import type * as ConfigFile from '../src/config';
 import type * as IntakeFile from '../src/telemetry/telemetry-intake.service';
 import type * as EvaluationFile from '../src/evaluation/health-evaluation.service';
+import type * as FleetFile from '../src/fleet/fleet-follower.service';
 import { loadBuilt } from './built-workspace';
 
 type Kit = typeof KitModule;
@@ -23,6 +24,8 @@ export interface Evaluator {
   /** telemetry messages the intake has taken in (valid or not) */
   /** the evaluator's use cases, e.g. to replay a request as a redelivery would */
   evaluation: InstanceType<(typeof EvaluationFile)['HealthEvaluation']>;
+  /** the fleet registry the evaluator folds from the log (to wait until it has caught up) */
+  registry: InstanceType<(typeof FleetFile)['FleetFollower']>['registry'];
   received(): number;
   malformed(): Record<string, number>;
   publish(samples: readonly TelemetrySample[]): Promise<void>;
@@ -50,6 +53,8 @@ export async function startEvaluator(extraEnv: NodeJS.ProcessEnv = {}): Promise<
   const intake = service.app.get(TelemetryIntakeService).intake;
   const { HealthEvaluation } = loadBuilt<typeof EvaluationFile>('apps/health-evaluator/src/evaluation/health-evaluation.service.ts');
   const evaluation = service.app.get(HealthEvaluation);
+  const { FleetFollower } = loadBuilt<typeof FleetFile>('apps/health-evaluator/src/fleet/fleet-follower.service.ts');
+  const registry = service.app.get(FleetFollower).registry;
   const pool = testPool(db.url);
   const store = new EventStore(pool);
   const nc = await connectTestNats();
@@ -62,6 +67,7 @@ export async function startEvaluator(extraEnv: NodeJS.ProcessEnv = {}): Promise<
     store,
     nc,
     evaluation,
+    registry,
     received: () => intake.received,
     malformed: () => ({ ...intake.malformed }),
     async publish(samples) {

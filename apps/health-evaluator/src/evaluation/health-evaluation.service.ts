@@ -126,7 +126,8 @@ export class HealthEvaluation {
     const targetVersion = this.fleet.registry.versionOf(rollout.tenant, rollout.distributionSetId);
     if (targetVersion === undefined) return [];
     const store = this.telemetry.of(rollout.tenant);
-    const written: HealthEvent[] = [];
+    const commands: HealthCommand[] = [];
+    const concluded: Array<() => void> = [];
     for (const device of rollout.devices.values()) {
       // A verified device is still watched: one that falls back on a later reboot failed after all.
       if (device.deployedAt === undefined || device.fallback) continue;
@@ -142,11 +143,13 @@ export class HealthEvaluation {
         evidence: outcome.evidence,
         at: now,
       };
-      const events = await this.writer.execute(rollout.tenant, outcome.status === 'verified' ? { type: 'verify-device', ...data } : { type: 'detect-fallback', ...data });
-      if (outcome.status === 'verified') device.verified = true;
-      else this.fleet.registry.markFallback(rollout, device);
-      written.push(...events);
+      commands.push(outcome.status === 'verified' ? { type: 'verify-device', ...data } : { type: 'detect-fallback', ...data });
+      concluded.push(outcome.status === 'verified' ? () => (device.verified = true) : () => this.fleet.registry.markFallback(rollout, device));
     }
+    if (commands.length === 0) return [];
+    const written = await this.writer.executeMany(rollout.tenant, rollout.rolloutId, commands);
+    // Only once written: a failed append leaves the devices to be concluded about on the next tick.
+    concluded.forEach((mark) => mark());
     return written;
   }
 

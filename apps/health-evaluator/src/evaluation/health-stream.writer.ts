@@ -8,6 +8,8 @@ import type { PoolClient } from 'pg';
 
 const SOURCE = 'rollgate/health-evaluator';
 const MAX_ATTEMPTS = 5;
+/** events per append when a tick concludes about many devices at once */
+const APPEND_CHUNK = 500;
 
 /**
  * The one write path into `health-<rolloutId>`: load the stream, decide, append at the expected version,
@@ -32,6 +34,30 @@ export class HealthStreamWriter {
       try {
         await this.store.append(tenant, healthStreamId(command.rolloutId), version, this.toNew(command, events, metadata));
         return events;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /**
+   * Many conclusions about distinct things (one per device of a tick) in few appends: each command is decided
+   * against the same loaded state (distinct devices do not interact), the events go in chunks at chained
+   * versions. A conflict reloads and decides all again; already-recorded conclusions then drop out.
+   */
+  async executeMany(tenant: string, rolloutId: string, commands: HealthCommand[]): Promise<HealthEvent[]> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await this.load(tenant, rolloutId);
+      const decided = commands.map((command) => ({ command, events: healthDecider.decide(command, state) })).filter((d) => d.events.length > 0);
+      if (decided.length === 0) return [];
+      try {
+        let expected = version;
+        for (let i = 0; i < decided.length; i += APPEND_CHUNK) {
+          const chunk = decided.slice(i, i + APPEND_CHUNK).flatMap((d) => this.toNew(d.command, d.events, {}));
+          await this.store.append(tenant, healthStreamId(rolloutId), expected, chunk);
+          expected += chunk.length;
+        }
+        return decided.flatMap((d) => d.events);
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
       }
