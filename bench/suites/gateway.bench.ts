@@ -68,6 +68,7 @@ export const suite: BenchSuite = {
       report.metric('feedback', feedback.rate, 'msgs/s', { goal: '>= 5,000/s committed' });
       report.metric('feedback_p99_ms', feedback.p99, 'ms');
       const committed = await pool.query(`SELECT count(*)::int AS n FROM events WHERE type = $1`, [eventType('action', 'action-feedback-received')]);
+      console.log(`${committed.rows[0].n} feedback events in the log, ${feedback.ok} answered posts`);
       if (committed.rows[0].n < feedback.ok) throw new Error(`only ${committed.rows[0].n} feedback events in the log for ${feedback.ok} answered posts`);
       deviceAgent.destroy();
     } finally {
@@ -224,12 +225,16 @@ interface LoadResult {
 }
 
 /** CONNECTIONS loops, each sending its next request when the previous answer arrived, for `seconds`. */
-async function load(target: Target, pathOf: (i: number) => string, agent: Agent, seconds: number, method = 'GET', bodyOf?: (i: number) => string, connections = CONNECTIONS): Promise<LoadResult & { rate: number; p99: number }> {
+async function load(
+  target: Target, pathOf: (i: number) => string, agent: Agent, seconds: number, method = 'GET', bodyOf?: (i: number) => string, connections = CONNECTIONS, count?: number,
+): Promise<LoadResult & { rate: number; p99: number }> {
   const result: LoadResult = { ok: 0, errors: 0, seconds, latencies: [] };
+  // Timed (for `seconds`, from a random device on) or, with `count`, exactly requests 0..count-1.
   const end = Date.now() + seconds * 1000;
-  let next = Math.floor(Math.random() * DEVICES);
+  let next = count === undefined ? Math.floor(Math.random() * DEVICES) : 0;
+  const more = (): boolean => (count === undefined ? Date.now() < end : next < count);
   const loop = async (): Promise<void> => {
-    while (Date.now() < end) {
+    while (more()) {
       const i = next++;
       const path = pathOf(i);
       const body = bodyOf?.(i);
@@ -267,16 +272,21 @@ function merge(a: LoadResult, b: LoadResult): LoadResult & { rate: number; p99: 
   return summarize({ ok: a.ok + b.ok, errors: a.errors + b.errors, seconds: a.seconds + b.seconds, latencies: [...a.latencies, ...b.latencies] });
 }
 
+/** Devices in the middle of an update during the feedback phase. */
+const UPDATING = Math.min(DEVICES, Number(process.env.BENCH_UPDATING_DEVICES ?? 20_000));
+
 /**
- * Devices report progress on their open action (the first report also creates the action's stream, as in
- * production); each post is answered only after its event committed. Sequential device ids spread the
- * posts over many actions, as a fleet does.
+ * Devices report progress on the action they are running: as every DDI client does, each first fetched its
+ * deploymentBase (untimed here: that creates the action's stream), then posts progress messages, each
+ * answered only after its event committed (group commit). Consecutive posts go to different devices.
  */
 async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResult & { rate: number; p99: number }> {
-  const body = JSON.stringify({ id: 1, status: { execution: 'proceeding', result: { finished: 'none', progress: { cnt: 1, of: 3 } }, details: ['downloading'] } });
   const feedbackAgent = new Agent({ keepAlive: true, maxSockets: FEEDBACK_CONNECTIONS });
   try {
-    return await load(gateway, (i) => `${pollPath(i % DEVICES)}/deploymentBase/${(i % DEVICES) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
+    const retrieved = await load(gateway, (i) => `${pollPath(i)}/deploymentBase/${i + 1}`, feedbackAgent, 0, 'GET', undefined, FEEDBACK_CONNECTIONS, UPDATING);
+    if (retrieved.ok !== UPDATING) throw new Error(`only ${retrieved.ok} of ${UPDATING} devices retrieved their action`);
+    const body = JSON.stringify({ id: 1, status: { execution: 'proceeding', result: { finished: 'none', progress: { cnt: 1, of: 3 } }, details: ['downloading'] } });
+    return await load(gateway, (i) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
   } finally {
     feedbackAgent.destroy();
   }
