@@ -36,8 +36,9 @@ export class AppModule {
         { provide: RollbackOrchestrator, useFactory: (pool: Pool, w: StreamWriter) => new RollbackOrchestrator(pool, w), inject: [PG_POOL, StreamWriter] },
         {
           provide: SchedulerEngine,
-          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer, rollback: RollbackOrchestrator) => new SchedulerEngine(w, p, t, pacer, rollback),
-          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer, RollbackOrchestrator],
+          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer, rollback: RollbackOrchestrator, s: SchedulerSettings) =>
+            new SchedulerEngine(w, p, t, pacer, rollback, s.pollingOverdueMs),
+          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer, RollbackOrchestrator, SCHEDULER_SETTINGS],
         },
         {
           provide: ActionProgressRunner,

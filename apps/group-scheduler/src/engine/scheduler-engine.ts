@@ -49,6 +49,8 @@ export class SchedulerEngine {
     private readonly timers: TimerStore,
     private readonly pacer: Pacer,
     private readonly rollback: RollbackOrchestrator,
+    /** skip_and_queue: members not reached this long after their group started count as offline */
+    private readonly offlineAfterMs: number,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -97,12 +99,23 @@ export class SchedulerEngine {
   }
 
   private async syncProgress(tx: PoolClient, tenant: string, group: Group, events: readonly GroupEvent[]): Promise<void> {
-    if (events.some((e) => e.type === 'group-started')) await this.progress.track(tx, tenant, group);
-    else await this.progress.syncPhase(tx, tenant, group);
+    if (events.some((e) => e.type === 'group-started')) {
+      await this.progress.track(tx, tenant, group);
+      await this.armOfflineCheck(tx, tenant, group);
+    } else {
+      await this.progress.syncPhase(tx, tenant, group);
+    }
     const soak = events.find((e) => e.type === 'group-soak-started');
     if (soak && soak.type === 'group-soak-started') {
       await this.timers.set(tx, { tenant, timerId: timerIds.soak(group.groupId), kind: 'soak', rolloutId: group.rolloutId, dueAt: soak.data.until, payload: { groupId: group.groupId } });
     }
+  }
+
+  /** skip_and_queue: a durable check, pollingOverdueTime after the start, for members whose device never came. */
+  async armOfflineCheck(tx: PoolClient, tenant: string, group: Group): Promise<void> {
+    const rollout = await this.loadRollout(tx, tenant, group.rolloutId);
+    if (!rollout || rollout.execution.offlinePolicy !== 'skip_and_queue' || group.size === 0) return;
+    await this.timers.set(tx, { tenant, timerId: timerIds.offlineCheck(group.groupId), kind: 'offline-check', rolloutId: group.rolloutId, dueAt: this.clock() + this.offlineAfterMs, payload: { groupId: group.groupId } });
   }
 
   private async step(tx: PoolClient, tenant: string, input: SchedulerInput): Promise<WrittenEvent[]> {

@@ -19,7 +19,7 @@ export interface GroupProgress {
 }
 
 const COLUMNS = `tenant, group_id, rollout_id, idx, first_action_id, size, released, download_only, phase, success_met,
-  scheduled, running, downloaded, finished, error, canceled, verified, notified`;
+  scheduled, running, downloaded, finished, error, canceled, verified, notified, queued`;
 
 interface Row {
   tenant: string;
@@ -40,18 +40,22 @@ interface Row {
   canceled: number;
   verified: number;
   notified: number;
+  queued: number;
 }
 
 function toProgress(r: Row): GroupProgress {
   return {
     tenant: r.tenant, groupId: r.group_id, rolloutId: r.rollout_id, index: r.idx, firstActionId: Number(r.first_action_id), size: r.size,
     released: r.released, downloadOnly: r.download_only, phase: r.phase, successMet: r.success_met, notified: r.notified,
-    counters: { total: r.size, scheduled: r.scheduled, running: r.running, downloaded: r.downloaded, finished: r.finished, error: r.error, canceled: r.canceled, verified: r.verified },
+    counters: {
+      total: r.size, scheduled: r.scheduled, running: r.running, downloaded: r.downloaded, finished: r.finished, error: r.error, canceled: r.canceled, verified: r.verified,
+      ...(r.queued > 0 ? { queued: r.queued } : {}),
+    },
   };
 }
 
 /** Per-group counter deltas of one batch of action events, summed before one UPDATE per group. */
-export type CounterDelta = Record<keyof Omit<GroupCounters, 'total'> | 'notified', number>;
+export type CounterDelta = Record<keyof Omit<GroupCounters, 'total' | 'queued'> | 'notified', number>;
 
 export const emptyDelta = (): CounterDelta => ({ scheduled: 0, running: 0, downloaded: 0, finished: 0, error: 0, canceled: 0, verified: 0, notified: 0 });
 
@@ -72,7 +76,7 @@ export class GroupProgressStore {
     const c = group.counters;
     await tx.query(
       `INSERT INTO scheduler_groups (${COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, 0)
        ON CONFLICT (tenant, group_id) DO NOTHING`,
       [tenant, group.groupId, group.rolloutId, group.index, group.firstActionId, group.size, group.released, group.conditions.actionType === 'downloadonly',
         group.status, group.successMet, c.scheduled, c.running, c.downloaded, c.finished, c.error, c.canceled, c.verified],
@@ -101,10 +105,25 @@ export class GroupProgressStore {
   /** Adds a batch's deltas to one group, answering its counters after (the row is locked until commit). */
   async applyDelta(tx: PoolClient, tenant: string, groupId: string, d: CounterDelta): Promise<GroupProgress | undefined> {
     const { rows } = await tx.query<Row>(
+      // A queued (offline) device that shows up leaves the queue: the queue never exceeds the released
+      // members still scheduled.
       `UPDATE scheduler_groups SET scheduled = scheduled + $3, running = running + $4, downloaded = downloaded + $5, finished = finished + $6,
-              error = error + $7, canceled = canceled + $8, verified = verified + $9, notified = notified + $10
+              error = error + $7, canceled = canceled + $8, verified = verified + $9, notified = notified + $10,
+              queued = LEAST(queued, GREATEST(0, scheduled + $3 - (size - released)))
         WHERE tenant = $1 AND group_id = $2 RETURNING ${COLUMNS}`,
       [tenant, groupId, d.scheduled, d.running, d.downloaded, d.finished, d.error, d.canceled, d.verified, d.notified],
+    );
+    return rows[0] ? toProgress(rows[0]) : undefined;
+  }
+
+  /**
+   * skip_and_queue: every released member still SCHEDULED when its device should have polled long ago is
+   * offline; answers the group's progress with that queue.
+   */
+  async queueOffline(tx: PoolClient, tenant: string, groupId: string): Promise<GroupProgress | undefined> {
+    const { rows } = await tx.query<Row>(
+      `UPDATE scheduler_groups SET queued = GREATEST(0, scheduled - (size - released)) WHERE tenant = $1 AND group_id = $2 RETURNING ${COLUMNS}`,
+      [tenant, groupId],
     );
     return rows[0] ? toProgress(rows[0]) : undefined;
   }

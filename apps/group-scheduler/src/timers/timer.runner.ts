@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { inTransaction } from '@rollgate/event-store';
 import { actionDecider, rolloutDecider, type ActionState } from '@rollgate/rollout-domain';
-import { actionStream, groupStream, rolloutStream } from '@rollgate/scheduling-domain';
+import { actionStream, groupStream, rolloutStream, soakAfter } from '@rollgate/scheduling-domain';
 import { DomainError } from '@rollgate/shared-domain';
 import type { Pool, PoolClient } from 'pg';
 import type { SchedulerEngine } from '../engine/scheduler-engine';
@@ -103,7 +103,26 @@ export class TimerRunner {
       case 'deploy-timeout':
         await this.timeOut(tx, tenant, rolloutId, Number(timer.payload.actionId), now);
         return [];
+      case 'offline-check':
+        return this.queueOffline(tx, tenant, rolloutId, String(timer.payload.groupId), now);
     }
+  }
+
+  /**
+   * skip_and_queue (the seeds' offline_device_policy): released members never reached by now are queued;
+   * the group is judged on the others at once. Checked again while members are still waiting, since pacing
+   * releases more and queued devices may come back (they leave the queue when they do).
+   */
+  private async queueOffline(tx: PoolClient, tenant: string, rolloutId: string, groupId: string, now: number): Promise<WrittenEvent[]> {
+    const progress = await this.progress.queueOffline(tx, tenant, groupId);
+    const rollout = await this.engine.loadRollout(tx, tenant, rolloutId);
+    if (!progress || !rollout || progress.phase === 'FINISHED' || progress.phase === 'ERROR') return [];
+    if (progress.counters.scheduled > 0) {
+      const group = await this.engine.loadGroup(tx, tenant, groupId);
+      if (group) await this.engine.armOfflineCheck(tx, tenant, group);
+    }
+    const report = { type: 'report-group-progress' as const, counters: progress.counters, soakMs: soakAfter(rollout, progress.index), at: now };
+    return this.engine.execute(tx, tenant, [{ aggregate: 'group', streamId: groupStream(groupId), command: report }]);
   }
 
   /**

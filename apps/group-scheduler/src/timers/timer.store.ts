@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 
-export type TimerKind = 'start-at' | 'soak' | 'pacing' | 'deploy-timeout';
+export type TimerKind = 'start-at' | 'soak' | 'pacing' | 'deploy-timeout' | 'offline-check';
 
 export interface Timer {
   tenant: string;
@@ -17,6 +17,7 @@ export const timerIds = {
   soak: (groupId: string) => `soak:${groupId}`,
   pacing: (rolloutId: string) => `pacing:${rolloutId}`,
   deployTimeout: (actionId: number) => `deploy-timeout:${actionId}`,
+  offlineCheck: (groupId: string) => `offline-check:${groupId}`,
 };
 
 /** Durable timers in PostgreSQL (scheduler_timers): they outlive the process that set them. */

@@ -11,7 +11,7 @@ import { eventType } from '../event-type';
 const At = { at: Type.Integer() };
 const Opt = <T extends Parameters<typeof Type.Optional>[0]>(schema: T) => Type.Optional(schema);
 const Count = Type.Integer({ minimum: 0 });
-const Counters = Type.Object({ total: Count, scheduled: Count, running: Count, downloaded: Count, finished: Count, error: Count, canceled: Count, verified: Count });
+const Counters = Type.Object({ total: Count, scheduled: Count, running: Count, downloaded: Count, finished: Count, error: Count, canceled: Count, verified: Count, queued: Opt(Count) });
 const ErrorAction = Type.Union([Type.Literal('PAUSE'), Type.Literal('STOP'), Type.Literal('ROLLBACK')]);
 const ActionStatus = Type.Union(
   ['SCHEDULED', 'RETRIEVED', 'DOWNLOAD', 'DOWNLOADED', 'RUNNING', 'WAIT_FOR_CONFIRMATION', 'WARNING', 'CANCELING', 'CANCELED', 'CANCEL_REJECTED', 'FINISHED', 'ERROR', 'TIMED_OUT'].map((s) => Type.Literal(s)),

@@ -15,6 +15,11 @@ export interface GroupCounters {
   canceled: number;
   /** Devices the health evaluator confirmed healthy after install ("verified" success mode). */
   verified: number;
+  /**
+   * Of `scheduled`: members whose device has not polled within pollingOverdueTime (skip_and_queue). Their
+   * actions stay open, but the group's conditions are judged on the other members, so they block nothing.
+   */
+  queued?: number;
 }
 
 export type CounterBucket = 'scheduled' | 'running' | 'downloaded' | 'finished' | 'error' | 'canceled';
@@ -83,10 +88,20 @@ export function successCount(c: GroupCounters, conditions: Pick<GroupConditions,
   return c.finished + (conditions.actionType === 'downloadonly' ? c.downloaded : 0);
 }
 
-/** hawkBit: success when succeeded ÷ size ≥ threshold %; an empty group succeeds. Integer-safe form. */
+/**
+ * hawkBit: success when succeeded ÷ size ≥ threshold %; an empty group succeeds. Integer-safe form. Queued
+ * (offline) members are left out of the size; a group whose members are all offline has proven nothing and
+ * does not succeed.
+ */
 export function isSuccessMet(c: GroupCounters, conditions: Pick<GroupConditions, 'success' | 'actionType'>): boolean {
   if (c.total === 0) return true;
-  return successCount(c, conditions) * 100 >= conditions.success.threshold * c.total;
+  const online = c.total - queuedOf(c);
+  if (online <= 0) return false;
+  return successCount(c, conditions) * 100 >= conditions.success.threshold * online;
+}
+
+function queuedOf(c: GroupCounters): number {
+  return Math.min(c.queued ?? 0, c.scheduled);
 }
 
 /** hawkBit: error when errors ÷ size > threshold % (strictly); Rollgate also takes an absolute count. */
@@ -96,8 +111,8 @@ export function isErrorMet(c: GroupCounters, error: ErrorCondition): boolean {
   return c.error * 100 > error.threshold * c.total;
 }
 
-/** Every action reached an end state (for downloadonly, DOWNLOADED is one). */
+/** Every action reached an end state (for downloadonly, DOWNLOADED is one), offline members aside. */
 export function isComplete(c: GroupCounters, actionType: ActionType): boolean {
   const done = c.finished + c.error + c.canceled + (actionType === 'downloadonly' ? c.downloaded : 0);
-  return done >= c.total;
+  return done + queuedOf(c) >= c.total;
 }

@@ -196,6 +196,18 @@ describe('group decider: conditions', () => {
     expect(given(groupDecider, [created, counted, ready]).state).toMatchObject({ size: 10, status: 'READY' });
   });
 
+  it('skip_and_queue: offline (queued) members do not block success or completion', () => {
+    const c = { ...counters({ finished: 7 }), queued: 3 };
+    given(groupDecider, running).when(progress(c)).then([
+      { type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: c, at: AT } },
+      { type: 'group-finished', data: { counters: c, at: AT } },
+    ]);
+    // Without the queue the same counters are 70 % of the group: below the threshold, not finished.
+    given(groupDecider, running).when(progress(counters({ finished: 7 }))).then([]);
+    // A group whose members are all offline proves nothing.
+    expect(isSuccessMet({ ...emptyCounters(10), queued: 10 }, conditions)).toBe(false);
+  });
+
   it('lets an empty group succeed at once', () => {
     const empty = [created, { type: 'group-ready', data: { size: 0, firstActionId: 1, at: T } }, scheduled] as GroupEvent[];
     given(groupDecider, empty).when({ type: 'start-group', at: AT }).then([
