@@ -1,97 +1,183 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { configKeyDef } from '@rollgate/catalog-domain';
-import { compileFilter } from '@rollgate/filter-domain';
-import { planHawkbitSplit, type HawkbitSplitOptions, type Plan, type PlanTarget } from '@rollgate/planning-domain';
-import { groupDecider, rolloutDecider, type ActionType, type ApprovalPolicy, type RolloutPlanSummary } from '@rollgate/rollout-domain';
+import type { Plan } from '@rollgate/planning-domain';
+import { groupDecider, rolloutDecider, type ApprovalPolicy, type GroupCommand, type GroupEvent, type RolloutPlanSummary } from '@rollgate/rollout-domain';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
-import { DomainError, ValidationError, type Decider, type DomainEvent } from '@rollgate/shared-domain';
-import type { Pool } from 'pg';
+import { ValidationError, type Decider, type DomainEvent } from '@rollgate/shared-domain';
+import type { Pool, PoolClient } from 'pg';
 import type { Principal } from '../identity/principal';
 import { naturalId } from '../catalog/catalog-ids';
-import { AggregateRepository } from '../shared/aggregate.repository';
+import { AggregateRepository, type WriteContext } from '../shared/aggregate.repository';
 import { findOne } from '../shared/read-model.queries';
-import { groupCreationCommands } from './group-membership.commands';
-import { conditionsOf, type CreateRolloutRequest } from './rollout-body.schema';
-
-interface Candidate extends PlanTarget {
-  /** per explicit group: whether the target matches that group's own filter (computed in SQL) */
-  groupMatches: boolean[];
-}
+import { MEMBERSHIP_CHUNK } from './group-membership.commands';
+import type { CreateRolloutRequest } from './rollout-body.schema';
+import { RolloutPlanning, type Candidate, type PlannedRollout } from './rollout-planning.service';
 
 export const rolloutStream = (rolloutId: string): string => `rollout-${rolloutId}`;
 export const groupStream = (groupId: string): string => `rolloutgroup-${groupId}`;
 
+/** Membership chunks per transaction: ~50,000 ids, short enough not to hold the log's readers back (ARCHITECTURE: keep write transactions short). */
+const CHUNKS_PER_TRANSACTION = 10;
+/** Advisory-lock namespace of "this rollout is being created by a live planner". */
+const CREATION_LOCK_CLASS = 0x526f6c6c;
+
+export interface CreationOptions {
+  /** Only these targets (a retry); the filter still applies. */
+  onlyTargets?: readonly string[];
+  /** Extra streams appended atomically with the rollout's first events (e.g. the original's retry-requested). */
+  alongside?: ReadonlyArray<{ streamId: string; expectedVersion: number; events: readonly DomainEvent[] }>;
+}
+
+export interface StartedCreation {
+  rolloutId: string;
+  /** Settles when the rollout is READY or WAITING_FOR_APPROVAL, or has been failed cleanly. */
+  done: Promise<void>;
+}
+
 /**
- * Creates a rollout: resolves its filter in SQL over the targets read model, plans the groups in memory with
- * hawkBit's split (seeded shuffle, the seed kept in the event), and appends the rollout, its groups and their
- * membership (chunks of target ids, never an event per target) in one atomic append, already READY or
- * WAITING_FOR_APPROVAL. One transaction means a crash leaves either the whole rollout or nothing.
+ * Creates a rollout in three phases so that a large one shows its progress through CREATING:
+ *   1. `rollout-created` and every `group-created` (one short transaction: the rollout exists, CREATING);
+ *   2. membership in `group-members-added` chunks of 5,000 ids, ten chunks per transaction;
+ *   3. `group-ready` per group with its action id block, then `rollout-ready` or `rollout-approval-requested`.
+ * While it runs, this planner holds a session advisory lock on the rollout. A crash releases the lock, and a
+ * CREATING rollout whose lock nobody holds is failed cleanly (deleted, its groups with it) by
+ * `failAbandoned` at the next start; an error during phases 2–3 fails it cleanly at once. So a rollout is
+ * never left half-created: it becomes READY (or waits for approval) or it disappears.
  */
 @Injectable()
 export class RolloutCreation {
+  private readonly logger = new Logger('rollout-creation');
+
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(AggregateRepository) private readonly repository: AggregateRepository,
+    @Inject(RolloutPlanning) private readonly planning: RolloutPlanning,
   ) {}
 
-  async create(caller: Principal, body: CreateRolloutRequest): Promise<string> {
+  async start(caller: Principal, body: CreateRolloutRequest, options: CreationOptions = {}): Promise<StartedCreation> {
     const distributionSetId = String(body.distributionSetId);
     await findOne(this.pool, 'distribution_sets', 'id', caller.tenant, distributionSetId, 'distribution_set_not_found');
     // The name is the natural key (unique per tenant in hawkBit): a duplicate lands on the same stream.
     const rolloutId = naturalId('rollout', body.name);
     const at = Date.now();
-    const seed = randomUUID();
-    const explicit = body.groups ?? [];
-    const targets = await this.candidates(caller.tenant, body.targetFilterQuery, explicit.map((g) => g.targetFilterQuery));
-    const plan = split(targets, {
-      seed, now: at, createdBefore: at + 1, amountGroups: explicit.length > 0 ? undefined : (body.amountGroups ?? 1),
-      groups: explicit.map((g, i) => ({ name: g.name, targetPercentage: g.targetPercentage ?? 100, matches: g.targetFilterQuery ? (t: Candidate) => t.groupMatches[i] : undefined })),
-    });
-    const groupIds = plan.groups.map((_, i) => naturalId('rolloutgroup', rolloutId, String(i)));
-    const summary = planSummary(plan, targets, groupIds);
-    const actionType: ActionType = body.type ?? 'forced';
+    const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets });
+    const groupIds = planned.plan.groups.map((_, i) => naturalId('rolloutgroup', rolloutId, String(i)));
+    const summary = planSummary(planned.plan, planned.targets, groupIds);
 
     const loaded = await this.repository.load(caller.tenant, rolloutStream(rolloutId), rolloutDecider);
-    const rolloutEvents = decideInOrder(rolloutDecider, loaded.state, [
-      {
-        type: 'create-rollout', rolloutId, name: body.name, description: body.description, targetFilterQuery: body.targetFilterQuery, distributionSetId,
-        plan: summary, actionType, forceTime: body.forcetime, weight: body.weight, startAt: body.startAt,
-        approvalPolicy: await this.approvalPolicy(caller.tenant), creatorPermissions: caller.permissions, by: caller.username, at,
-      },
-      { type: 'complete-rollout-creation', at },
-    ]);
-    // One block of action ids for the whole rollout, cut into consecutive per-group blocks.
-    let nextActionId = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, plan.groups.reduce((n, g) => n + g.members.length, 0));
-    const groupStreams = plan.groups.map((group, i) => {
-      const conditions = conditionsOf(explicit[i] ?? {}, body, actionType);
-      const members = Array.from(group.members, (k) => targets[k].id);
-      const firstActionId = nextActionId;
-      nextActionId += members.length;
-      const commands = groupCreationCommands({ type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions, at }, members, firstActionId);
-      return { streamId: groupStream(groupIds[i]), expectedVersion: 0, events: decideInOrder(groupDecider, groupDecider.initialState, commands) };
-    });
-    await this.repository.appendDecided(caller, 'rollout', [{ streamId: rolloutStream(rolloutId), expectedVersion: loaded.version, events: rolloutEvents }, ...groupStreams]);
-    return rolloutId;
+    const [created] = decideInOrder(rolloutDecider, loaded.state, [{
+      type: 'create-rollout', rolloutId, name: body.name, description: body.description, targetFilterQuery: body.targetFilterQuery, distributionSetId,
+      plan: summary, actionType: planned.actionType, forceTime: body.forcetime, weight: body.weight, startAt: body.startAt, execution: planned.execution,
+      approvalPolicy: await this.approvalPolicy(caller.tenant), creatorPermissions: caller.permissions, by: caller.username, at,
+    }]);
+    const groupsCreated = planned.plan.groups.map((group, i) => groupDecider.decide(
+      { type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions: planned.conditions[i], at }, groupDecider.initialState,
+    ));
+    const lock = await this.lockCreation(caller.tenant, rolloutId);
+    try {
+      await this.repository.appendDecided(caller, 'rollout', [
+        { streamId: rolloutStream(rolloutId), expectedVersion: loaded.version, events: [created] },
+        ...groupIds.map((groupId, i) => ({ streamId: groupStream(groupId), expectedVersion: 0, events: groupsCreated[i] })),
+        ...(options.alongside ?? []),
+      ]);
+    } catch (error) {
+      await unlock(lock);
+      throw error;
+    }
+    const done = this.complete(caller, rolloutId, groupIds, groupsCreated, planned, at)
+      .catch(async (error: unknown) => {
+        this.logger.error(`creation of rollout ${rolloutId} failed, removing it: ${(error as Error).message}`);
+        await this.failCleanly(caller, rolloutId).catch((cleanup: unknown) => this.logger.error(`could not remove rollout ${rolloutId}: ${(cleanup as Error).message}`));
+        throw error;
+      })
+      .finally(() => unlock(lock));
+    return { rolloutId, done };
   }
 
-  /** The filter's targets, oldest id first so the seeded shuffle alone decides the order. */
-  private async candidates(tenant: string, query: string, groupQueries: Array<string | undefined>): Promise<Candidate[]> {
-    const main = compileAt(query, '/targetFilterQuery').toSql({ firstParameter: 2 });
-    const values: unknown[] = [tenant, ...main.values];
-    const flags = groupQueries.map((q, i) => {
-      if (!q) return 'true';
-      const sql = compileAt(q, `/groups/${i}/targetFilterQuery`).toSql({ firstParameter: values.length + 1 });
-      values.push(...sql.values);
-      return `COALESCE((${sql.where}), false)`;
+  /** Phases 2 and 3: membership chunks in short transactions, then readiness. Group states stay in memory (no re-read of a million ids). */
+  private async complete(context: WriteContext, rolloutId: string, groupIds: string[], groupsCreated: GroupEvent[][], planned: PlannedRollout, at: number): Promise<void> {
+    const { plan, targets } = planned;
+    const groups = groupIds.map((groupId, g) => ({ streamId: groupStream(groupId), version: groupsCreated[g].length, state: groupsCreated[g].reduce(groupDecider.evolve, groupDecider.initialState) }));
+    let batch: Array<{ streamId: string; expectedVersion: number; events: GroupEvent[] }> = [];
+    const flush = async () => {
+      if (batch.length > 0) await this.repository.appendDecided(context, 'rollout', batch);
+      batch = [];
+    };
+    const decide = (g: number, command: GroupCommand) => {
+      const group = groups[g];
+      const events = groupDecider.decide(command, group.state);
+      batch.push({ streamId: group.streamId, expectedVersion: group.version, events });
+      group.state = events.reduce(groupDecider.evolve, group.state);
+      group.version += events.length;
+    };
+    for (let g = 0; g < plan.groups.length; g++) {
+      const members = plan.groups[g].members;
+      for (let from = 0; from < members.length; from += MEMBERSHIP_CHUNK) {
+        decide(g, { type: 'add-group-members', targetIds: Array.from(members.subarray(from, from + MEMBERSHIP_CHUNK), (k) => targets[k].id), at });
+        if (batch.length >= CHUNKS_PER_TRANSACTION) await flush();
+      }
+    }
+    await flush();
+    // One block of action ids for the whole rollout, cut into consecutive per-group blocks.
+    let nextActionId = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, plan.groups.reduce((n, group) => n + group.members.length, 0));
+    plan.groups.forEach((group, g) => {
+      decide(g, { type: 'complete-group-creation', firstActionId: nextActionId, at });
+      nextActionId += group.members.length;
     });
-    const { rows } = await this.pool.query<{ controller_id: string; device_type: string | null; region: string | null; created_at: string; flags: boolean[] }>(
-      `SELECT controller_id, device_type, region, created_at, ARRAY[${flags.join(', ') || 'true'}]::boolean[] AS flags
-         FROM targets WHERE tenant = $1 AND (${main.where}) ORDER BY controller_id`,
-      values,
-    );
-    return rows.map((row) => ({ id: row.controller_id, deviceType: row.device_type ?? '', region: row.region ?? '', createdAt: Number(row.created_at), groupMatches: row.flags }));
+    const rollout = await this.repository.load(context.tenant, rolloutStream(rolloutId), rolloutDecider);
+    const completed = rolloutDecider.decide({ type: 'complete-rollout-creation', at: Date.now() }, rollout.state);
+    await this.repository.appendDecided(context, 'rollout', [...batch, { streamId: rolloutStream(rolloutId), expectedVersion: rollout.version, events: completed }]);
+  }
+
+  /**
+   * Rollouts left CREATING by a planner that died mid-creation (its advisory lock is gone with its session)
+   * are deleted: hard, since no action can exist yet, which removes them and their groups from the read
+   * models. Their name can be used again only by a new rollout name (ids are natural keys).
+   */
+  async failAbandoned(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ tenant: string; id: string }>(`SELECT tenant, id FROM rollouts WHERE status = 'creating'`);
+    const failed: string[] = [];
+    for (const row of rows) {
+      const lock = await this.tryLockCreation(row.tenant, row.id);
+      if (!lock) continue; // a live planner is still creating it
+      try {
+        await this.failCleanly({ tenant: row.tenant, actor: 'system:rollout-planner' }, row.id);
+        failed.push(row.id);
+        this.logger.warn(`rollout ${row.id} of tenant ${row.tenant} was abandoned while CREATING; removed`);
+      } finally {
+        await unlock(lock);
+      }
+    }
+    return failed;
+  }
+
+  private async failCleanly(context: WriteContext, rolloutId: string): Promise<void> {
+    const { state } = await this.repository.load(context.tenant, rolloutStream(rolloutId), rolloutDecider);
+    if (state.status !== 'CREATING') return;
+    const by = context.username ?? context.actor;
+    await this.repository.execute(context, 'rollout', rolloutStream(rolloutId), rolloutDecider, { type: 'delete-rollout', by, at: Date.now() });
+    await this.repository.execute(context, 'rollout', rolloutStream(rolloutId), rolloutDecider, { type: 'complete-rollout-deletion', at: Date.now() });
+  }
+
+  private async lockCreation(tenant: string, rolloutId: string): Promise<PoolClient> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [CREATION_LOCK_CLASS, `${tenant}/${rolloutId}`]);
+      return client;
+    } catch (error) {
+      client.release();
+      throw error;
+    }
+  }
+
+  private async tryLockCreation(tenant: string, rolloutId: string): Promise<PoolClient | undefined> {
+    const client = await this.pool.connect();
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [CREATION_LOCK_CLASS, `${tenant}/${rolloutId}`]);
+    if (rows[0].locked) return client;
+    client.release();
+    return undefined;
   }
 
   private async approvalPolicy(tenant: string): Promise<ApprovalPolicy> {
@@ -102,34 +188,20 @@ export class RolloutCreation {
   }
 }
 
-/** hawkBit answers a split that leaves targets out as a bad request: the groups as given can never work. */
-function split(targets: readonly Candidate[], options: HawkbitSplitOptions<Candidate>): Plan {
+async function unlock(client: PoolClient): Promise<void> {
   try {
-    return planHawkbitSplit(targets, options);
+    await client.query('SELECT pg_advisory_unlock_all()');
+    client.release();
   } catch (error) {
-    if (error instanceof DomainError && error.code === 'groups_do_not_cover_all_targets') {
-      throw new ValidationError(error.message, [{ path: '/groups', message: error.message }]);
-    }
-    throw error;
-  }
-}
-
-/** A filter from the body, its errors pointed at the body field instead of the `q` parameter. */
-function compileAt(query: string, path: string) {
-  try {
-    return compileFilter(query);
-  } catch (error) {
-    if (error instanceof ValidationError) throw new ValidationError(error.message, [{ path, message: error.message }], error.code);
-    throw error;
+    client.release(error as Error);
   }
 }
 
 /**
  * The plan as the rollout remembers it. The hash covers the seed, the group names and every member in order,
- * so an approval binds to exactly this membership. The seed rides along in the summary so that the event
- * records it (the decider copies the summary into `rollout-created`).
+ * so an approval binds to exactly this membership. The seed rides along so that the event records it.
  */
-function planSummary(plan: Plan, targets: readonly Candidate[], groupIds: string[]): RolloutPlanSummary & { seed: string } {
+export function planSummary(plan: Plan, targets: readonly Candidate[], groupIds: string[]): RolloutPlanSummary & { seed: string } {
   if (plan.groups.every((g) => g.members.length === 0)) {
     throw new ValidationError('the target filter matches no target', [{ path: '/targetFilterQuery', message: 'matches no target' }]);
   }
@@ -152,3 +224,4 @@ function decideInOrder<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, i
   }
   return events;
 }
+

@@ -22,12 +22,22 @@ function run<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, commands: C
   return events;
 }
 
-// Every path the planner drives: creation with approval, approve/deny, start, delete without actions.
+// Every path the planner drives: creation with approval, approve/deny, start, update, stop, retry, delete without actions.
 const approval = (type: 'approve-rollout' | 'deny-rollout'): RolloutCommand => ({ type, approver: 'second', permissions: ['APPROVE_ROLLOUT'], planHash: 'h', remark: 'ok', at: AT });
 const produced: DomainEvent[] = [
   ...run(rolloutDecider, [create('r1', 'one'), { type: 'complete-rollout-creation', at: AT }, approval('approve-rollout'), { type: 'start-rollout', startAt: AT + 60_000, by: 'op', at: AT }]),
   ...run(rolloutDecider, [create('r2', 'two'), { type: 'complete-rollout-creation', at: AT }, approval('deny-rollout'), { type: 'delete-rollout', by: 'op', at: AT }, { type: 'complete-rollout-deletion', at: AT }]),
   ...run(rolloutDecider, [{ ...create('r3', 'three'), approvalPolicy: { ...policy, enabled: false } } as RolloutCommand, { type: 'complete-rollout-creation', at: AT }, { type: 'start-rollout', by: 'op', at: AT }]),
+  ...run(rolloutDecider, [
+    create('r4', 'four'), { type: 'complete-rollout-creation', at: AT }, { type: 'update-rollout', name: 'four-b', description: 'renamed', by: 'op', at: AT },
+    { type: 'stop-rollout', by: 'op', at: AT }, { type: 'complete-rollout-stop', at: AT },
+  ]),
+  // rollout-started is the group-scheduler's (its own contract); triggerNextGroup's rollout-group-triggered is the planner's.
+  ...run(rolloutDecider, [
+    { ...create('r5', 'five'), plan: { ...plan, groups: [...plan.groups, { groupId: 'g2', name: 'group-2', size: 1 }] }, approvalPolicy: { ...policy, enabled: false } } as RolloutCommand,
+    { type: 'complete-rollout-creation', at: AT }, { type: 'start-rollout', by: 'op', at: AT }, { type: 'complete-rollout-start', at: AT }, { type: 'trigger-next-group', by: 'op', at: AT },
+  ]).filter((e) => e.type !== 'rollout-started'),
+  ...retried(),
   ...run(groupDecider, [
     {
       type: 'create-group', groupId: 'g1', rolloutId: 'r1', index: 0, name: 'group-1', at: AT,
@@ -37,6 +47,16 @@ const produced: DomainEvent[] = [
     { type: 'complete-group-creation', firstActionId: 1, at: AT },
   ] satisfies GroupCommand[]),
 ];
+
+/** A FINISHED rollout retried: the scheduler's events (started, finished) are the given, only retry-requested is the planner's. */
+function retried(): DomainEvent[] {
+  const given = run(rolloutDecider, [
+    { ...create('r6', 'six'), approvalPolicy: { ...policy, enabled: false } } as RolloutCommand, { type: 'complete-rollout-creation', at: AT }, { type: 'start-rollout', by: 'op', at: AT },
+    { type: 'complete-rollout-start', at: AT }, { type: 'record-group-completed', groupId: 'g1', at: AT },
+  ]);
+  const state = given.reduce(rolloutDecider.evolve, rolloutDecider.initialState);
+  return rolloutDecider.decide({ type: 'retry-rollout', newRolloutId: 'r7', failedTargets: 2, by: 'op', at: AT }, state);
+}
 
 describe('rollout events against their published contracts', () => {
   const ajv = new Ajv({ strict: false });

@@ -14,6 +14,8 @@ export interface RolloutRow {
   start_at: string | null;
   total_targets: number;
   total_groups: number;
+  strategy: string;
+  created_targets: number;
   approval_remark: string | null;
   approve_decided_by: string | null;
   deleted: boolean;
@@ -64,11 +66,15 @@ export function toRollout(row: RolloutRow, detailed: boolean): Record<string, un
     id: row.id, name: row.name, description: row.description, status: row.status, targetFilterQuery: row.target_filter_query,
     distributionSetId: row.distribution_set_id, totalTargets: row.total_targets, totalGroups: row.total_groups,
     ...(detailed ? { totalTargetsPerStatus: perStatus(row.total_targets) } : {}),
+    strategy: row.strategy,
+    // Rollgate: how far a large creation has got (members recorded so far of totalTargets), while CREATING.
+    ...(row.status === 'creating' ? { creationProgress: { addedTargets: row.created_targets, totalTargets: row.total_targets } } : {}),
     startAt: num(row.start_at), forcetime: num(row.force_time), type: row.action_type, weight: row.weight, dynamic: false,
     approvalRemark: row.approval_remark ?? undefined, approveDecidedBy: row.approve_decided_by ?? undefined, deleted: row.deleted, ...audit(row),
     _links: {
       ...link(self),
       start: { href: `/rest/v1/${self}/start` }, pause: { href: `/rest/v1/${self}/pause` }, resume: { href: `/rest/v1/${self}/resume` },
+      stop: { href: `/rest/v1/${self}/stop` }, triggerNextGroup: { href: `/rest/v1/${self}/triggerNextGroup` }, retry: { href: `/rest/v1/${self}/retry` },
       approve: { href: `/rest/v1/${self}/approve` }, deny: { href: `/rest/v1/${self}/deny` }, groups: { href: `/rest/v1/${self}/deploygroups` },
       distributionset: { href: `/rest/v1/distributionsets/${row.distribution_set_id}` },
     },
@@ -80,7 +86,8 @@ export function toGroup(row: GroupRow): Record<string, unknown> {
   return {
     id: row.id, name: row.name, description: '', status: row.status, totalTargets: row.total_targets, totalTargetsPerStatus: perStatus(row.total_targets),
     successCondition: { condition: 'THRESHOLD', expression: String(c.success.threshold) }, successAction: { action: c.successAction, expression: '' },
-    errorCondition: { condition: 'THRESHOLD', expression: String(c.error.threshold) }, errorAction: { action: c.errorAction, expression: '' },
+    errorCondition: { condition: c.error.kind === 'count' ? 'COUNT' : 'THRESHOLD', expression: String(c.error.threshold) }, errorAction: { action: c.errorAction, expression: '' },
+    successMode: c.success.mode, ...(c.healthGate ? { healthGate: c.healthGate } : {}),
     ...audit(row), _links: link(`rollouts/${row.rollout_id}/deploygroups/${row.id}`),
   };
 }

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
 import { rolloutDecider, type RolloutCommand } from '@rollgate/rollout-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError } from '@rollgate/shared-domain';
@@ -11,11 +12,16 @@ import { JsonBody } from '../shared/json-body.decorator';
 import { listSql, type ListSpec, type Page, type PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
 import { findOne, listPage } from '../shared/read-model.queries';
-import { checkCreateRules, CreateRolloutBody } from './rollout-body.schema';
-import { RolloutCreation, rolloutStream } from './rollout-creation.service';
+import { checkCreateRules, CreateRolloutBody, UpdateRolloutBody } from './rollout-body.schema';
+import { RolloutCreation, rolloutStream, type StartedCreation } from './rollout-creation.service';
+import { RolloutRetry } from './rollout-retry.service';
+import { PlanRolloutBody, toPlanResource, type ExplanationQuery } from './rollout-plan.resources';
+import { RolloutPlanning } from './rollout-planning.service';
 import { toGroup, toMember, toRollout, type GroupRow, type RolloutRow } from './rollout.resources';
 import { RolloutTransitionFilter } from './rollout-transition.filter';
 
+/** How long POST /rollouts waits for a creation to finish before answering it CREATING with its progress. */
+const CREATE_WAIT_MS = 5_000;
 const AUDIT_FILTERS = { createdAt: 'created_at', createdBy: 'created_by', lastModifiedAt: 'last_modified_at', lastModifiedBy: 'last_modified_by' } as const;
 const ROLLOUTS: ListSpec = {
   table: 'rollouts', resource: 'rollouts', defaultSort: 'name:ASC',
@@ -50,6 +56,8 @@ export class RolloutsController {
     @Inject(AggregateRepository) private readonly repository: AggregateRepository,
     @Inject(Projections) private readonly projections: Projections,
     @Inject(RolloutCreation) private readonly creation: RolloutCreation,
+    @Inject(RolloutRetry) private readonly retries: RolloutRetry,
+    @Inject(RolloutPlanning) private readonly planning: RolloutPlanning,
   ) {}
 
   @Get()
@@ -63,9 +71,31 @@ export class RolloutsController {
   async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
     const request = validateBody(CreateRolloutBody, body);
     checkCreateRules(request);
-    const id = await this.creation.create(caller, request);
-    await this.projections.catchUp();
-    return toRollout(await this.rollout(caller.tenant, id), true);
+    return this.answerCreation(caller, await this.creation.start(caller, request));
+  }
+
+  /**
+   * The dry run: what `POST /rollouts` would plan with this body (and `seed`, to replay one), creating
+   * nothing. Needs CREATE_ROLLOUT: it shows which targets a rollout would reach and why.
+   */
+  @Post('plan')
+  @HttpCode(200)
+  @Requires('CREATE_ROLLOUT')
+  async plan(@Caller() caller: Principal, @JsonBody() body: unknown, @Query() query: ExplanationQuery): Promise<Record<string, unknown>> {
+    const request = validateBody(PlanRolloutBody, body);
+    const asCreate = { ...request, name: request.name ?? 'dry-run' };
+    checkCreateRules(asCreate);
+    await findOne(this.pool, 'distribution_sets', 'id', caller.tenant, String(request.distributionSetId), 'distribution_set_not_found');
+    const planned = await this.planning.plan({ tenant: caller.tenant, body: asCreate, seed: request.seed ?? randomUUID(), at: Date.now() });
+    return toPlanResource(planned, request, query);
+  }
+
+  /** hawkBit's update: name and description only; the plan is fixed once created. */
+  @Put(':id')
+  @Requires('UPDATE_ROLLOUT')
+  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
+    const request = validateBody(UpdateRolloutBody, body);
+    return this.transition(caller, id, { type: 'update-rollout', name: request.name, description: request.description, by: caller.username, at: Date.now() });
   }
 
   @Get(':id')
@@ -132,6 +162,43 @@ export class RolloutsController {
   }
 
   /**
+   * Stop from any live state: STOPPING cancels every open action (the gateway and the scheduler react to it).
+   * A rollout that never started has no action to cancel, so its stop completes here, as deletion does.
+   */
+  @Post(':id/stop')
+  @HttpCode(200)
+  @Requires('HANDLE_ROLLOUT')
+  async stop(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    await this.decide(caller, id, { type: 'stop-rollout', by: caller.username, at: Date.now() });
+    const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
+    if (state.status === 'STOPPING' && !state.actionsCreated) await this.decide(caller, id, { type: 'complete-rollout-stop', at: Date.now() });
+    await this.projections.catchUp();
+    return toRollout(await this.rollout(caller.tenant, id), true);
+  }
+
+  /** Starts the next group now, whatever the running group's progress (hawkBit: UPDATE_ROLLOUT). */
+  @Post(':id/triggerNextGroup')
+  @HttpCode(200)
+  @Requires('UPDATE_ROLLOUT')
+  triggerNextGroup(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.transition(caller, id, { type: 'trigger-next-group', by: caller.username, at: Date.now() });
+  }
+
+  /** hawkBit's retry: a new rollout `<name>_retry` over the failed targets of a FINISHED rollout; answers the new rollout. */
+  @Post(':id/retry')
+  @Requires('CREATE_ROLLOUT')
+  async retry(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
+    await this.rollout(caller.tenant, id);
+    let started: StartedCreation;
+    try {
+      started = await this.retries.retry(caller, id);
+    } catch (error) {
+      throw await this.withState(caller, id, error);
+    }
+    return this.answerCreation(caller, started);
+  }
+
+  /**
    * A rollout that never created actions has nothing for the scheduler to clean up, so its deletion completes
    * here and it is gone; one that did stays DELETING until the group-scheduler has dropped its actions.
    */
@@ -156,10 +223,25 @@ export class RolloutsController {
     try {
       await this.repository.execute(caller, 'rollout', rolloutStream(id), rolloutDecider, command);
     } catch (error) {
-      if (!(error instanceof DomainError) || error.details?.status !== undefined || error.code.endsWith('_not_found')) throw error;
-      const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
-      throw new DomainError(error.code, error.message, { ...error.details, status: state.status });
+      throw await this.withState(caller, id, error);
     }
+  }
+
+  private async withState(caller: Principal, id: string, error: unknown): Promise<unknown> {
+    if (!(error instanceof DomainError) || error.details?.status !== undefined || error.code.endsWith('_not_found')) return error;
+    const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
+    return new DomainError(error.code, error.message, { ...error.details, status: state.status });
+  }
+
+  /**
+   * 201 once the rollout is READY (or waiting for approval); a large one still CREATING after
+   * CREATE_WAIT_MS is answered as it stands, with its progress, and completes in the background.
+   */
+  private async answerCreation(caller: Principal, started: StartedCreation): Promise<Record<string, unknown>> {
+    const finished = await Promise.race([started.done.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, CREATE_WAIT_MS, false).unref())]);
+    if (!finished) started.done.catch(() => undefined); // failures are logged and cleaned up by the creation itself
+    await this.projections.catchUp();
+    return toRollout(await this.rollout(caller.tenant, started.rolloutId), true);
   }
 
   private rollout(tenant: string, id: string): Promise<RolloutRow> {

@@ -30,3 +30,23 @@ export function canaryLimit(fleetSize: number): number {
   const b = canaryBounds(fleetSize);
   return Math.min(b.bandMax, b.cap);
 }
+
+/** The seeds' explicit canary block: `percentage` of the fleet, between `minDevices` and `maxDevices`. */
+export interface CanarySizing {
+  percentage?: number;
+  minDevices?: number;
+  maxDevices?: number;
+}
+
+/**
+ * The canary's size when the operator sized it: ceil(fleet × percentage / 100) (the table's target when no
+ * percentage is given), clamped to [minDevices, maxDevices], never more than the fleet. `limit` is how far
+ * type and region coverage may lift it: maxDevices when given, else the table's limit.
+ */
+export function explicitCanaryBounds(fleetSize: number, sizing: CanarySizing): { target: number; limit: number } {
+  if (fleetSize <= 0) return { target: 0, limit: 0 };
+  const limit = Math.min(fleetSize, sizing.maxDevices ?? canaryLimit(fleetSize));
+  const wanted = sizing.percentage === undefined ? canaryBounds(fleetSize).target : Math.ceil((fleetSize * sizing.percentage) / 100);
+  const target = Math.min(limit, Math.max(sizing.minDevices ?? 1, wanted));
+  return { target, limit };
+}

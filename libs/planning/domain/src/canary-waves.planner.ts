@@ -1,4 +1,5 @@
 import { DomainError, seededRandom, shuffleInPlace } from '@rollgate/shared-domain';
+import type { CanarySizing } from './canary-sizing';
 import { selectCanary } from './canary.selector';
 import { assessEligibility, indexFleet } from './fleet-index';
 import { assemble } from './plan-assembly';
@@ -17,6 +18,8 @@ export interface CanaryWavesOptions extends EligibilityOptions {
   /** Default true; false plans waves only. */
   canary?: boolean;
   caps?: TopologyCaps;
+  /** The operator's canary size (seeds: percentage, min_devices, max_devices); absent: the fleet-size table. */
+  canarySizing?: CanarySizing;
 }
 
 /**
@@ -31,7 +34,7 @@ export function planCanaryWaves(targets: readonly PlanTarget[], options: CanaryW
   const order = shuffleInPlace(Int32Array.from(eligibility.eligible), seededRandom(options.seed));
   const warnings: string[] = [];
 
-  const canary = options.canary === false ? undefined : selectCanary(order, index, targets, eligibility.canaryNote, options.caps);
+  const canary = options.canary === false ? undefined : selectCanary(order, index, targets, eligibility.canaryNote, options.caps, options.canarySizing);
   let pool = order;
   if (canary && canary.members.length > 0) {
     const inCanary = new Uint8Array(targets.length);

@@ -1,4 +1,4 @@
-import { canaryBounds, canaryLimit } from './canary-sizing';
+import { canaryBounds, canaryLimit, explicitCanaryBounds, type CanarySizing } from './canary-sizing';
 import type { FleetIndex } from './fleet-index';
 import { CanaryNote, Reason, type PlanTarget, type TopologyCaps } from './planning.types';
 import { capFor, keyArrays } from './wave-balance';
@@ -17,7 +17,7 @@ export interface CanarySelection {
  * coverage wants more than the limit, the most representative subset stays: types before regions, the
  * most populous first.
  */
-export function selectCanary(order: Int32Array, index: FleetIndex, targets: readonly PlanTarget[], canaryNote: Uint8Array, caps?: TopologyCaps): CanarySelection {
+export function selectCanary(order: Int32Array, index: FleetIndex, targets: readonly PlanTarget[], canaryNote: Uint8Array, caps?: TopologyCaps, sizing?: CanarySizing): CanarySelection {
   const nTypes = index.typeNames.length;
   const nRegions = index.regionNames.length;
   const typePop = new Int32Array(nTypes);
@@ -62,7 +62,8 @@ export function selectCanary(order: Int32Array, index: FleetIndex, targets: read
   for (const t of byPopulation(typePop)) if (bestType[t] >= 0) pick(bestType[t], Reason.CANARY_TYPE_COVERAGE);
   for (const r of byPopulation(regionPop)) if (!regionCovered[r] && bestRegion[r] >= 0) pick(bestRegion[r], Reason.CANARY_REGION_COVERAGE);
 
-  const size = Math.min(canaryLimit(order.length), Math.max(canaryBounds(order.length).target, picked.length));
+  const bounds = sizing ? explicitCanaryBounds(order.length, sizing) : { target: canaryBounds(order.length).target, limit: canaryLimit(order.length) };
+  const size = Math.min(bounds.limit, Math.max(bounds.target, picked.length));
   // Fill with the topology caps first (a bad build must not take down a whole site through its canary);
   // when the fleet is too concentrated to honour them, fill the rest uncapped, as the last wave does.
   const withinCaps = capCounter(index, caps, size, picked);

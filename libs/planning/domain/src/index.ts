@@ -8,3 +8,4 @@ export * from './rolling-batches.planner';
 export * from './wave-balance';
 export * from './plan-explanation';
 export * from './plan-forecast';
+export * from './rollout-strategy';

@@ -12,6 +12,7 @@ interface CreatedData {
   forceTime?: number;
   weight: number;
   startAt?: number;
+  execution?: { strategy?: string };
   createdBy: string;
   at: number;
 }
@@ -30,12 +31,16 @@ interface Stamp {
   remark?: string;
   startAt?: number;
   hard?: boolean;
+  name?: string;
+  description?: string;
 }
 
 /** Rollout events that only move the status (API spelling: hawkBit's lower-case names). */
 const STATUS_OF: Readonly<Record<string, string>> = {
   'rollout-ready': 'ready',
   'rollout-approval-requested': 'waiting_for_approval',
+  'rollout-approval-voided': 'waiting_for_approval',
+  'rollout-approval-expired': 'waiting_for_approval',
   'rollout-approved': 'ready',
   'rollout-approval-denied': 'approval_denied',
   'rollout-starting': 'starting',
@@ -51,7 +56,8 @@ const GROUP_STATUS_OF: Readonly<Record<string, string>> = { 'group-ready': 'read
 
 /**
  * Rollouts, their deployment groups and each group's targets, copied from the chunked membership events
- * (`group-members-added`, thousands of ids each) with one set-based insert per chunk.
+ * (`group-members-added`, thousands of ids each) with one set-based insert per chunk. While a rollout is
+ * CREATING, `created_targets` counts the members recorded so far (its progress towards `total_targets`).
  */
 export const rolloutsProjection: ReadModelProjection = {
   name: 'rollouts',
@@ -73,6 +79,8 @@ export const rolloutsProjection: ReadModelProjection = {
         start_at             bigint,
         total_targets        integer NOT NULL,
         total_groups         integer NOT NULL,
+        strategy             text    NOT NULL DEFAULT 'groups',
+        created_targets      integer NOT NULL DEFAULT 0,
         approval_remark      text,
         approve_decided_by   text,
         deleted              boolean NOT NULL DEFAULT false,
@@ -135,9 +143,9 @@ async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: Log
     const total = d.plan.groups.reduce((sum, g) => sum + g.size, 0);
     await db.query(
       `INSERT INTO ${t.rollouts} (tenant, id, name, description, status, target_filter_query, distribution_set_id, action_type, force_time, weight, start_at,
-                                  total_targets, total_groups, created_at, created_by, last_modified_at, last_modified_by)
-       VALUES ($1, $2, $3, $4, 'creating', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $14)`,
-      [e.tenant, id, d.name, d.description, d.targetFilterQuery, d.distributionSetId, d.actionType, d.forceTime ?? null, d.weight, d.startAt ?? null, total, d.plan.groups.length, d.at, d.createdBy],
+                                  total_targets, total_groups, strategy, created_at, created_by, last_modified_at, last_modified_by)
+       VALUES ($1, $2, $3, $4, 'creating', $5, $6, $7, $8, $9, $10, $11, $12, $15, $13, $14, $13, $14)`,
+      [e.tenant, id, d.name, d.description, d.targetFilterQuery, d.distributionSetId, d.actionType, d.forceTime ?? null, d.weight, d.startAt ?? null, total, d.plan.groups.length, d.at, d.createdBy, d.execution?.strategy ?? 'groups'],
     );
     return;
   }
@@ -155,6 +163,11 @@ async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: Log
   }
   if (event === 'rollout-approval-given' || event === 'rollout-approval-denied') {
     await touch(db, t.rollouts, e, id, { approval_remark: d.remark ?? '', approve_decided_by: d.approver ?? null, ...(STATUS_OF[event] ? { status: STATUS_OF[event] } : {}) }, d.approver ?? by);
+    return;
+  }
+  if (event === 'rollout-updated') {
+    const columns = { ...(d.name !== undefined ? { name: d.name } : {}), ...(d.description !== undefined ? { description: d.description } : {}) };
+    await touch(db, t.rollouts, e, id, columns, by);
     return;
   }
   if (event === 'rollout-start-scheduled') {
@@ -186,6 +199,10 @@ async function applyGroupEvent(db: SqlClient, t: Tables, event: string, e: Logge
       [e.tenant, groupId, targetIds],
     );
     await db.query(`UPDATE ${t.groups} SET total_targets = total_targets + $3 WHERE tenant = $1 AND id = $2`, [e.tenant, groupId, targetIds.length]);
+    await db.query(
+      `UPDATE ${t.rollouts} r SET created_targets = r.created_targets + $3 FROM ${t.groups} g WHERE g.tenant = $1 AND g.id = $2 AND r.tenant = $1 AND r.id = g.rollout_id`,
+      [e.tenant, groupId, targetIds.length],
+    );
     return;
   }
   const status = GROUP_STATUS_OF[event];
@@ -195,8 +212,8 @@ async function applyGroupEvent(db: SqlClient, t: Tables, event: string, e: Logge
 /** Sets the given columns plus the audit pair; column names are constants of this file, never input. */
 async function touch(db: SqlClient, table: string, e: LoggedEvent, id: string, columns: Record<string, unknown>, by: string): Promise<void> {
   const names = Object.keys(columns);
-  const sets = names.map((name, i) => `${name} = $${i + 5}`).join(', ');
-  await db.query(`UPDATE ${table} SET ${sets}, last_modified_at = $3, last_modified_by = $4 WHERE tenant = $1 AND id = $2`, [
+  const sets = names.map((name, i) => `${name} = $${i + 5}, `).join('');
+  await db.query(`UPDATE ${table} SET ${sets}last_modified_at = $3, last_modified_by = $4 WHERE tenant = $1 AND id = $2`, [
     e.tenant, id, (e.data as Stamp).at, by, ...names.map((name) => columns[name]),
   ]);
 }
