@@ -2,7 +2,7 @@ import { loadPlannerConfig } from './config';
 
 describe('loadPlannerConfig', () => {
   it('has no administrator unless all three bootstrap variables are set, and sensible defaults', () => {
-    expect(loadPlannerConfig({})).toEqual({ bootstrap: undefined, defaultTenant: undefined, authCacheTtlMs: 10_000, loginMaxFailures: 10, loginWindowMs: 300_000 });
+    expect(loadPlannerConfig({})).toEqual({ bootstrap: undefined, defaultTenant: undefined, authCacheTtlMs: 10_000, loginMaxFailures: 10, loginWindowMs: 300_000, artifacts: undefined });
     const config = loadPlannerConfig({ ROLLGATE_BOOTSTRAP_TENANT: 'acme', ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: 'a-long-password' });
     expect(config).toMatchObject({ bootstrap: { tenant: 'acme', username: 'admin' }, defaultTenant: 'acme' });
   });
@@ -18,5 +18,19 @@ describe('loadPlannerConfig', () => {
     expect(message).toContain('ROLLGATE_AUTH_CACHE_TTL_MS is "soon"');
     expect(message).not.toContain('short-pw');
     expect(() => loadPlannerConfig({ ROLLGATE_BOOTSTRAP_TENANT: 'acme' })).toThrow('must be set together');
+  });
+  it('takes the artifact-distributor address and upload token together, and never prints the token', () => {
+    const token = 'upload-token-0123456789';
+    expect(loadPlannerConfig({ ROLLGATE_ARTIFACTS_URL: 'http://127.0.0.1:8082/', ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: token }).artifacts).toEqual({ url: 'http://127.0.0.1:8082', uploadToken: token });
+    expect(() => loadPlannerConfig({ ROLLGATE_ARTIFACTS_URL: 'http://127.0.0.1:8082' })).toThrow('must be set together');
+    expect(() => loadPlannerConfig({ ROLLGATE_ARTIFACTS_URL: 'ftp://x/y', ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: token })).toThrow('ROLLGATE_ARTIFACTS_URL is "ftp://x/y"');
+    let message = '';
+    try {
+      loadPlannerConfig({ ROLLGATE_ARTIFACTS_URL: 'http://127.0.0.1:8082', ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: 'short secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('ROLLGATE_ARTIFACTS_UPLOAD_TOKEN must be at least 16 characters');
+    expect(message).not.toContain('short secret');
   });
 });

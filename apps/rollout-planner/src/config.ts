@@ -18,6 +18,11 @@ export interface PlannerConfig {
   /** failed logins per user (and per client address) before further attempts are refused for the window */
   loginMaxFailures: number;
   loginWindowMs: number;
+  /**
+   * artifact-distributor, where `softwaremodules/{id}/artifacts` uploads are streamed to, with the upload token
+   * the distributor was given (its ARTIFACTS_UPLOAD_TOKEN). Unset: uploads answer 503.
+   */
+  artifacts: { url: string; uploadToken: string } | undefined;
 }
 
 export const PLANNER_CONFIG = Symbol('rollgate.planner-config');
@@ -41,12 +46,19 @@ export function loadPlannerConfig(env: NodeJS.ProcessEnv = process.env): Planner
   if (password !== undefined && password.length < 12) problems.push('ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters');
   const defaultTenant = env.ROLLGATE_DEFAULT_TENANT || tenant;
   if (defaultTenant !== undefined && !isValidTenant(defaultTenant)) problems.push(`ROLLGATE_DEFAULT_TENANT is "${defaultTenant}", must match [a-z0-9][a-z0-9-]{0,62}`);
+  const artifactsUrl = env.ROLLGATE_ARTIFACTS_URL || undefined;
+  const artifactsToken = env.ROLLGATE_ARTIFACTS_UPLOAD_TOKEN || undefined;
+  if ((artifactsUrl === undefined) !== (artifactsToken === undefined)) problems.push('ROLLGATE_ARTIFACTS_URL and ROLLGATE_ARTIFACTS_UPLOAD_TOKEN must be set together');
+  if (artifactsUrl !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(artifactsUrl)) problems.push(`ROLLGATE_ARTIFACTS_URL is "${artifactsUrl}", must be an http(s)://host[:port] URL without a path`);
+  // A secret: say what is wrong, never echo it.
+  if (artifactsToken !== undefined && (artifactsToken.length < 16 || /\s/.test(artifactsToken))) problems.push('ROLLGATE_ARTIFACTS_UPLOAD_TOKEN must be at least 16 characters without spaces');
   const config: PlannerConfig = {
     bootstrap: tenant && username && password ? { tenant, username, password } : undefined,
     defaultTenant,
     authCacheTtlMs: whole('ROLLGATE_AUTH_CACHE_TTL_MS', 10_000, 0),
     loginMaxFailures: whole('ROLLGATE_LOGIN_MAX_FAILURES', 10, 1),
     loginWindowMs: whole('ROLLGATE_LOGIN_WINDOW_MS', 300_000, 1),
+    artifacts: artifactsUrl && artifactsToken ? { url: artifactsUrl.replace(/\/$/, ''), uploadToken: artifactsToken } : undefined,
   };
   if (problems.length > 0) throw new Error(`rollout-planner: invalid configuration, not starting:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return config;

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module';
 import { ReadModelsModule } from '../shared/read-models.module';
 import { DistributionSetsController } from './distribution-sets.controller';
+import { MultipartPassthrough } from './multipart-passthrough';
+import { SoftwareModuleArtifactsController } from './software-module-artifacts.controller';
 import { SoftwareModulesController } from './software-modules.controller';
 import { SystemConfigsController } from './system-configs.controller';
 import { TargetFiltersController } from './target-filters.controller';
@@ -10,6 +12,7 @@ import { TargetsController } from './targets.controller';
 /** The Management API's catalog resources and their read models. */
 @Module({
   imports: [IdentityModule, ReadModelsModule],
-  controllers: [SystemConfigsController, TargetsController, SoftwareModulesController, DistributionSetsController, TargetFiltersController],
+  controllers: [SystemConfigsController, TargetsController, SoftwareModulesController, SoftwareModuleArtifactsController, DistributionSetsController, TargetFiltersController],
+  providers: [MultipartPassthrough],
 })
 export class CatalogModule {}

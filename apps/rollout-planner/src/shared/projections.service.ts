@@ -19,9 +19,10 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig, @Inject(EventStore) store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
     const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection, actionsProjection];
-    // A pool of their own: every runner holds one connection for LISTEN and uses another while it applies a
-    // batch. In the service's pool (pg's default of 10) nine runners plus the relay left requests none.
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: projections.length * 2 + 2, application_name: `${config.service}-projections` });
+    // A pool of their own: every runner holds one connection for LISTEN, so in the service's pool (pg's default
+    // of 10) nine runners plus the relay left requests none and the planner hung at start. Batches are short
+    // transactions: a few connections beyond the listeners are enough, and the server's limit is shared.
+    this.pool = new Pool({ connectionString: config.databaseUrl, max: projections.length + 3, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` });
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
     this.runners = projections.map((projection) => new ProjectionRunner(this.pool, store, projection, { idleMs: 50 }));
     // Writes wait for the read models: a planner whose projections stopped cannot answer, so it is not ready.
