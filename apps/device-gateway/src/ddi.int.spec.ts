@@ -208,6 +208,40 @@ describe('device-gateway DDI (real PostgreSQL, NATS and HTTP)', () => {
     }
   });
 
+  it('asks for consent first when the tenant runs the confirmation flow; a denial keeps the action waiting', async () => {
+    await configure(world, T, { 'user.confirmation.flow.enabled': true });
+    await createTarget(world, T, 'dev-5', 'tokendev5');
+    await startRollout(world, T, 'r3', 'ds-v2', ['dev-5'], 300);
+    await gw.synced();
+    const auth = targetToken('tokendev5');
+    const poll = (await gw.request('GET', ddi('dev-5'), { auth })).body as { _links: Record<string, { href: string }> };
+    expect(poll._links.deploymentBase).toBeUndefined();
+    expect(poll._links.confirmationBase.href).toContain('/confirmationBase/300');
+    expect((await gw.request('GET', ddi('dev-5', '/confirmationBase'), { auth })).body).toMatchObject({ autoConfirm: { active: false }, _links: { confirmationBase: { href: expect.stringContaining('/confirmationBase/300') } } });
+    expect((await gw.request('GET', ddi('dev-5', '/confirmationBase/300'), { auth })).body).toMatchObject({ id: '300', confirmation: { download: 'forced', update: 'forced' } });
+    expect((await gw.request('POST', ddi('dev-5', '/confirmationBase/300/feedback'), { auth, body: { confirmation: 'Denied', details: ['not now'] } })).status).toBe(200);
+    expect((await gw.request('POST', ddi('dev-5', '/confirmationBase/300/feedback'), { auth, body: { confirmation: 'Confirmed' } })).status).toBe(200);
+    expect((await world.stream(T, 'action-300')).map((e) => [e.type, e.data.status ?? null])).toEqual([
+      ['action-created', 'WAIT_FOR_CONFIRMATION'], ['action-confirmation-denied', null], ['action-confirmed', null],
+    ]);
+    const after = (await gw.request('GET', ddi('dev-5'), { auth })).body as { _links: Record<string, { href: string }> };
+    expect(after._links.deploymentBase.href).toContain('/deploymentBase/300');
+    await configure(world, T, { 'user.confirmation.flow.enabled': false });
+  });
+
+  it('a storm of bad requests does not hold up a good device', async () => {
+    const storm = Promise.all(Array.from({ length: 400 }, (_, i) => gw.request(i % 2 ? 'GET' : 'POST', ddi(i % 3 ? 'dev-1' : 'ghost', i % 2 ? '' : '/deploymentBase/100/feedback'), {
+      auth: i % 4 ? targetToken('forged') : undefined, rawBody: i % 2 ? undefined : '{not json',
+    })));
+    const started = Date.now();
+    const good = await gw.request('GET', ddi('dev-4'), { auth: targetToken('tokendev4') });
+    const answers = await storm;
+    expect(good.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(answers.every((a) => a.status === 401 || a.status === 404)).toBe(true);
+    expect((await gw.request('GET', ddi('dev-1'), { auth: targetToken('tokendev1') })).status).toBe(200);
+  });
+
   it('writes last-seen times in batches, not per poll', async () => {
     await eventually(async () => {
       const { rows } = await world.pool.query(`SELECT controller_id FROM device_last_seen WHERE tenant = $1 ORDER BY controller_id`, [T]);

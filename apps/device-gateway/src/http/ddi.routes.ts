@@ -81,6 +81,8 @@ export function ddiRoutes(deps: DdiDependencies) {
     app.setNotFoundHandler((_request, reply) => sendError(reply, new DdiHttpError(404, 'not_found', 'no such DDI resource'), deps));
 
     const h = new DdiHandlers(deps);
+    // Before the body is read: an unauthenticated or throttled request costs no parsing at all.
+    app.addHook('onRequest', async (req) => h.authenticate(req as Req));
     app.get('/', (req: Req, reply) => h.poll(req, reply));
     app.get('/deploymentBase/:actionId', (req: Req, reply) => h.deploymentBase(req, reply));
     app.post('/deploymentBase/:actionId/feedback', (req: Req, reply) => h.deploymentFeedback(req, reply));
@@ -101,7 +103,7 @@ class DdiHandlers {
   constructor(private readonly deps: DdiDependencies) {}
 
   async poll(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const sleep = String(ctx.memory.config.get('pollingTime') ?? DEFAULT_POLLING_TIME);
     const body = JSON.stringify(pollAnswer(ctx.base, ctx.device, sleep, this.confirmationFlow(ctx)));
     const etag = etagOf(body);
@@ -111,7 +113,7 @@ class DdiHandlers {
   }
 
   async deploymentBase(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     if (!isOpen(action)) throw closed(action);
     if (action.state.status === 'INITIAL' || action.state.status === 'SCHEDULED') {
@@ -127,7 +129,7 @@ class DdiHandlers {
   }
 
   async deploymentFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     const feedback = readFeedback(req.body);
     await this.deps.actions.run(action, (at) => ({ type: 'report-action-feedback', feedback, at }), this.options(ctx));
@@ -135,14 +137,14 @@ class DdiHandlers {
   }
 
   async cancelAction(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     if (!cancelPending(action) && statusOf(action) !== 'CANCELED') throw new DdiHttpError(404, 'cancel_not_found', `action ${action.actionId} has no cancellation`);
     return reply.type(contentType(req)).send(cancelAnswer(action));
   }
 
   async cancelFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     const feedback = readFeedback(req.body);
     await this.deps.actions.run(action, (at) => ({ type: 'report-cancel-feedback', feedback, at }), this.options(ctx));
@@ -150,21 +152,21 @@ class DdiHandlers {
   }
 
   async installedBase(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     if (statusOf(action) !== 'FINISHED') throw new DdiHttpError(404, 'installed_action_not_found', `action ${action.actionId} did not install anything`);
     return reply.type(contentType(req)).send(installedAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base), historyCount(req)));
   }
 
   async configData(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const { mode, data } = readConfigData(req.body);
     await this.deps.targets.updateAttributes(ctx.tenant, ctx.controllerId, mode as AttributesMode, data);
     return reply.code(200).send();
   }
 
   async confirmationBase(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = offeredAction(ctx.device);
     const waiting = action && this.awaitsConfirmation(ctx, action);
     const links = waiting ? { confirmationBase: { href: `${ctx.base}/confirmationBase/${action.actionId}` } } : {};
@@ -172,14 +174,14 @@ class DdiHandlers {
   }
 
   async confirmationAction(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     if (!isOpen(action)) throw closed(action);
     return reply.type(contentType(req)).send(confirmationAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base)));
   }
 
   async confirmationFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     const answer = readConfirmation(req.body);
     await this.deps.actions.run(action, (at) => ({ type: 'confirm-action', ...answer, at }), { confirmationRequired: true });
@@ -187,7 +189,7 @@ class DdiHandlers {
   }
 
   async artifacts(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const moduleId = req.params.moduleId ?? '';
     const module = ctx.memory.modules.get(moduleId);
     if (!module || !mayDownload(ctx.memory, ctx.device, moduleId)) throw new DdiHttpError(404, 'artifact_not_found', 'no such software module among your open actions');
@@ -203,7 +205,7 @@ class DdiHandlers {
 
   /** Downloads are delegated to artifact-distributor: a redirect to a signed link, only for the device's own open actions. */
   async download(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const moduleId = req.params.moduleId ?? '';
     const requested = req.params.fileName ?? '';
     const md5 = requested.endsWith('.MD5SUM');
@@ -218,10 +220,22 @@ class DdiHandlers {
   }
 
   async health(req: Req, reply: FastifyReply): Promise<unknown> {
-    const ctx = await this.device(req);
+    const ctx = this.context(req);
     const samples = readSamples(req.body, ctx.tenant, ctx.controllerId);
     await this.deps.telemetry.publish(samples);
     return reply.code(202).send({ accepted: samples.length });
+  }
+
+  private readonly contexts = new WeakMap<object, DeviceContext>();
+
+  async authenticate(req: Req): Promise<void> {
+    this.contexts.set(req, await this.device(req));
+  }
+
+  private context(req: Req): DeviceContext {
+    const ctx = this.contexts.get(req);
+    if (!ctx) throw new DdiHttpError(401, 'credentials_missing', 'authentication required');
+    return ctx;
   }
 
   /** Authentication, (auto-)registration and the device's rate limit, in that order: see RateLimiter. */
