@@ -40,6 +40,16 @@ describe('replayRollout (as-of state from the log alone)', () => {
     expect(snapshot.groups[0]).toMatchObject({ status: 'error', totalTargetsPerStatus: { error: 1, cancelled: 1 } });
   });
 
+  it('shows the latest health-gate step of each group', () => {
+    const log = RolloutLogFixture.twoGroups().approveAndStart().device(100, 'd1', 'g0', 'FINISHED').device(101, 'd2', 'g0', 'FINISHED')
+      .append('rolloutgroup-g0', 'rollout', 'group-gate-requested', { gate: 'canary_gate', counters: { total: 2, scheduled: 0, running: 0, downloaded: 0, finished: 2, error: 0, canceled: 0, verified: 0 } });
+    expect(replayRollout(log.events).snapshot.groups[0]).toMatchObject({ status: 'waiting_for_gate', gate: 'canary_gate requested' });
+    log.append('health-r1', 'health', 'gate-evaluated', { rolloutId: 'r1', groupId: 'g0', gate: 'canary_gate', verdictId: 'v1', verdict: 'CAUTION', reason: 'too few samples' });
+    expect(replayRollout(log.events).snapshot.groups[0].gate).toBe('canary_gate CAUTION: too few samples');
+    log.append('rolloutgroup-g0', 'rollout', 'group-gate-passed', { verdictId: 'v2' });
+    expect(replayRollout(log.events).snapshot.groups[0].gate).toBe('canary_gate PASS');
+  });
+
   it('keeps the state through an event type this build does not know', () => {
     const log = RolloutLogFixture.twoGroups().append('rollout-r1', 'rollout', 'rollout-something-new', { x: 1 });
     expect(replayRollout(log.events).snapshot.status).toBe('waiting_for_approval');

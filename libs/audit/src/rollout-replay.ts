@@ -25,6 +25,8 @@ export interface GroupSnapshot {
   totalTargetsPerStatus: TargetsPerStatus;
   /** devices per action status (hawkBit's names; NOT_STARTED for members whose group has not started) */
   actionStatuses: Record<string, number>;
+  /** the latest health-gate step of the group: `canary_gate requested`, `canary_gate FAIL: …`, `PASS` */
+  gate?: string;
 }
 
 export interface RolloutSnapshot {
@@ -57,6 +59,7 @@ export interface DeviceState {
 interface GroupFold {
   state: GroupState;
   members: string[];
+  gate?: string;
 }
 
 /**
@@ -72,7 +75,10 @@ export function replayRollout(events: readonly AuditEvent[], instant?: Date): { 
   for (const e of applied) {
     if (e.aggregate === 'rollout' && e.streamId.startsWith('rollout-')) rollout = tolerant(evolveRollout, rollout, asDomain<RolloutEvent>(e));
     else if (e.aggregate === 'rollout' && e.streamId.startsWith('rolloutgroup-')) foldGroup(groups, e);
-    else if (e.aggregate === 'action') {
+    else if (e.name === 'gate-evaluated' && typeof e.data.groupId === 'string') {
+      const fold = groups.get(e.data.groupId);
+      if (fold) fold.gate = `${String(e.data.gate)} ${String(e.data.verdict)}${e.data.reason ? `: ${String(e.data.reason)}` : ''}`;
+    } else if (e.aggregate === 'action') {
       const id = Number(streamKey(e.streamId));
       const previous = actions.get(id)?.state ?? { status: 'INITIAL' };
       actions.set(id, { state: tolerant(evolveAction, previous, asDomain<ActionEvent>(e)), lastAt: e.recordedAt });
@@ -104,6 +110,9 @@ function foldGroup(groups: Map<string, GroupFold>, e: AuditEvent): void {
   const fold = groups.get(groupId) ?? { state: { status: 'INITIAL' }, members: [] };
   fold.state = tolerant(evolveGroup, fold.state, asDomain<GroupEvent>(e));
   if (e.name === 'group-members-added') fold.members.push(...((e.data.targetIds as string[] | undefined) ?? []));
+  if (e.name === 'group-gate-requested') fold.gate = `${String(e.data.gate)} requested`;
+  if (e.name === 'group-gate-passed') fold.gate = `${fold.gate?.split(' ')[0] ?? 'gate'} PASS`;
+  if (e.name === 'group-gate-failed') fold.gate = `${fold.gate?.split(' ')[0] ?? 'gate'} FAIL: ${String(e.data.reason ?? '')}`;
   groups.set(groupId, fold);
 }
 
@@ -122,7 +131,7 @@ function groupSnapshot(groupId: string, g: GroupFold, actions: Map<number, { sta
   });
   return {
     id: groupId, name: state.name, index: state.index, status: state.status.toLowerCase(), totalTargets: g.members.length,
-    firstActionId: state.firstActionId > 0 ? state.firstActionId : undefined, totalTargetsPerStatus: perStatus, actionStatuses,
+    firstActionId: state.firstActionId > 0 ? state.firstActionId : undefined, totalTargetsPerStatus: perStatus, actionStatuses, gate: g.gate,
   };
 }
 
