@@ -118,7 +118,8 @@ describe('health-evaluator (real PostgreSQL and NATS)', () => {
 
     const trigger = await eventually(async () => (await ev.healthEvents('acme', 'bad')).find((e) => e.type === 'io.rollgate.health.rollback-triggered.v1'));
     expect(trigger.data).toMatchObject({ rolloutId: 'bad', trigger: 'error_rate_spike', kind: 'threshold', action: 'rollback_all', scope: 'all_deployed', keys: ['error_rate_spike'] });
-    expect((trigger.data as { controllerIds: string[] }).controllerIds.sort()).toEqual([...fleet.canary].sort());
+    expect(trigger.data).toMatchObject({ controllerIds: [], evidence: { devices: 4 } });
+    expect(((trigger.data as { evidence: { someControllerIds: string[] } }).evidence.someControllerIds).sort()).toEqual([...fleet.canary].sort());
   });
 
   it('passes a good build, verifies its devices (two-phase success), and answers a redelivered request once', async () => {

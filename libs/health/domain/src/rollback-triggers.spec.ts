@@ -55,15 +55,15 @@ describe('automatic rollback triggers (the seeds\' numbers)', () => {
     const failed = (ids: string[]): GateDevice[] => inputAfter(5).deployed.map((d) => ({ ...d, failed: ids.includes(d.controllerId) }));
     expect(names({ ...inputAfter(5), deployed: failed(['cam-0']), waves: [{ groupId: 'g0', size: 5, failed: 1, started: true }] })).toEqual([]);
     const [trigger] = fire({ ...inputAfter(5), deployed: failed(['cam-0', 'gw-0']), waves: [{ groupId: 'g0', size: 6, failed: 2, started: true }] }).triggers;
-    expect(trigger).toMatchObject({ trigger: 'wave_failure_rate', action: 'rollback_wave', groupId: 'g0', controllerIds: ['cam-0', 'gw-0'] });
-    expect(trigger.evidence).toMatchObject({ percent: 33.333333, threshold: 20 });
+    expect(trigger).toMatchObject({ trigger: 'wave_failure_rate', action: 'rollback_wave', groupId: 'g0', controllerIds: [] });
+    expect(trigger.evidence).toMatchObject({ percent: 33.333333, threshold: 20, devices: 2, someControllerIds: ['cam-0', 'gw-0'] });
   });
 
   it('error rate spike: above baseline + 10 points over 5 minutes rolls back all', () => {
     expect(names(inputAfter(10, (type, id) => withErrors(healthy(NEW, id, type), 0.08)))).toEqual([]);
     const [trigger] = fire(inputAfter(10, (type, id) => (type === 'gw' ? withErrors(healthy(NEW, id, type), 0.2) : healthy(NEW, id, type)))).triggers;
-    expect(trigger).toMatchObject({ trigger: 'error_rate_spike', action: 'rollback_all', scope: 'all_deployed' });
-    expect(trigger.controllerIds).toHaveLength(6);
+    expect(trigger).toMatchObject({ trigger: 'error_rate_spike', action: 'rollback_all', scope: 'all_deployed', controllerIds: [] });
+    expect(trigger.evidence).toMatchObject({ devices: 6 });
     expect((trigger.evidence.byDeviceType as Array<{ deviceType: string }>).map((p) => p.deviceType)).toEqual(['gw']);
   });
 
@@ -106,6 +106,14 @@ describe('automatic rollback triggers (the seeds\' numbers)', () => {
     expect(first.memory.fired).toEqual(['crash_loop:cam-1']);
     expect(fire(crash, first.memory).triggers).toEqual([]);
     expect(fire({ ...crash, execution: { rollbackTriggers: { enabled: false } } }).triggers).toEqual([]);
+  });
+
+  it('splits a trigger over many affected devices into events of at most 5,000 ids', () => {
+    const input = inputAfter(31, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), memoryMb: 500 + i * 2 }));
+    const many = Array.from({ length: 12_000 }, (_, k) => ({ ...input.deployed[k % 6], controllerId: `leak-${k}` }));
+    const triggers = fire({ ...input, deployed: many }).triggers.filter((t) => t.trigger === 'memory_leak');
+    expect(triggers.map((t) => t.controllerIds.length)).toEqual([5000, 5000, 2000]);
+    expect(triggers[2].keys[0]).toBe('memory_leak:leak-10000');
   });
 
   it('takes the rollout\'s overrides of the seeds\' numbers', () => {

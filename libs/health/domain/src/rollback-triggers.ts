@@ -70,6 +70,11 @@ export interface RollbackTrigger {
   scope: TriggerScope;
   action: RollbackAction;
   groupId?: string;
+  /**
+   * The devices to act on for single_device and affected_devices scopes (at most MAX_IDS_PER_TRIGGER per
+   * trigger: more are split over several). Empty for current_wave and all_deployed: the group or the rollout
+   * is the scope (the scheduler then takes every member), and 100,000 ids would not fit in one event.
+   */
   controllerIds: string[];
   /** once fired, a key never fires again in this rollout */
   keys: string[];
@@ -82,6 +87,10 @@ export interface TriggerMemory {
   /** the all-deployed error rate at each of the last checks that had enough samples, oldest first */
   errorRateChecks: Array<{ at: number; value: number }>;
 }
+
+export const MAX_IDS_PER_TRIGGER = 5_000;
+/** How many device ids evidence lists for a wide trigger (the count is always there). */
+const EVIDENCE_IDS = 100;
 
 export const EMPTY_TRIGGER_MEMORY: TriggerMemory = { fired: [], errorRateChecks: [] };
 
@@ -138,15 +147,26 @@ export function evaluateTriggers(input: TriggerInput, memory: TriggerMemory): { 
     const fresh = trigger.keys.filter((k) => !fired.has(k));
     if (fresh.length === 0) continue;
     fresh.forEach((k) => fired.add(k));
-    const narrowed = trigger.scope === 'affected_devices' ? trigger.controllerIds.filter((id) => fresh.includes(`${trigger.trigger}:${id}`)) : trigger.controllerIds;
-    triggers.push({ ...trigger, controllerIds: narrowed, keys: fresh, evidence: { ...trigger.evidence, ignoredOverrides: ignored.length > 0 ? ignored : undefined } });
+    const evidence = { ...trigger.evidence, ignoredOverrides: ignored.length > 0 ? ignored : undefined };
+    if (trigger.scope !== 'affected_devices') {
+      triggers.push({ ...trigger, keys: fresh, evidence });
+      continue;
+    }
+    const ids = trigger.controllerIds.filter((id) => fresh.includes(`${trigger.trigger}:${id}`));
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_TRIGGER) {
+      const part = ids.slice(i, i + MAX_IDS_PER_TRIGGER);
+      triggers.push({ ...trigger, controllerIds: part, keys: part.map((id) => `${trigger.trigger}:${id}`), evidence });
+    }
   }
   return { triggers, memory: { fired: [...fired].sort(), errorRateChecks: degradation.checks } };
 }
 
 function make(trigger: TriggerName, controllerIds: string[], keys: string[], evidence: Record<string, unknown>, groupId?: string): RollbackTrigger {
   const { kind, scope, action } = TRIGGER_ACTIONS[trigger];
-  return { trigger, kind, scope, action, groupId, controllerIds, keys, evidence };
+  if (scope === 'single_device' || scope === 'affected_devices') return { trigger, kind, scope, action, groupId, controllerIds, keys, evidence };
+  // A wide scope names its group or the whole rollout; the evidence keeps the count and a sample of the ids.
+  const wide = { ...evidence, devices: controllerIds.length, someControllerIds: controllerIds.slice(0, EVIDENCE_IDS) };
+  return { trigger, kind, scope, action, groupId, controllerIds: [], keys, evidence: wide };
 }
 
 function crashLoops(input: TriggerInput, t: TriggerThresholds): RollbackTrigger[] {

@@ -36,6 +36,20 @@ describe('fleet registry: who is in which group, on which action, deployed or fa
     expect(rollout.groups.get('g0')!.failed).toBe(1);
   });
 
+  it('finds the group of an action among many rollouts, whatever order their blocks were created in', () => {
+    const r = registry();
+    for (const [rolloutId, first] of [['r3', 5000], ['r2', 200]] as const) {
+      r.apply(ev(`rollout-${rolloutId}`, 'rollout-created', { rolloutId, distributionSetId: 'ds1' }));
+      r.apply(ev(`rolloutgroup-${rolloutId}g`, 'group-created', { groupId: `${rolloutId}g`, rolloutId, index: 0, name: 'all', conditions: {} }));
+      r.apply(ev(`rolloutgroup-${rolloutId}g`, 'group-members-added', { chunk: 0, targetIds: [`${rolloutId}-x`, `${rolloutId}-y`] }));
+      r.apply(ev(`rolloutgroup-${rolloutId}g`, 'group-ready', { size: 2, firstActionId: first }));
+    }
+    expect([99, 100, 103, 104, 201, 202, 4999, 5000, 5001, 5002].map((id) => r.deviceOfAction('acme', id)?.device.controllerId)).toEqual([
+      undefined, 'a', 'd', undefined, 'r2-y', undefined, undefined, 'r3-x', 'r3-y', undefined,
+    ]);
+    expect(r.deviceOfAction('other', 100)).toBeUndefined();
+  });
+
   it('follows the rollout\'s life and knows the target version and device types', () => {
     const r = registry();
     r.apply(ev('rollout-r1', 'rollout-starting', { at: 1000, by: 'admin' }));

@@ -63,7 +63,7 @@ export class FleetRegistry {
   private readonly versions = new Map<string, string>();
   /** tenant|controllerId → device type from target attributes */
   private readonly attributeTypes = new Map<string, string>();
-  /** tenant → action ranges, for mapping `action-<id>` to its rollout and group */
+  /** action ranges sorted by first id (blocks from one sequence never overlap), for mapping `action-<id>` */
   private readonly ranges: Array<{ tenant: string; first: number; size: number; rolloutId: string; groupId: string }> = [];
   private readonly groupOwner = new Map<string, string>();
 
@@ -121,7 +121,8 @@ export class FleetRegistry {
           if (g.firstActionId !== undefined) return;
           g.size = Number(d.size);
           g.firstActionId = Number(d.firstActionId);
-          this.ranges.push({ tenant: e.tenant, first: g.firstActionId, size: g.size, rolloutId: r.rolloutId, groupId: g.groupId });
+          const range = { tenant: e.tenant, first: g.firstActionId, size: g.size, rolloutId: r.rolloutId, groupId: g.groupId };
+          this.ranges.splice(this.rangeIndex(range.first + 1), 0, range);
         });
       case 'group-started':
         return this.onGroup(e, (g) => (g.started = true));
@@ -168,14 +169,25 @@ export class FleetRegistry {
 
   /** The device behind `action-<id>`: its group's range gives the position, the membership the target. */
   deviceOfAction(tenant: string, actionId: number): { rollout: RolloutFleet; device: FleetDevice } | undefined {
-    for (const range of this.ranges) {
-      if (range.tenant !== tenant || actionId < range.first || actionId >= range.first + range.size) continue;
-      const rollout = this.rollout(tenant, range.rolloutId);
-      const controllerId = rollout?.groups.get(range.groupId)?.members[actionId - range.first];
-      const device = controllerId === undefined ? undefined : rollout?.devices.get(controllerId);
-      return rollout && device ? { rollout, device } : undefined;
+    // One action event per device update: binary search over the ranges, not a scan of every rollout's groups.
+    const range = this.ranges[this.rangeIndex(actionId + 1) - 1];
+    if (!range || range.tenant !== tenant || actionId < range.first || actionId >= range.first + range.size) return undefined;
+    const rollout = this.rollout(tenant, range.rolloutId);
+    const controllerId = rollout?.groups.get(range.groupId)?.members[actionId - range.first];
+    const device = controllerId === undefined ? undefined : rollout?.devices.get(controllerId);
+    return rollout && device ? { rollout, device } : undefined;
+  }
+
+  /** The number of ranges whose first id is below `id` (where a range starting at `id - 1` would go after). */
+  private rangeIndex(id: number): number {
+    let lo = 0;
+    let hi = this.ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ranges[mid].first < id) lo = mid + 1;
+      else hi = mid;
     }
-    return undefined;
+    return lo;
   }
 
   private onAction(e: FleetEvent): void {
