@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Query, Res } from '@nestjs/common';
-import { actionStatusHistory, findTargetAction, targetActionsSource, targetDistributionSets, type ActionRow } from '@rollgate/read-models';
+import { actionStatusHistory, findTargetAction, targetActionsSource, targetDeployments, targetDistributionSets, type ActionRow } from '@rollgate/read-models';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
 import type { Pool } from 'pg';
@@ -40,7 +40,10 @@ export class TargetActionsController {
     @Inject(ActionCancellation) private readonly cancellation: ActionCancellation,
   ) {}
 
-  /** 204 when nothing is assigned (hawkBit). */
+  /**
+   * 204 when nothing is assigned (hawkBit). From the actions read model rather than target_deployments: a
+   * rollout action its device never touched assigns the set too, and only the actions model knows of it.
+   */
   @Get('assignedDS')
   @Requires('READ_TARGET', 'READ_DISTRIBUTION_SET')
   async assignedDS(@Caller() caller: Principal, @Param('controllerId') controllerId: string, @Res({ passthrough: true }) reply: NoContentReply): Promise<Record<string, unknown> | undefined> {
@@ -53,8 +56,9 @@ export class TargetActionsController {
   @Requires('READ_TARGET', 'READ_DISTRIBUTION_SET')
   async installedDS(@Caller() caller: Principal, @Param('controllerId') controllerId: string, @Res({ passthrough: true }) reply: NoContentReply): Promise<Record<string, unknown> | undefined> {
     await this.requireTarget(caller.tenant, controllerId);
-    const { installed } = await targetDistributionSets(this.pool, caller.tenant, controllerId);
-    return this.setOrNoContent(caller.tenant, installed, reply);
+    // target_deployments is the shared record of what a device runs (the scheduler's rollbacks read it too).
+    const [deployment] = await targetDeployments(this.pool, caller.tenant, [controllerId]);
+    return this.setOrNoContent(caller.tenant, deployment?.installedDs ?? undefined, reply);
   }
 
   @Get('actions')

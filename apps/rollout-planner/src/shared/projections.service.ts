@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { actionsProjection, CATALOG_PROJECTIONS, rolloutsProjection, usersProjection } from '@rollgate/read-models';
+import { actionsProjection, CATALOG_PROJECTIONS, rolloutsProjection, targetDeploymentsProjection, usersProjection } from '@rollgate/read-models';
 import { EventStore, ProjectionRunner, type Projection } from '@rollgate/event-store';
 import { ReadinessService, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
 import { Pool } from 'pg';
@@ -18,7 +18,7 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly pool: Pool;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig, @Inject(EventStore) store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
-    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection, actionsProjection];
+    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection, actionsProjection, targetDeploymentsProjection];
     // A pool of their own: every runner holds one connection for LISTEN, so in the service's pool (pg's default
     // of 10) nine runners plus the relay left requests none and the planner hung at start. Batches are short
     // transactions: a few connections beyond the listeners are enough, and the server's limit is shared.
