@@ -156,6 +156,17 @@ describe('device-gateway DDI (real PostgreSQL, NATS and HTTP)', () => {
     expect((await world.stream(T, 'action-101')).map((e) => e.type)).toEqual(['action-created', 'action-retrieved', 'action-cancel-requested', 'action-canceled']);
     const after = (await gw.request('GET', ddi('dev-2'), { auth })).body as { _links: Record<string, unknown> };
     expect(after._links.cancelAction).toBeUndefined();
+    // dev-1's action 100 had finished; an untouched action of the stopped rollout is gone without a trace.
+    await createTarget(world, T, 'dev-6', 'tokendev6');
+    await startRollout(world, T, 'r4', 'ds-v2', ['dev-6'], 400);
+    await world.append(T, 'rollout-r4', 'rollout', [['rollout-stopping', { reason: 'emergency', at: Date.now() }]]);
+    await gw.synced();
+    const auth6 = targetToken('tokendev6');
+    expect((await gw.request('GET', ddi('dev-6'), { auth: auth6 })).body).toMatchObject({ _links: { configData: expect.anything() } });
+    expect(((await gw.request('GET', ddi('dev-6'), { auth: auth6 })).body as { _links: object })._links).not.toHaveProperty('deploymentBase');
+    expect((await gw.request('GET', ddi('dev-6', '/deploymentBase/400'), { auth: auth6 })).status).toBe(410);
+    expect((await gw.request('POST', ddi('dev-6', '/deploymentBase/400/feedback'), { auth: auth6, body: feedback('proceeding') })).status).toBe(410);
+    expect(await world.stream(T, 'action-400')).toEqual([]);
   });
 
   it('rejects an action whose pre-deploy check fails (architecture) without counting it as an error', async () => {

@@ -39,7 +39,7 @@ export async function startGateway(db: TestDatabase, names: BusNames, store: Eve
     async synced() {
       const head = await store.head();
       if (!head) return;
-      await eventually(async () => !isAfter(head, follower.position as Checkpoint), 10_000, 10);
+      await eventually(async () => !isAfter(head, follower.position as Checkpoint), 30_000, 10);
     },
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };

@@ -1,7 +1,7 @@
 import { ACTION_AGGREGATE, actionStreamId, eventType } from '@rollgate/contracts';
 import type { EventStore, EventMetadata } from '@rollgate/event-store';
 import { actionDecider, evolveAction, type ActionCommand, type ActionEvent, type ActionState } from '@rollgate/rollout-domain';
-import { ConcurrencyError } from '@rollgate/shared-domain';
+import { ConcurrencyError, DomainError } from '@rollgate/shared-domain';
 import type { ActionEntry, GatewayMemory } from '../memory/gateway-memory';
 import type { GroupCommitter } from './group-committer';
 import { KeyedLock } from './keyed-lock';
@@ -37,6 +37,8 @@ export class ActionCommands {
   ) {}
 
   run(entry: ActionEntry, command: DeviceCommand, options: ActionCommandOptions = {}): Promise<ActionEvent[]> {
+    // Its rollout stopped before the device ever touched it: there is nothing to create any more.
+    if (entry.droppedByStop) return Promise.reject(new DomainError('action_closed', `action ${entry.actionId} was canceled with its rollout`));
     return this.locks.run(`${entry.tenant}/${entry.actionId}`, () => this.decideAndAppend(entry, command, options));
   }
 
