@@ -10,12 +10,6 @@ const RETRY_AFTER_FAILURE_MS = 1_000;
 const AWAITED_EVENTS = new Set(['rollout-starting', 'rollout-started', 'group-gate-requested'].map((e) => `io.rollgate.rollout.${e}.v1`));
 /** How many recent event ids are remembered for handlers waiting on the follower (bounded memory). */
 const SEEN_MEMORY = 10_000;
-/**
- * An incident the evaluator itself detected (a rollback trigger) is left out of its devices' later baselines: from 30
- * minutes before it fired (the degradation that led to it) to an hour after (the rollback and recovery).
- */
-const INCIDENT_BEFORE_MS = 30 * 60_000;
-const INCIDENT_AFTER_MS = 60 * 60_000;
 
 /**
  * Keeps the fleet registry (which device is in which group, on which action, installed or failed; target
@@ -29,7 +23,6 @@ export class FleetFollower implements OnApplicationBootstrap, BeforeApplicationS
   readonly registry = new FleetRegistry();
   private readonly logger = new Logger('fleet-follower');
   private readonly abort = new AbortController();
-  private readonly incidents = new Map<string, TimeWindow[]>();
   private readonly seen = new Set<string>();
   private readonly waiters = new Map<string, Array<() => void>>();
   private running: Promise<void> | undefined;
@@ -69,9 +62,9 @@ export class FleetFollower implements OnApplicationBootstrap, BeforeApplicationS
     return this.checkpoint;
   }
 
-  /** A device's incident windows, to leave out of later baselines. */
+  /** A device's marked incident windows (see FleetRegistry), to leave out of later baselines. */
   incidentWindows(tenant: string, controllerId: string): TimeWindow[] {
-    return this.incidents.get(`${tenant}|${controllerId}`) ?? [];
+    return this.registry.incidentWindows(tenant, controllerId);
   }
 
   /** Resolves once the follower applied the event with this id; rejects after the timeout (the caller retries). */
@@ -113,18 +106,12 @@ export class FleetFollower implements OnApplicationBootstrap, BeforeApplicationS
       const { event: name } = parseEventType(event.type);
       const data = (event.data ?? {}) as Record<string, unknown>;
       this.registry.apply({ tenant: event.tenant, streamId: event.streamId, event: name, data });
-      if (name === 'rollback-triggered' && typeof data.at === 'number' && Array.isArray(data.controllerIds)) this.markIncident(event.tenant, data.controllerIds as string[], data.at);
       this.applied += 1;
     } catch (error) {
       // One unreadable event must not stop every rollout's evaluation: note it and go on.
       this.logger.error(`event ${event.id} (${event.type} on ${event.streamId}) not applied: ${(error as Error).message}`);
     }
     if (AWAITED_EVENTS.has(event.type)) this.markSeen(event.id);
-  }
-
-  /** An incident concerns the devices its trigger named: other devices' baselines keep that time. */
-  private markIncident(tenant: string, controllerIds: string[], at: number): void {
-    for (const id of controllerIds) this.incidents.set(`${tenant}|${id}`, [...this.incidentWindows(tenant, id), { from: at - INCIDENT_BEFORE_MS, to: at + INCIDENT_AFTER_MS }]);
   }
 
   private markSeen(eventId: string): void {

@@ -1,4 +1,4 @@
-import { FleetRegistry, type FleetEvent } from './rollout-fleet';
+import { FleetRegistry, INCIDENT_AFTER_MS, INCIDENT_BEFORE_MS, type FleetEvent } from './rollout-fleet';
 
 const ev = (streamId: string, event: string, data: Record<string, unknown>, tenant = 'acme'): FleetEvent => ({ tenant, streamId, event, data });
 
@@ -85,5 +85,22 @@ describe('fleet registry: the evaluator\'s own conclusions read back after a res
     expect(rollout.devices.get('a')!.verified).toBe(true);
     expect(rollout.devices.get('b')).toMatchObject({ fallback: true, failed: true });
     expect(rollout.groups.get('g0')!.failed).toBe(1);
+  });
+});
+
+describe('fleet registry: marked incidents, for baselines to leave out', () => {
+  it('marks the devices a trigger named, a wave trigger\'s group, a recorded incident\'s group, or an emergency stop\'s rollout', () => {
+    const r = registry();
+    const window = (at: number) => [{ from: at - INCIDENT_BEFORE_MS, to: at + INCIDENT_AFTER_MS }];
+    r.apply(ev('health-r1', 'rollback-triggered', { rolloutId: 'r1', controllerIds: ['a'], scope: 'single_device', at: 1_000_000 }));
+    expect(r.incidentWindows('acme', 'a')).toEqual(window(1_000_000));
+    expect(r.incidentWindows('acme', 'b')).toEqual([]);
+    r.apply(ev('health-r1', 'rollback-triggered', { rolloutId: 'r1', controllerIds: [], scope: 'current_wave', groupId: 'g0', at: 2_000_000 }));
+    expect(r.incidentWindows('acme', 'b')).toEqual(window(2_000_000));
+    r.apply(ev('rollout-r1', 'rollout-incident-recorded', { incidentId: 'i1', cause: 'x', groupId: 'g0', at: 3_000_000 }));
+    r.apply(ev('rollout-r1', 'rollout-stopping', { reason: 'manual', at: 4_000_000 }));
+    r.apply(ev('rollout-r1', 'rollout-stopping', { reason: 'emergency', at: 5_000_000 }));
+    expect(r.incidentWindows('acme', 'd')).toEqual([...window(2_000_000), ...window(3_000_000), ...window(5_000_000)]);
+    expect(r.incidentWindows('other', 'd')).toEqual([]);
   });
 });

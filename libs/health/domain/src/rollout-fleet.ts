@@ -1,5 +1,13 @@
 import type { ActionStatus, RolloutExecution } from '@rollgate/rollout-domain';
 import { UNKNOWN_DEVICE_TYPE } from './device-telemetry';
+import { MINUTE_MS, type TimeWindow } from './health.types';
+
+/**
+ * A marked incident is left out of its devices' later baselines: from 30 minutes before it was recorded
+ * (the degradation that led to it) to an hour after (the rollback and the recovery).
+ */
+export const INCIDENT_BEFORE_MS = 30 * MINUTE_MS;
+export const INCIDENT_AFTER_MS = 60 * MINUTE_MS;
 
 /**
  * What health-evaluator knows about one rollout's devices, folded from the rollout, group, action and
@@ -66,6 +74,13 @@ export class FleetRegistry {
   /** action ranges sorted by first id (blocks from one sequence never overlap), for mapping `action-<id>` */
   private readonly ranges: Array<{ tenant: string; first: number; size: number; rolloutId: string; groupId: string }> = [];
   private readonly groupOwner = new Map<string, string>();
+  /** tenant|controllerId → incident windows that concerned the device */
+  private readonly incidents = new Map<string, TimeWindow[]>();
+
+  /** A device's marked incident windows, to leave out of later baselines. */
+  incidentWindows(tenant: string, controllerId: string): TimeWindow[] {
+    return this.incidents.get(`${tenant}|${controllerId}`) ?? [];
+  }
 
   rollout(tenant: string, rolloutId: string): RolloutFleet | undefined {
     return this.rollouts.get(`${tenant}|${rolloutId}`);
@@ -106,6 +121,20 @@ export class FleetRegistry {
       case 'rollout-stopped':
       case 'rollout-deleted':
         return this.onRollout(e, (r) => (r.phase = 'ended'));
+      case 'rollout-stopping':
+        // An emergency stop is an incident for every device of the rollout; a manual or rollback stop is not
+        // one by itself (a rollback's incident arrives as rollout-incident-recorded or rollback-triggered).
+        return this.onRollout(e, (r) => {
+          if (d.reason === 'emergency') this.markIncident(r, [], undefined, Number(d.at));
+        });
+      case 'rollout-incident-recorded':
+        return this.onRollout(e, (r) => this.markIncident(r, [], typeof d.groupId === 'string' ? d.groupId : undefined, Number(d.at)));
+      case 'rollback-triggered': {
+        const r = this.rollout(e.tenant, String(d.rolloutId));
+        const ids = Array.isArray(d.controllerIds) ? (d.controllerIds as string[]) : [];
+        if (r) this.markIncident(r, ids, typeof d.groupId === 'string' && ids.length === 0 && d.scope === 'current_wave' ? d.groupId : undefined, Number(d.at));
+        return;
+      }
       case 'group-created':
         return this.onGroupCreated(e);
       case 'group-members-added':
@@ -204,6 +233,14 @@ export class FleetRegistry {
     if (status === 'ERROR' || status === 'TIMED_OUT') device.failed = true;
     const group = rollout.groups.get(device.groupId);
     if (group && !wasFailed && device.failed) group.failed += 1;
+  }
+
+  /** The named devices; none named: the group's members, else every device of the rollout. */
+  private markIncident(r: RolloutFleet, controllerIds: readonly string[], groupId: string | undefined, at: number): void {
+    if (!Number.isFinite(at)) return;
+    const ids = controllerIds.length > 0 ? controllerIds : groupId !== undefined ? (r.groups.get(groupId)?.members ?? []) : [...r.devices.keys()];
+    const window = { from: at - INCIDENT_BEFORE_MS, to: at + INCIDENT_AFTER_MS };
+    for (const id of ids) this.incidents.set(`${r.tenant}|${id}`, [...this.incidentWindows(r.tenant, id), window]);
   }
 
   /** The evaluator's own conclusions, read back from the log after a restart. */
