@@ -104,6 +104,8 @@ export class SchedulerEngine {
       await this.armOfflineCheck(tx, tenant, group);
     } else {
       await this.progress.syncPhase(tx, tenant, group);
+      // A decided group has nobody left to wait for.
+      if (group.status === 'FINISHED' || group.status === 'ERROR') await this.timers.cancelMany(tx, tenant, [timerIds.offlineCheck(group.groupId)]);
     }
     const soak = events.find((e) => e.type === 'group-soak-started');
     if (soak && soak.type === 'group-soak-started') {
