@@ -1,6 +1,6 @@
 import Ajv from 'ajv';
 import { CATALOG_EVENT_TYPES } from '@rollgate/contracts';
-import { distributionSetDecider, softwareModuleDecider, targetDecider, targetFilterDecider, tenantConfigDecider } from '@rollgate/catalog-domain';
+import { distributionSetDecider, softwareModuleDecider, targetDecider, targetFilterDecider, targetTagDecider, tenantConfigDecider } from '@rollgate/catalog-domain';
 import { apiTokenDecider, userDecider } from '@rollgate/identity-domain';
 import { fold, type Decider, type DomainEvent } from '@rollgate/shared-domain';
 
@@ -30,7 +30,14 @@ const produced = [
     { type: 'create-target', controllerId: 'd1', securityToken: 't', ...by },
     { type: 'update-target', name: 'n', address: null, ...by },
     { type: 'update-target-attributes', mode: 'merge', data: { a: 'b' }, at: AT },
+    { type: 'tag-target', tagId: '7', tagName: 'eu', ...by },
+    { type: 'untag-target', tagId: '7', ...by },
     { type: 'delete-target', ...by },
+  ]),
+  ...run('targettag', targetTagDecider, [
+    { type: 'create-target-tag', tagId: '7', name: 'eu', ...by },
+    { type: 'update-target-tag', colour: '#fff', ...by },
+    { type: 'delete-target-tag', ...by },
   ]),
   ...run('softwaremodule', softwareModuleDecider, [
     { type: 'create-software-module', moduleId: 'm', name: 'n', version: '1', moduleType: 'os', ...by },

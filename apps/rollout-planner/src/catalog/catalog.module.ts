@@ -7,12 +7,13 @@ import { SoftwareModuleArtifactsController } from './software-module-artifacts.c
 import { SoftwareModulesController } from './software-modules.controller';
 import { SystemConfigsController } from './system-configs.controller';
 import { TargetFiltersController } from './target-filters.controller';
+import { TargetTagsController } from './target-tags.controller';
 import { TargetsController } from './targets.controller';
 
 /** The Management API's catalog resources and their read models. */
 @Module({
   imports: [IdentityModule, ReadModelsModule],
-  controllers: [SystemConfigsController, TargetsController, SoftwareModulesController, SoftwareModuleArtifactsController, DistributionSetsController, TargetFiltersController],
+  controllers: [SystemConfigsController, TargetsController, SoftwareModulesController, SoftwareModuleArtifactsController, DistributionSetsController, TargetFiltersController, TargetTagsController],
   providers: [MultipartPassthrough],
 })
 export class CatalogModule {}

@@ -15,7 +15,7 @@ import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
 import { audit, findOne, link, listPage } from '../shared/read-model.queries';
 
-interface TargetRow {
+export interface TargetRow {
   controller_id: string;
   name: string;
   description: string;
@@ -24,6 +24,7 @@ interface TargetRow {
   update_status: string;
   last_target_query: string | null;
   attributes: Record<string, string>;
+  tags: string[];
   created_at: string;
   created_by: string;
   last_modified_at: string;
@@ -128,13 +129,24 @@ export class TargetsController {
     return (await this.row(caller.tenant, controllerId)).attributes;
   }
 
+  /** The target's tags (hawkBit: `GET /targets/{id}/tags`). */
+  @Get(':controllerId/tags')
+  @Requires('READ_TARGET')
+  async tags(@Caller() caller: Principal, @Param('controllerId') controllerId: string): Promise<Array<Record<string, unknown>>> {
+    const target = await this.row(caller.tenant, controllerId);
+    const { rows } = await this.pool.query<{ id: string; name: string; description: string; colour: string }>(
+      'SELECT id, name, description, colour FROM target_tags WHERE tenant = $1 AND name = ANY($2::text[]) ORDER BY name', [caller.tenant, target.tags],
+    );
+    return rows.map((tag) => ({ id: Number(tag.id), name: tag.name, description: tag.description, colour: tag.colour, _links: link(`targettags/${tag.id}`) }));
+  }
+
   private row(tenant: string, controllerId: string): Promise<TargetRow> {
     return findOne<TargetRow>(this.pool, 'targets', 'controller_id', tenant, controllerId, 'target_not_found');
   }
 }
 
 /** The security token is part of the answer only for callers with READ_TARGET_SECURITY_TOKEN. */
-function toTarget(row: TargetRow, caller: Principal): Record<string, unknown> {
+export function toTarget(row: TargetRow, caller: Principal): Record<string, unknown> {
   return {
     controllerId: row.controller_id,
     name: row.name,

@@ -4,3 +4,4 @@ export * from './target.decider';
 export * from './software-module.decider';
 export * from './distribution-set.decider';
 export * from './target-filter.decider';
+export * from './target-tag.decider';

@@ -23,19 +23,26 @@ export type TargetEvent =
   | DomainEvent<'target-created', TargetCreatedData>
   | DomainEvent<'target-updated', Partial<TargetFields> & { securityToken?: string; by: string; at: number }>
   | DomainEvent<'target-attributes-updated', { mode: AttributesMode; data: Record<string, string>; at: number }>
-  | DomainEvent<'target-deleted', { by: string; at: number }>;
+  | DomainEvent<'target-deleted', { by: string; at: number }>
+  | DomainEvent<'target-tagged', { tagId: string; tagName: string; by: string; at: number }>
+  | DomainEvent<'target-untagged', { tagId: string; tagName: string; by: string; at: number }>;
 
 export type TargetCommand =
   | { type: 'create-target'; controllerId: string; name?: string; description?: string; address?: string | null; securityToken: string; by: string; at: number }
   | { type: 'update-target'; name?: string; description?: string; address?: string | null; securityToken?: string; by: string; at: number }
   /** from the device (DDI configData): hawkBit's merge, replace and remove */
   | { type: 'update-target-attributes'; mode: AttributesMode; data: Record<string, string>; at: number }
-  | { type: 'delete-target'; by: string; at: number };
+  | { type: 'delete-target'; by: string; at: number }
+  /** the app has checked that the tag exists in the tenant */
+  | { type: 'tag-target'; tagId: string; tagName: string; by: string; at: number }
+  | { type: 'untag-target'; tagId: string; by: string; at: number };
 
 interface TargetData extends TargetFields {
   controllerId: string;
   securityToken: string;
   attributes: Readonly<Record<string, string>>;
+  /** tag id → tag name */
+  tags: Readonly<Record<string, string>>;
 }
 
 export type TargetState = { status: 'absent' } | ({ status: 'registered' } & TargetData) | { status: 'deleted'; controllerId: string };
@@ -62,6 +69,17 @@ function decide(command: TargetCommand, state: TargetState): TargetEvent[] {
     case 'delete-target':
       requireRegistered(state);
       return [{ type: 'target-deleted', data: { by: command.by, at: command.at } }];
+    case 'tag-target':
+      requireRegistered(state);
+      // Tagging twice changes nothing (hawkBit answers the target as assigned either way).
+      if (state.tags[command.tagId] !== undefined) return [];
+      return [{ type: 'target-tagged', data: { tagId: command.tagId, tagName: command.tagName, by: command.by, at: command.at } }];
+    case 'untag-target': {
+      requireRegistered(state);
+      const tagName = state.tags[command.tagId];
+      if (tagName === undefined) throw new DomainError('target_tag_assignment_not_found', `target ${state.controllerId} does not have tag ${command.tagId}`);
+      return [{ type: 'target-untagged', data: { tagId: command.tagId, tagName, by: command.by, at: command.at } }];
+    }
   }
 }
 
@@ -98,7 +116,7 @@ function evolve(state: TargetState, event: TargetEvent): TargetState {
   switch (event.type) {
     case 'target-created': {
       const { controllerId, name, description, address, securityToken } = event.data;
-      return { status: 'registered', controllerId, name, description, address, securityToken, attributes: {} };
+      return { status: 'registered', controllerId, name, description, address, securityToken, attributes: {}, tags: {} };
     }
     case 'target-updated': {
       if (state.status !== 'registered') return state;
@@ -109,6 +127,13 @@ function evolve(state: TargetState, event: TargetEvent): TargetState {
       return state.status === 'registered' ? { ...state, attributes: applyAttributes(state.attributes, event.data.mode, event.data.data) } : state;
     case 'target-deleted':
       return state.status === 'registered' ? { status: 'deleted', controllerId: state.controllerId } : state;
+    case 'target-tagged':
+      return state.status === 'registered' ? { ...state, tags: { ...state.tags, [event.data.tagId]: event.data.tagName } } : state;
+    case 'target-untagged': {
+      if (state.status !== 'registered') return state;
+      const { [event.data.tagId]: _removed, ...tags } = state.tags;
+      return { ...state, tags };
+    }
   }
 }
 

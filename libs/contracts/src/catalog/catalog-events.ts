@@ -5,7 +5,7 @@ import { eventType } from '../event-type';
  * The rollout-planner's published events: type names and JSON Schemas of their payloads (TypeBox, so the
  * schema and the TypeScript type are one definition). Streams are `<aggregate>-<id>`:
  * `user-<tenant>-<name>`, `token-<tenant>-<tokenId>`, `tenantconfig-<tenant>`, and per tenant
- * `target-<controllerId>`, `softwaremodule-<id>`, `distributionset-<id>`, `targetfilter-<id>`.
+ * `target-<controllerId>`, `targettag-<id>`, `softwaremodule-<id>`, `distributionset-<id>`, `targetfilter-<id>`.
  * The deciders (identity-domain, catalog-domain) produce these payloads; a planner spec validates their
  * output against these schemas, so the two cannot drift apart unnoticed.
  * User and token payloads carry argon2 hashes, never secrets; consumers must still not log them.
@@ -43,6 +43,13 @@ export const CatalogEventSchemas = {
       mode: Type.Union([Type.Literal('merge'), Type.Literal('replace'), Type.Literal('remove')]), data: Type.Record(Type.String(), Type.String()), at: Type.Integer(),
     }),
     'target-deleted': Type.Object(By),
+    'target-tagged': Type.Object({ tagId: Type.String(), tagName: Type.String(), ...By }),
+    'target-untagged': Type.Object({ tagId: Type.String(), tagName: Type.String(), ...By }),
+  },
+  targettag: {
+    'target-tag-created': Type.Object({ tagId: Type.String(), name: Type.String(), description: Type.String(), colour: Type.String(), ...By }),
+    'target-tag-updated': Type.Object({ description: Type.Optional(Type.String()), colour: Type.Optional(Type.String()), ...By }),
+    'target-tag-deleted': Type.Object({ name: Type.String(), ...By }),
   },
   softwaremodule: {
     'software-module-created': Type.Object({

@@ -4,10 +4,11 @@ import { softwareModuleArtifactsProjection } from './software-module-artifacts.p
 import { softwareModulesProjection } from './software-modules.projection';
 import { targetFiltersProjection } from './target-filters.projection';
 import { targetsProjection } from './targets.projection';
+import { targetTagsProjection } from './target-tags.projection';
 import { tenantConfigsProjection } from './tenant-configs.projection';
 
 export * from '../read-model';
-export { distributionSetsProjection, softwareModuleArtifactsProjection, softwareModulesProjection, targetFiltersProjection, targetsProjection, tenantConfigsProjection };
+export { distributionSetsProjection, softwareModuleArtifactsProjection, softwareModulesProjection, targetFiltersProjection, targetsProjection, targetTagsProjection, tenantConfigsProjection };
 
 /** Every read model of the catalog, for the service that runs them and the CLI that rebuilds them. */
-export const CATALOG_PROJECTIONS: readonly ReadModelProjection[] = [tenantConfigsProjection, targetsProjection, softwareModulesProjection, softwareModuleArtifactsProjection, distributionSetsProjection, targetFiltersProjection];
+export const CATALOG_PROJECTIONS: readonly ReadModelProjection[] = [tenantConfigsProjection, targetsProjection, softwareModulesProjection, softwareModuleArtifactsProjection, distributionSetsProjection, targetFiltersProjection, targetTagsProjection];

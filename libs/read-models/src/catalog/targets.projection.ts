@@ -56,6 +56,12 @@ export const targetsProjection: ReadModelProjection = {
     };
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
+      if (aggregate === 'targettag' && event === 'target-tag-deleted') {
+        await flush();
+        // A deleted tag leaves every target it was on (hawkBit); names are unique among a tenant's live tags.
+        await db.query(`UPDATE ${table} SET tags = array_remove(tags, $2) WHERE tenant = $1 AND $2 = ANY(tags)`, [e.tenant, (e.data as { name: string }).name]);
+        continue;
+      }
       if (aggregate !== 'target') continue;
       if (event === 'target-created') {
         created.push(e);
@@ -112,5 +118,11 @@ async function applyChange(db: SqlClient, table: string, e: LoggedEvent, event: 
     }
     case 'target-deleted':
       await db.query(`DELETE FROM ${table} WHERE tenant = $1 AND controller_id = $2`, [e.tenant, controllerId]);
+      return;
+    case 'target-tagged':
+      await db.query(`UPDATE ${table} SET tags = array_append(array_remove(tags, $3), $3) WHERE tenant = $1 AND controller_id = $2`, [e.tenant, controllerId, event.data.tagName]);
+      return;
+    case 'target-untagged':
+      await db.query(`UPDATE ${table} SET tags = array_remove(tags, $3) WHERE tenant = $1 AND controller_id = $2`, [e.tenant, controllerId, event.data.tagName]);
   }
 }
