@@ -13,6 +13,8 @@ export const GATEWAY_CONFIG = Symbol('rollgate.device-gateway-config');
 const GatewayEnvSchema = Type.Object({
   ARTIFACTS_LINK_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'a secret of at least 32 characters (shared with artifact-distributor)' })),
   ARTIFACTS_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+$', description: 'an http(s)://host[:port] URL without a path' })),
+  ARTIFACTS_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+$', description: 'an http(s)://host[:port] URL without a path' })),
+  ARTIFACTS_DOWNLOAD_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^\\S+$', description: 'a token of at least 16 characters without spaces' })),
   DDI_RATE_LIMIT_PER_SECOND: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$', description: 'a whole number of requests per second, at least 1' })),
   DDI_RATE_LIMIT_BURST: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$', description: 'a whole number of requests, at least 1' })),
   DDI_MAX_BODY_BYTES: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'a whole number of bytes, at least 1' })),
@@ -26,6 +28,10 @@ export interface GatewayConfig {
   linkSecret?: string;
   /** where devices reach artifact-distributor */
   artifactsUrl?: string;
+  /** where the gateway reaches artifact-distributor (for region links); ARTIFACTS_PUBLIC_URL when unset */
+  distributorUrl?: string;
+  /** the distributor's service download token, for its region link endpoint */
+  downloadToken?: string;
   /** per device: sustained requests per second, and the burst above it, before 429 */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -51,6 +57,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return {
     linkSecret: raw.ARTIFACTS_LINK_SECRET,
     artifactsUrl: raw.ARTIFACTS_PUBLIC_URL,
+    distributorUrl: raw.ARTIFACTS_URL ?? raw.ARTIFACTS_PUBLIC_URL,
+    downloadToken: raw.ARTIFACTS_DOWNLOAD_TOKEN,
     rateLimitPerSecond: Number(raw.DDI_RATE_LIMIT_PER_SECOND ?? 20),
     rateLimitBurst: Number(raw.DDI_RATE_LIMIT_BURST ?? 40),
     maxBodyBytes: Number(raw.DDI_MAX_BODY_BYTES ?? 256 * 1024),

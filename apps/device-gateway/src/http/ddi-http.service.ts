@@ -5,6 +5,7 @@ import { EventStore } from '@rollgate/event-store';
 import { NATS_CONNECTION, PG_POOL, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
+import { RegionalLinks } from '../artifacts/regional-links';
 import { signedArtifactLinks } from '../artifacts/signed-links';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayMemory } from '../memory/gateway-memory';
@@ -70,6 +71,7 @@ export class DdiHttp implements OnModuleInit, BeforeApplicationShutdown, OnAppli
         limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
         config,
         links: (tenant, base) => signedArtifactLinks({ secret: config.linkSecret, artifactsUrl: config.artifactsUrl, now: Date.now }, tenant, base),
+        regional: new RegionalLinks({ distributorUrl: config.distributorUrl, downloadToken: config.downloadToken }),
         clock: Date.now,
         log: (message) => this.logger.error(message),
       }),

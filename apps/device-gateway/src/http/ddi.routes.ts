@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
 import type { AttributesMode } from '@rollgate/catalog-domain';
 import { toHttpError } from '@rollgate/service-kit';
+import { DEVICE_ATTRIBUTE_REGION, type RegionalLinks } from '../artifacts/regional-links';
 import type { GatewayConfig } from '../config';
 import { normalizeAddress } from '../config';
 import { authenticateDevice, type AuthMethod } from '../auth/device-auth';
@@ -10,7 +11,7 @@ import {
 } from '../ddi/ddi-answers';
 import { readConfigData, readConfirmation, readFeedback } from '../ddi/ddi-bodies';
 import { preDeployCheck } from '../ddi/pre-deploy-checks';
-import { cancelPending, isOpen, offeredAction, statusOf, type ActionEntry, type DeviceEntry, type GatewayMemory, type TenantMemory } from '../memory/gateway-memory';
+import { actionSettings, cancelPending, isOpen, offeredAction, statusOf, type ActionEntry, type DeviceEntry, type GatewayMemory, type TenantMemory } from '../memory/gateway-memory';
 import type { LastSeenRecorder } from '../memory/last-seen.recorder';
 import { readSamples, type TelemetryPublisher } from '../telemetry/telemetry.publisher';
 import type { ActionCommands } from '../writes/action-commands';
@@ -27,6 +28,8 @@ export interface DdiDependencies {
   config: GatewayConfig;
   /** download links for one device (`base`: its DDI URL) */
   links(tenant: string, base: string): ArtifactLinks;
+  /** links to the device's region, from artifact-distributor */
+  regional: RegionalLinks;
   clock(): number;
   log(message: string): void;
 }
@@ -124,7 +127,7 @@ class DdiHandlers {
       }
       if (!this.awaitsConfirmation(ctx, action)) await this.deps.actions.run(action, (at) => ({ type: 'retrieve-action', at }), this.options(ctx));
     }
-    const answer = deploymentAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base), historyCount(req));
+    const answer = deploymentAnswer(ctx.memory, action, this.deps.clock(), await this.linksFor(ctx, settingsModules(ctx, action)), historyCount(req));
     return reply.type(contentType(req)).send(answer);
   }
 
@@ -155,7 +158,7 @@ class DdiHandlers {
     const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     if (statusOf(action) !== 'FINISHED') throw new DdiHttpError(404, 'installed_action_not_found', `action ${action.actionId} did not install anything`);
-    return reply.type(contentType(req)).send(installedAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base), historyCount(req)));
+    return reply.type(contentType(req)).send(installedAnswer(ctx.memory, action, this.deps.clock(), await this.linksFor(ctx, settingsModules(ctx, action)), historyCount(req)));
   }
 
   async configData(req: Req, reply: FastifyReply): Promise<unknown> {
@@ -177,7 +180,7 @@ class DdiHandlers {
     const ctx = this.context(req);
     const action = this.ownAction(ctx, req.params.actionId);
     if (!isOpen(action)) throw closed(action);
-    return reply.type(contentType(req)).send(confirmationAnswer(ctx.memory, action, this.deps.clock(), this.deps.links(ctx.tenant, ctx.base)));
+    return reply.type(contentType(req)).send(confirmationAnswer(ctx.memory, action, this.deps.clock(), await this.linksFor(ctx, settingsModules(ctx, action))));
   }
 
   async confirmationFeedback(req: Req, reply: FastifyReply): Promise<unknown> {
@@ -193,7 +196,7 @@ class DdiHandlers {
     const moduleId = req.params.moduleId ?? '';
     const module = ctx.memory.modules.get(moduleId);
     if (!module || !mayDownload(ctx.memory, ctx.device, moduleId)) throw new DdiHttpError(404, 'artifact_not_found', 'no such software module among your open actions');
-    const links = this.deps.links(ctx.tenant, ctx.base);
+    const links = await this.linksFor(ctx, [moduleId]);
     const list = [...module.artifacts].flatMap(([fileName, sha256]) => {
       const stored = ctx.memory.artifacts.get(sha256);
       if (!stored) return [];
@@ -215,7 +218,7 @@ class DdiHandlers {
     // Another device's artifact and a missing one answer alike: nothing about other devices leaks.
     if (!stored || !mayDownload(ctx.memory, ctx.device, moduleId)) throw new DdiHttpError(404, 'artifact_not_found', 'no such artifact among your open actions');
     if (!this.deps.config.linkSecret || !this.deps.config.artifactsUrl) throw new DdiHttpError(503, 'downloads_not_configured', 'artifact downloads are not configured');
-    const link = this.deps.links(ctx.tenant, ctx.base).download(moduleId, { ...stored, fileName });
+    const link = (await this.linksFor(ctx, [moduleId])).download(moduleId, { ...stored, fileName });
     return reply.redirect(md5 ? link.md5sumHref : link.href, 302);
   }
 
@@ -277,6 +280,12 @@ class DdiHandlers {
     return action;
   }
 
+  /** Download links for the artifacts of these modules: the device's region cache where there is one. */
+  private linksFor(ctx: DeviceContext, moduleIds: readonly string[]): Promise<ArtifactLinks> {
+    const sha256s = moduleIds.flatMap((id) => [...(ctx.memory.modules.get(id)?.artifacts.values() ?? [])]);
+    return this.deps.regional.forDevice(ctx.tenant, ctx.controllerId, ctx.device.attributes[DEVICE_ATTRIBUTE_REGION], sha256s, this.deps.links(ctx.tenant, ctx.base));
+  }
+
   private confirmationFlow(ctx: DeviceContext): boolean {
     return ctx.memory.config.get(CONFIRMATION_FLOW_KEY) === true;
   }
@@ -288,6 +297,10 @@ class DdiHandlers {
   private options(ctx: DeviceContext): { confirmationRequired: boolean } {
     return { confirmationRequired: this.confirmationFlow(ctx) };
   }
+}
+
+function settingsModules(ctx: DeviceContext, action: ActionEntry): string[] {
+  return ctx.memory.distributionSets.get(actionSettings(action).distributionSetId)?.modules ?? [];
 }
 
 function closed(action: ActionEntry): DdiHttpError {
