@@ -116,8 +116,10 @@ export interface TenantMemory {
   streamVersions: Map<string, number>;
 }
 
-/** How many status messages per action the gateway keeps at hand. */
-const MESSAGES_KEPT = 50;
+/** How many status messages per action the gateway keeps at hand (the log keeps them all). */
+const MESSAGES_KEPT = 20;
+/** ... and once the action is closed: memory grows with every action ever run, so closed ones are kept small. */
+const MESSAGES_KEPT_CLOSED = 5;
 
 /**
  * Everything the gateway answers devices from, kept current by applying log events in log order. Pure: no
@@ -411,6 +413,12 @@ function applyAction(memory: TenantMemory, event: LogEvent, name: string): void 
     device.open.delete(actionId);
     if (entry.state.status === 'FINISHED') device.installed = entry;
   }
+  if (!isOpen(entry)) compact(entry);
+}
+
+function compact(entry: ActionEntry): void {
+  entry.template = undefined;
+  if (entry.messages.length > MESSAGES_KEPT_CLOSED) entry.messages = entry.messages.slice(-MESSAGES_KEPT_CLOSED);
 }
 
 function rememberMessages(entry: ActionEntry, event: ActionEvent): void {
