@@ -92,9 +92,9 @@ export function registerAudit(audit: Command, databaseUrl: () => string): void {
     });
 }
 
-/** `<rollout>.evidence.json`, `.evidence.html`, and the reports, named after the rollout id. */
+/** `<rollout name>.evidence.json`, `.evidence.html`, and the reports, named after the rollout. */
 function writeExport(exported: RolloutExport, dir: string): string[] {
-  const base = join(resolve(dir), `${safeName(exported.signed.bundle.rollout.rolloutId)}.evidence`);
+  const base = join(resolve(dir), `${safeName(exported.signed.bundle.rollout.name)}.evidence`);
   mkdirSync(resolve(dir), { recursive: true });
   writeFileSync(`${base}.json`, `${JSON.stringify(exported.signed, null, 2)}\n`);
   writeFileSync(`${base}.html`, exported.html);
@@ -102,7 +102,7 @@ function writeExport(exported: RolloutExport, dir: string): string[] {
 }
 
 function writeReports(exported: RolloutExport, dir: string): string[] {
-  const id = safeName(exported.signed.bundle.rollout.rolloutId);
+  const id = safeName(exported.signed.bundle.rollout.name);
   mkdirSync(resolve(dir), { recursive: true });
   const files = [join(resolve(dir), `${id}.deployment-report.md`)];
   writeFileSync(files[0], exported.deploymentReport);

@@ -48,7 +48,7 @@ function bodyFrom(options: RolloutFlags & { file?: string }): Resource {
     throw new CliError('file_not_found', `cannot read ${options.file}`);
   }
   const { body, ignored } = rolloutBodyFromYaml(text, options);
-  if (ignored.length > 0) console.error(`rollgate: not sent (the API has no field for them): ${ignored.join(', ')}`);
+  if (ignored.length > 0) console.error(`note: not sent (the API has no field for them): ${ignored.join(', ')}`);
   return body;
 }
 
