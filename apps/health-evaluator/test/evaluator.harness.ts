@@ -41,13 +41,14 @@ export interface Evaluator {
  * names of its own, plus a test-side pool, event store and NATS connection to feed it like the other
  * services would. Also what the integrator's e2e with the device simulator boots.
  */
-export async function startEvaluator(extraEnv: NodeJS.ProcessEnv = {}): Promise<Evaluator> {
+export async function startEvaluator(extraEnv: NodeJS.ProcessEnv = {}, existing?: { db: TestDatabase; names: BusNames }): Promise<Evaluator> {
   const kit = loadBuilt<Kit>('libs/service-kit/src/index.ts');
   const { AppModule } = loadBuilt<typeof AppModuleFile>('apps/health-evaluator/src/app.module.ts');
   const { HEALTH_EVALUATOR_DEFAULTS } = loadBuilt<typeof ConfigFile>('apps/health-evaluator/src/config.ts');
   const { TelemetryIntakeService } = loadBuilt<typeof IntakeFile>('apps/health-evaluator/src/telemetry/telemetry-intake.service.ts');
-  const db = await createTestDatabase('rg_health');
-  const names = testBusNames();
+  // An e2e runs the evaluator beside the other services on their database and bus names.
+  const db = existing?.db ?? (await createTestDatabase('rg_health'));
+  const names = existing?.names ?? testBusNames();
   const env: NodeJS.ProcessEnv = { DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'fatal', ...serviceBusEnv(names), ...extraEnv };
   const service = await kit.createService({ defaults: HEALTH_EVALUATOR_DEFAULTS, module: AppModule.forRoot(env), env });
   const intake = service.app.get(TelemetryIntakeService).intake;
@@ -85,10 +86,12 @@ export async function startEvaluator(extraEnv: NodeJS.ProcessEnv = {}): Promise<
     async close() {
       await service.close();
       await nc.drain().catch(() => undefined);
+      await pool.end();
+      // Started on someone else's database and streams: leave them to their owner.
+      if (existing) return;
       const admin = await connectTestNats();
       await deleteTestStreams(admin, names);
       await admin.close();
-      await pool.end();
       await db.drop();
     },
   };
