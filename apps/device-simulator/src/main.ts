@@ -1,10 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CliUsageError, loadProfiles, positiveInt, readFleetFile } from './cli/simulator-options';
 import { startFleet, type FleetHandle } from './fleet/fleet';
 import { generateFleet, type DeviceSpec } from './fleet/fleet-generator';
 import { registerFleet, RegistrationError } from './fleet/register-fleet';
-import type { FleetStats } from './fleet/fleet-stats';
 
 interface SimulatorOptions {
   gateway: string;
@@ -40,7 +40,7 @@ export function buildProgram(): Command {
     .option('--bad-build <version[:deviceType]>', 'make a build crash-loop and leak (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--initial-version <version>', 'build running on the devices at start', '1.0.0')
     .option('--telemetry-interval <ms>', 'health telemetry per device every this many ms (0: none)', positiveInt('telemetry-interval'), 60_000)
-    .option('--max-sockets <n>', 'sockets (and requests in flight) for the whole fleet', positiveInt('max-sockets', 1), 256)
+    .option('--max-sockets <n>', 'sockets (and requests in flight) per kind of traffic: reads, writes, downloads', positiveInt('max-sockets', 1), 128)
     .option('--min-poll <ms>', 'poll at most this often whatever the server says', positiveInt('min-poll'), 1_000)
     .option('--duration <s>', 'stop after this many seconds (0: until Ctrl-C)', positiveInt('duration'), 0)
     .option('--stats-interval <s>', 'print live stats as a JSON line every this many seconds', positiveInt('stats-interval', 1), 5)
@@ -89,13 +89,14 @@ async function run(options: SimulatorOptions): Promise<void> {
 
 function runUntilDone(fleet: FleetHandle, options: SimulatorOptions): Promise<void> {
   return new Promise((resolve) => {
-    const ticker = setInterval(() => log({ event: 'stats', ...summary(fleet.stats()) }), options.statsInterval * 1000);
+    const process_ = new ProcessSampler();
+    const ticker = setInterval(() => log({ event: 'stats', ...fleet.stats(), ...process_.sample() }), options.statsInterval * 1000);
     const finish = async () => {
       clearInterval(ticker);
       process.off('SIGINT', finish);
       process.off('SIGTERM', finish);
       await fleet.stop();
-      log({ event: 'stopped', ...summary(fleet.stats()) });
+      log({ event: 'stopped', ...fleet.stats(), ...process_.sample() });
       resolve();
     };
     if (options.duration > 0) setTimeout(() => void finish(), options.duration * 1000);
@@ -104,9 +105,32 @@ function runUntilDone(fleet: FleetHandle, options: SimulatorOptions): Promise<vo
   });
 }
 
-function summary(stats: FleetStats): Record<string, unknown> {
-  const memory = process.memoryUsage();
-  return { ...stats, rssMb: Math.round(memory.rss / 2 ** 20), heapMb: Math.round(memory.heapUsed / 2 ** 20) };
+/** The simulator's own cost between two samples: memory, CPU share and how late its event loop runs. */
+class ProcessSampler {
+  private readonly delay = monitorEventLoopDelay({ resolution: 10 });
+  private cpu = process.cpuUsage();
+  private at = performance.now();
+
+  constructor() {
+    this.delay.enable();
+  }
+
+  sample(): Record<string, number> {
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage(this.cpu);
+    const now = performance.now();
+    const cpuPct = ((cpu.user + cpu.system) / 1000 / (now - this.at)) * 100;
+    const result = {
+      rssMb: Math.round(memory.rss / 2 ** 20),
+      heapMb: Math.round(memory.heapUsed / 2 ** 20),
+      cpuPct: Math.round(cpuPct),
+      eventLoopP99Ms: Math.round(this.delay.percentile(99) / 1e6),
+    };
+    this.cpu = process.cpuUsage();
+    this.at = now;
+    this.delay.reset();
+    return result;
+  }
 }
 
 function log(line: Record<string, unknown>): void {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import type { createRequire as CreateRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 /**
  * The compiled tree for specs that run services. NestJS 12 ships as ES modules only; Node 20.19+ loads them
@@ -11,7 +11,9 @@ import { join, relative, resolve } from 'node:path';
  * exactly as `node dist/apps/<name>/src/main.js` would. (Once the Jest config transforms @nestjs/*, such
  * specs can import the sources directly.)
  */
-export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
+const ABOVE_APP = resolve(__dirname, '../../..');
+/** The repository root, whether this file runs from its source (Jest) or compiled under dist/ (the smoke script). */
+export const WORKSPACE_ROOT = basename(ABOVE_APP) === 'dist' ? dirname(ABOVE_APP) : ABOVE_APP;
 
 const LOCK = join(tmpdir(), `rollgate-build-${Buffer.from(WORKSPACE_ROOT).toString('hex').slice(-32)}.lock`);
 const LOCK_STALE_MS = 120_000;

@@ -102,8 +102,8 @@ async function downloadAll(context: FleetContext, device: SimDevice, job: Deploy
     // The device's credentials go to the gateway only, never to a cache or store on another origin.
     const headers: Record<string, string> = url.origin === context.gatewayOrigin ? { authorization: device.authorization } : {};
     const interruptAtByte = job.plan.interruptAt !== undefined ? Math.floor(artifact.size * job.plan.interruptAt) : undefined;
-    const outcome = await context.limiter.run(() =>
-      downloadArtifact(context.http, url.toString(), artifact, {
+    const outcome = await context.downloads.run((http) =>
+      downloadArtifact(http, url.toString(), artifact, {
         headers,
         ...(interruptAtByte !== undefined && interruptAtByte > 0 ? { interruptAtByte } : {}),
         signal: job.abort.signal,

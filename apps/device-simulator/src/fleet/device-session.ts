@@ -3,7 +3,8 @@ import type { PollAnswer } from '../ddi/ddi-types';
 import type { HttpAnswer, HttpClient } from '../ddi/http-client';
 import { between, type RandomState } from '../profiles/device-random';
 import type { ProfileResolver } from '../profiles/device-profile';
-import type { Limiter, Scheduler } from '../scheduling/scheduler';
+import { HttpClient as Client } from '../ddi/http-client';
+import { Limiter, type Scheduler } from '../scheduling/scheduler';
 import type { DeploymentPlan } from '../deployment/deployment-plan';
 import type { DeviceSpec } from './fleet-generator';
 import type { DeviceStatus, FleetCounters } from './fleet-stats';
@@ -49,13 +50,41 @@ export interface SimDevice extends RandomState {
   cancelHandled?: string;
 }
 
+/**
+ * One kind of traffic with its own keep-alive sockets and its own bound. Polls, writes and downloads are kept
+ * apart so that slow writes (a storm of first-contact configData) or long transfers never starve the polling,
+ * as on a real fleet where every device has its own connection.
+ */
+export class RequestPool {
+  readonly http: HttpClient;
+  readonly limiter: Limiter;
+
+  constructor(maxSockets: number, timeoutMs: number) {
+    this.http = new Client({ maxSockets, timeoutMs });
+    this.limiter = new Limiter(maxSockets);
+  }
+
+  run<T>(work: (http: HttpClient) => Promise<T>): Promise<T> {
+    return this.limiter.run(() => work(this.http));
+  }
+
+  /** Fails queued requests at once and closes the sockets (requests in flight end with an error). */
+  close(): void {
+    this.limiter.close();
+    this.http.close();
+  }
+}
+
 /** What the device-side code needs from the fleet: time, sockets, profiles, counters and reporting. */
 export interface FleetContext {
   seed: string | number;
   gatewayOrigin: string;
   scheduler: Scheduler;
-  limiter: Limiter;
-  http: HttpClient;
+  /** GETs: polls, deploymentBase, cancelAction, confirmationBase */
+  reads: RequestPool;
+  /** feedback, configData, health */
+  writes: RequestPool;
+  downloads: RequestPool;
   profiles: ProfileResolver;
   counters: FleetCounters;
   countStatus(status: number): void;
@@ -92,9 +121,9 @@ export async function send(context: FleetContext, device: SimDevice, url: string
   const headers: Record<string, string> = { authorization: device.authorization, accept: 'application/hal+json, application/json' };
   if (options.etag !== undefined) headers['if-none-match'] = options.etag;
   try {
-    const answer = await context.limiter.run(() =>
-      context.http.request(url, { method: options.method ?? 'GET', headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) }),
-    );
+    const method = options.method ?? 'GET';
+    const pool = method === 'GET' ? context.reads : context.writes;
+    const answer = await pool.run((http) => http.request(url, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) }));
     context.countStatus(answer.status);
     if (answer.status === 429) context.counters.throttled++;
     return answer;

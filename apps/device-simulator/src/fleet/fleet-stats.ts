@@ -15,6 +15,7 @@ export interface ActionSettled {
 }
 
 export interface FleetCounters {
+  /** polls answered (any status); a poll lost to a network error counts under networkErrors */
   polls: number;
   /** polls answered 304 Not Modified (ETag) */
   pollsNotModified: number;

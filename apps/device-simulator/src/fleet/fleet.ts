@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { actionIdOfLink, parsePollingSleep, type PollAnswer } from '../ddi/ddi-types';
-import { HttpClient } from '../ddi/http-client';
 import { DEFAULT_PROFILES } from '../profiles/default-profiles';
 import { between, chance, deviceSeed, draw } from '../profiles/device-random';
 import { ProfileResolver, type FleetProfiles } from '../profiles/device-profile';
-import { Limiter, Scheduler, systemClock, type Clock } from '../scheduling/scheduler';
+import { Scheduler, systemClock, type Clock } from '../scheduling/scheduler';
 import { healthSample } from '../telemetry/health-sample';
 import { handleCancel, handleConfirmation, recheckWindow, startDeployment } from './deployment-runner';
-import { json, postWithRetry, retryAfterMs, send, type FleetContext, type SimDevice } from './device-session';
+import { json, postWithRetry, retryAfterMs, RequestPool, send, type FleetContext, type SimDevice } from './device-session';
 import type { DeviceSpec } from './fleet-generator';
 import { ACTION_OUTCOMES, DEVICE_STATUSES, RateWindow, emptyCounters, zeroed, type ActionOutcome, type ActionSettled, type DeviceStatus, type FleetStats } from './fleet-stats';
 
@@ -23,7 +22,10 @@ export interface FleetOptions {
   gatewayToken?: string;
   /** build running before the simulation, for devices whose spec has none */
   initialVersion?: string;
-  /** sockets (and requests in flight) for the whole fleet; default 256 */
+  /**
+   * Sockets (= requests in flight) for the whole fleet, per kind of traffic: reads (polls and other GETs),
+   * writes (feedback, configData, health) and downloads each get this many; default 128.
+   */
   maxSockets?: number;
   requestTimeoutMs?: number;
   /** first polls spread over this long (a fleet does not boot in one millisecond); default 1 s */
@@ -66,8 +68,9 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
   readonly seed: string | number;
   readonly gatewayOrigin: string;
   readonly scheduler: Scheduler;
-  readonly limiter: Limiter;
-  readonly http: HttpClient;
+  readonly reads: RequestPool;
+  readonly writes: RequestPool;
+  readonly downloads: RequestPool;
   readonly profiles: ProfileResolver;
   readonly counters = emptyCounters();
   private readonly devices: SimDevice[];
@@ -93,9 +96,11 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
     const gateway = new URL(options.gatewayUrl);
     this.gatewayOrigin = gateway.origin;
     this.scheduler = new Scheduler(options.clock ?? systemClock);
-    const maxSockets = options.maxSockets ?? 256;
-    this.limiter = new Limiter(maxSockets);
-    this.http = new HttpClient({ maxSockets, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+    const maxSockets = options.maxSockets ?? 128;
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.reads = new RequestPool(maxSockets, timeoutMs);
+    this.writes = new RequestPool(maxSockets, timeoutMs);
+    this.downloads = new RequestPool(maxSockets, timeoutMs);
     this.profiles = new ProfileResolver(options.profiles ?? DEFAULT_PROFILES);
     if (options.auth === 'gateway-token' && !options.gatewayToken) throw new Error('auth gateway-token needs gatewayToken');
     const root = `${options.gatewayUrl.replace(/\/$/, '')}/${encodeURIComponent(options.tenant)}/controller/v1/`;
@@ -176,10 +181,10 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
 
   /** One poll and what its links ask for; returns the delay until the next poll. */
   private async pollOnce(device: SimDevice): Promise<number> {
-    this.counters.polls++;
     const answer = await send(this, device, device.base, { etag: device.etag });
     const jittered = () => this.clampSleep(device.sleepMs) * (0.9 + draw(device) * 0.2);
     if (!answer) return jittered();
+    this.counters.polls++;
     if (answer.status === 304) {
       this.counters.pollsNotModified++;
       await this.followLinks(device, device.links, false);
@@ -318,8 +323,8 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
       outcomes: { ...this.outcomes },
       httpStatus: Object.fromEntries([...this.httpStatus].map(([status, count]) => [String(status), count])),
       pollsPerSecond: Math.round(this.pollRate.perSecond()),
-      inFlight: this.limiter.inFlight,
-      queued: this.limiter.waiting,
+      inFlight: this.reads.limiter.inFlight + this.writes.limiter.inFlight + this.downloads.limiter.inFlight,
+      queued: this.reads.limiter.waiting + this.writes.limiter.waiting + this.downloads.limiter.waiting,
       uptimeMs: this.scheduler.clock.now() - this.startedAt,
     };
   }
@@ -375,8 +380,8 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
     clearInterval(this.sampler);
     this.scheduler.stop();
     for (const device of this.devices) device.job?.abort.abort();
-    // Closing the sockets first ends requests in flight at once instead of after their timeout.
-    this.http.close();
+    // Closing the pools first fails queued requests and ends those in flight at once, instead of draining them.
+    for (const pool of [this.reads, this.writes, this.downloads]) pool.close();
     await Promise.allSettled([...this.running]);
   }
 }

@@ -7,7 +7,7 @@ export interface RegisterFleetOptions {
   username: string;
   password: string;
   devices: readonly DeviceSpec[];
-  /** targets per POST (the planner takes at most 10,000) */
+  /** targets per POST; default 2,000 (the planner takes at most 10,000 and 1 MiB per body) */
   chunkSize?: number;
 }
 
@@ -26,7 +26,7 @@ const MAX_CHUNK = 10_000;
  * and region go into the description; the devices report them as attributes (configData) themselves.
  */
 export async function registerFleet(options: RegisterFleetOptions): Promise<{ created: number }> {
-  const chunkSize = Math.min(MAX_CHUNK, options.chunkSize ?? 5_000);
+  const chunkSize = Math.min(MAX_CHUNK, options.chunkSize ?? 2_000);
   const authorization = `Basic ${Buffer.from(`${options.tenant}\\${options.username}:${options.password}`).toString('base64')}`;
   const url = `${options.plannerUrl.replace(/\/$/, '')}/rest/v1/targets`;
   let created = 0;

@@ -159,3 +159,19 @@ describe('Limiter', () => {
     expect(() => new Limiter(0)).toThrow(RangeError);
   });
 });
+
+describe('Limiter.close', () => {
+  it('fails every waiter and refuses new work, while work in flight finishes', async () => {
+    const limiter = new Limiter(1);
+    let finishFirst!: () => void;
+    const first = limiter.run(() => new Promise<string>((resolve) => (finishFirst = () => resolve('first'))));
+    const waiting = [limiter.run(async () => 'second'), limiter.run(async () => 'third')];
+    await Promise.resolve();
+    limiter.close();
+    await expect(Promise.all(waiting.map((w) => w.catch((e: Error) => e.name)))).resolves.toEqual(['LimiterClosedError', 'LimiterClosedError']);
+    await expect(limiter.run(async () => 'late')).rejects.toThrow('the limiter is closed');
+    finishFirst();
+    await expect(first).resolves.toBe('first');
+    expect(limiter.inFlight).toBe(0);
+  });
+});

@@ -156,10 +156,18 @@ function before(a: Entry, b: Entry): boolean {
  * Bounds the requests in flight (and so the sockets) across the fleet; the rest wait in arrival order.
  * A FIFO of resolvers with a moving head: no O(n) shift per release.
  */
+export class LimiterClosedError extends Error {
+  constructor() {
+    super('the limiter is closed');
+    this.name = 'LimiterClosedError';
+  }
+}
+
 export class Limiter {
   private active = 0;
-  private queue: Array<() => void> = [];
+  private queue: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private head = 0;
+  private closed = false;
 
   constructor(readonly max: number) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError('a limiter needs max >= 1');
@@ -174,11 +182,12 @@ export class Limiter {
   }
 
   acquire(): Promise<void> {
+    if (this.closed) return Promise.reject(new LimiterClosedError());
     if (this.active < this.max) {
       this.active++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.queue.push(resolve));
+    return new Promise((resolve, reject) => this.queue.push({ resolve, reject }));
   }
 
   release(): void {
@@ -190,10 +199,20 @@ export class Limiter {
         this.head = 0;
       }
       // The slot passes straight to the next waiter: active stays the same.
-      next();
+      next.resolve();
       return;
     }
     this.active--;
+  }
+
+  /** Refuses new work and fails every waiter at once: a stopped fleet must not drain a queue of old requests. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const waiting = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const waiter of waiting) waiter.reject(new LimiterClosedError());
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
