@@ -46,7 +46,7 @@ const TOP: Record<string, string> = {
  * (canary or waves: canary-waves; rolling: rolling). Keys the API has no field for (the seeds'
  * health_check_interval_seconds, health_check_retries) are listed in `ignored`, not sent.
  */
-export function rolloutBodyFromYaml(text: string, flags: RolloutFlags = {}): MappedRollout {
+export function rolloutBodyFromYaml(text: string, flags: RolloutFlags = {}, required: readonly RequiredField[] = REQUIRED): MappedRollout {
   let document: unknown;
   try {
     document = parse(text);
@@ -76,11 +76,17 @@ export function rolloutBodyFromYaml(text: string, flags: RolloutFlags = {}): Map
   }
   if (body.strategy === undefined && (body.canary !== undefined || body.waves !== undefined)) body.strategy = 'canary-waves';
   if (body.strategy === undefined && body.rolling !== undefined) body.strategy = 'rolling';
-  return { body: applyFlags(body, flags), ignored };
+  return { body: applyFlags(body, flags, required), ignored };
 }
 
+type RequiredField = 'name' | 'distributionSetId' | 'targetFilterQuery';
+const FLAG_OF: Record<RequiredField, string> = { name: '--name', distributionSetId: '--distribution-set', targetFilterQuery: '--filter' };
+/** What creating needs; a dry run needs no name. */
+export const REQUIRED: readonly RequiredField[] = ['name', 'distributionSetId', 'targetFilterQuery'];
+export const REQUIRED_FOR_PLAN: readonly RequiredField[] = ['distributionSetId', 'targetFilterQuery'];
+
 /** A rollout from flags alone (hawkBit's fields), or flags over a YAML body. */
-export function applyFlags(base: Json, flags: RolloutFlags): Json {
+export function applyFlags(base: Json, flags: RolloutFlags, required: readonly RequiredField[] = REQUIRED): Json {
   const body: Json = { ...base };
   if (flags.name) body.name = flags.name;
   if (flags.description) body.description = flags.description;
@@ -94,8 +100,8 @@ export function applyFlags(base: Json, flags: RolloutFlags): Json {
   if (flags.errorThreshold) body.errorCondition = { condition: 'THRESHOLD', expression: flags.errorThreshold };
   if (flags.errorCount) body.errorCondition = { condition: 'COUNT', expression: flags.errorCount };
   if (flags.errorAction) body.errorAction = { action: flags.errorAction.toUpperCase() };
-  for (const [field, flag] of [['name', '--name'], ['distributionSetId', '--distribution-set'], ['targetFilterQuery', '--filter']] as const) {
-    if (body[field] === undefined || body[field] === '') throw new CliError('rollout_field_missing', `the rollout needs ${field}: give ${flag} or set it in the file`);
+  for (const field of required) {
+    if (body[field] === undefined || body[field] === '') throw new CliError('rollout_field_missing', `the rollout needs ${field}: give ${FLAG_OF[field]} or set it in the file`);
   }
   return body;
 }

@@ -11,7 +11,7 @@ const ACTION_STREAMS_PER_QUERY = 20_000;
 export interface RolloutRecord {
   tenant: string;
   rolloutId: string;
-  /** rollout, group, health, action and incident events of the rollout, in log order */
+  /** rollout (incident records included), group, health and action events of the rollout, in log order */
   events: AuditEvent[];
   /** the catalog streams of its distribution set, its software modules and their artifacts */
   catalog: AuditEvent[];
@@ -26,12 +26,17 @@ export interface RolloutRecord {
 export class AuditLogReader {
   constructor(private readonly pool: Pool) {}
 
-  /** A rollout by id or by name; `rollout_not_found` otherwise. Tenants never see each other's rollouts. */
+  /**
+   * A rollout by id or by name; `rollout_not_found` otherwise. Tenants never see each other's rollouts. The
+   * id is looked up by stream (indexed); a name costs a scan of the creation events, so callers that poll
+   * (watch) pass ids.
+   */
   async resolveRollout(tenant: string, idOrName: string): Promise<string> {
+    const byId = await this.pool.query(`SELECT 1 FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version = 1`, [tenant, rolloutStreamId(idOrName)]);
+    if (byId.rows.length > 0) return idOrName;
     const { rows } = await this.pool.query<{ stream_id: string }>(
-      `SELECT stream_id FROM events WHERE tenant = $1 AND stream_version = 1 AND type = 'io.rollgate.rollout.rollout-created.v1'
-          AND (stream_id = $2 OR data->>'name' = $3) ORDER BY (stream_id = $2) DESC LIMIT 1`,
-      [tenant, rolloutStreamId(idOrName), idOrName],
+      `SELECT stream_id FROM events WHERE tenant = $1 AND type = 'io.rollgate.rollout.rollout-created.v1' AND data->>'name' = $2 ORDER BY position DESC LIMIT 1`,
+      [tenant, idOrName],
     );
     if (rows.length === 0) throw new DomainError('rollout_not_found', `no rollout ${idOrName} in tenant ${tenant}`);
     return rows[0].stream_id.slice('rollout-'.length);
@@ -63,8 +68,8 @@ export class AuditLogReader {
     for (let i = 0; i < actionIds.length; i += ACTION_STREAMS_PER_QUERY) {
       actions.push(...(await streams(db, tenant, actionIds.slice(i, i + ACTION_STREAMS_PER_QUERY), until)));
     }
-    const incidents = await incidentEvents(db, tenant, rolloutId, until);
-    const events = inLogOrder([...rollout, ...groups, ...health, ...actions, ...incidents]);
+    // The scheduler records incidents on the rollout stream itself (rollout-incident-recorded): no other stream to find.
+    const events = inLogOrder([...rollout, ...groups, ...health, ...actions]);
     const catalog = await this.catalogOf(db, tenant, events, until);
     return { tenant, rolloutId, events: events.map(toAuditEvent), catalog: catalog.map(toAuditEvent) };
   }
@@ -91,17 +96,6 @@ async function streams(db: PoolClient, tenant: string, streamIds: readonly strin
     `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant = $1 AND stream_id = ANY($2::text[]) AND ($3::timestamptz IS NULL OR recorded_at <= $3)
       ORDER BY transaction_id, position`,
     [tenant, [...new Set(streamIds)], until ?? null],
-  );
-  return rows.map(storedEvent);
-}
-
-/** The scheduler's incident records name the rollout in their payload, wherever it keeps them. */
-async function incidentEvents(db: PoolClient, tenant: string, rolloutId: string, until: Date | undefined): Promise<StoredEvent[]> {
-  const { rows } = await db.query(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant = $1 AND type LIKE '%incident%' AND data->>'rolloutId' = $2
-        AND stream_id NOT IN ($3, $4) AND ($5::timestamptz IS NULL OR recorded_at <= $5)
-      ORDER BY transaction_id, position`,
-    [tenant, rolloutId, rolloutStreamId(rolloutId), healthStreamId(rolloutId), until ?? null],
   );
   return rows.map(storedEvent);
 }

@@ -16,7 +16,10 @@ function failedCanary(): RolloutLogFixture {
     .append('rolloutgroup-g0', 'rollout', 'group-error-condition-met', { errorAction: 'ROLLBACK', cause: 'health-gate', counters: { total: 2, scheduled: 0, running: 0, downloaded: 0, finished: 2, error: 0, canceled: 0, verified: 0 } })
     .append('rollout-r1', 'rollout', 'rollout-stopping', { reason: 'rollback', groupId: 'g0' })
     .append('rollout-r1', 'rollout', 'rollout-rollback-requested', { groupId: 'g0', distributionSetId: 'ds0' })
-    .append('rollout-r1', 'rollout', 'rollout-stopped', {});
+    .append('rollout-r1', 'rollout', 'rollout-stopped', {})
+    .append('rollout-r1', 'rollout', 'rollout-incident-recorded', {
+      incidentId: 'inc-1', cause: 'canary_gate failed', groupId: 'g0', rollbackRollouts: [{ rolloutId: 'r1-rollback', distributionSetId: 'ds0', devices: 2 }], devicesWithoutPrevious: 0,
+    });
 }
 
 const record = (log: RolloutLogFixture) => ({ tenant: 'acme', rolloutId: 'r1', events: log.events, catalog: [] });
@@ -37,7 +40,8 @@ describe('evidence bundle', () => {
     expect(bundle.healthEvents).toHaveLength(1);
     expect(bundle.devices.filter((d) => d.groupId === 'g0').map((d) => d.status)).toEqual(['FINISHED', 'FINISHED']);
     expect(bundle.rollout).toMatchObject({ status: 'stopped', stopReason: 'rollback' });
-    expect(bundle.incidents).toEqual([expect.objectContaining({ kind: 'rollback', groupId: 'g0', cause: 'health gate canary_gate FAIL: error_rate 4.1% > 1%' })]);
+    // One incident: the scheduler's record completes the rollback stop it follows.
+    expect(bundle.incidents).toEqual([expect.objectContaining({ kind: 'rollback', groupId: 'g0', cause: 'health gate canary_gate FAIL: error_rate 4.1% > 1%', record: expect.objectContaining({ incidentId: 'inc-1' }) })]);
   });
 
   it('verifies offline when untouched, and names what broke when the bundle or its report was changed', () => {
@@ -82,6 +86,7 @@ describe('evidence bundle', () => {
     const incident = incidentReport(bundle, bundle.incidents[0]);
     expect(incident).toContain('- cause: health gate canary_gate FAIL: error_rate 4.1% > 1%');
     expect(incident).toContain('rollout-rollback-requested: {"groupId":"g0","distributionSetId":"ds0"');
+    expect(incident).toContain('- rollback rollout r1-rollback: 2 device(s) back to distribution set ds0');
   });
 
   it('tells every event with its actor and cause in the history', () => {

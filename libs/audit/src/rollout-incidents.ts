@@ -11,6 +11,8 @@ export interface Incident {
   /** the events that answered it (stop, rollback request, rollback rollout, incident record) */
   response: Array<{ at: string; event: string; summary: string }>;
   position: string;
+  /** the scheduler's incident record (rollout-incident-recorded): rollback rollouts made, devices left */
+  record?: Record<string, unknown>;
 }
 
 /**
@@ -34,9 +36,15 @@ export function incidentsOf(events: readonly AuditEvent[]): Incident[] {
         cause: `trigger ${String(e.data.trigger)} -> ${String(e.data.action)}`, evidence: e.data.evidence, response: responsesAfter(events, i),
       });
     } else if (e.name.includes('incident')) {
+      // The scheduler's record completes the stop or trigger it follows; on its own it is an incident too.
+      const open = incidents[incidents.length - 1];
+      if (open && !open.record && open.kind !== 'incident-record') {
+        open.record = e.data;
+        return;
+      }
       incidents.push({
         at: e.recordedAt, kind: 'incident-record', groupId: e.data.groupId as string | undefined, position: e.position,
-        cause: String(e.data.cause ?? e.data.reason ?? e.name), evidence: e.data, response: [],
+        cause: String(e.data.cause ?? e.data.reason ?? e.name), evidence: e.data.counters, response: [], record: e.data,
       });
     }
   });

@@ -70,6 +70,7 @@ export function incidentReport(bundle: EvidenceBundle, incident: Incident): stri
     '',
     ...(incident.response.length === 0 ? ['(none recorded)'] : incident.response.map((step) => `- ${step.at} ${step.event}: ${step.summary}`)),
     '',
+    ...recordLines(incident.record),
     '## Devices at the end',
     '',
     `| ${COUNT_KEYS.join(' | ')} |`,
@@ -77,6 +78,20 @@ export function incidentReport(bundle: EvidenceBundle, incident: Incident): stri
     `| ${COUNT_KEYS.map((k) => r.totalTargetsPerStatus[k]).join(' | ')} |`,
     '',
   ].join('\n');
+}
+
+/** The scheduler's incident record: which rollback rollouts it made and what it could not roll back. */
+function recordLines(record: Record<string, unknown> | undefined): string[] {
+  if (!record) return [];
+  const rollbacks = (Array.isArray(record.rollbackRollouts) ? record.rollbackRollouts : []) as Array<{ rolloutId?: string; distributionSetId?: string; devices?: number }>;
+  return [
+    '## Incident record',
+    '',
+    `- incident ${String(record.incidentId ?? '-')}: ${String(record.cause ?? '')}`,
+    ...rollbacks.map((r) => `- rollback rollout ${String(r.rolloutId)}: ${String(r.devices ?? 0)} device(s) back to distribution set ${String(r.distributionSetId)}`),
+    ...(typeof record.devicesWithoutPrevious === 'number' && record.devicesWithoutPrevious > 0 ? [`- ${record.devicesWithoutPrevious} device(s) had no previous distribution set to return to`] : []),
+    '',
+  ];
 }
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -92,6 +92,17 @@ export function registerAudit(audit: Command, databaseUrl: () => string): void {
     });
 }
 
+/**
+ * The evidence and reports of one rollout, written from the log (for `rollgate up`, which leaves the audit
+ * report of each scenario rollout behind): `<name>.evidence.json` (signed), `.evidence.html`,
+ * `.deployment-report.md`, `.incident-<n>.md`. Returns the files written.
+ */
+export async function writeRolloutEvidence(options: { databaseUrl: string; tenant: string; rollout: string; outDir: string; signingKeyFile?: string }): Promise<string[]> {
+  const key = loadOrCreateSigningKey(options.signingKeyFile ?? process.env.ROLLGATE_AUDIT_SIGNING_KEY_FILE ?? DEFAULT_SIGNING_KEY_FILE);
+  const exported = await withLog(options.databaseUrl, (pool) => new RolloutAudit(pool).export(options.tenant, options.rollout, key));
+  return writeExport(exported, options.outDir);
+}
+
 /** `<rollout name>.evidence.json`, `.evidence.html`, and the reports, named after the rollout. */
 function writeExport(exported: RolloutExport, dir: string): string[] {
   const base = join(resolve(dir), `${safeName(exported.signed.bundle.rollout.name)}.evidence`);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
 import { CliError } from '../cli-context';
 import { apiFor, globals, printResource, printRows } from '../cli-output';
-import { applyFlags, rolloutBodyFromYaml, type RolloutFlags } from '../rollout-config';
+import { applyFlags, REQUIRED, REQUIRED_FOR_PLAN, rolloutBodyFromYaml, type RolloutFlags } from '../rollout-config';
 import { rolloutId, versionedId } from '../resource-names';
 import { renderWatch, watchOutcome, type WatchState } from '../rollout-watch';
 
@@ -33,21 +33,21 @@ const bodyOptions = (command: Command): Command =>
     .option('--type <type>', 'forced | soft | timeforced | downloadonly');
 
 /** The body from file and flags, its distribution set given by id or `name:version`. */
-async function bodyFor(api: ApiClient, options: RolloutFlags & { file?: string }): Promise<Resource> {
-  const body = bodyFrom(options);
+async function bodyFor(api: ApiClient, options: RolloutFlags & { file?: string }, required = REQUIRED): Promise<Resource> {
+  const body = bodyFrom(options, required);
   body.distributionSetId = await versionedId(api, 'distributionsets', String(body.distributionSetId));
   return body;
 }
 
-function bodyFrom(options: RolloutFlags & { file?: string }): Resource {
-  if (!options.file) return applyFlags({}, options);
+function bodyFrom(options: RolloutFlags & { file?: string }, required = REQUIRED): Resource {
+  if (!options.file) return applyFlags({}, options, required);
   let text: string;
   try {
     text = readFileSync(options.file, 'utf8');
   } catch {
     throw new CliError('file_not_found', `cannot read ${options.file}`);
   }
-  const { body, ignored } = rolloutBodyFromYaml(text, options);
+  const { body, ignored } = rolloutBodyFromYaml(text, options, required);
   if (ignored.length > 0) console.error(`note: not sent (the API has no field for them): ${ignored.join(', ')}`);
   return body;
 }
@@ -61,9 +61,14 @@ export function registerRollouts(program: Command): void {
     printResource(command, summary(created));
   });
 
-  bodyOptions(rollouts.command('plan').description('dry run: the groups and the forecast, nothing created')).action(async (o: RolloutFlags & { file?: string }, command: Command) => {
+  bodyOptions(rollouts.command('plan').description('dry run: the groups by device type and region, the forecast and why each target is where it is; nothing is created'))
+    .option('--seed <seed>', 'replay a plan exactly (a rollout\'s seed is in its audit history)')
+    .option('--explain <n>', 'show the first n per-target explanations', '10')
+    .action(async (o: RolloutFlags & { file?: string; seed?: string; explain: string }, command: Command) => {
     const api = apiFor(command);
-    const plan = await api.post<Resource>('/rest/v1/rollouts/plan', await bodyFor(api, o));
+    const body = await bodyFor(api, o, REQUIRED_FOR_PLAN);
+    if (o.seed) body.seed = o.seed;
+    const plan = await api.post<Resource>('/rest/v1/rollouts/plan', body, { limit: Math.max(1, Number(o.explain) || 10) });
     if (globals(command).output === 'json') return void console.log(JSON.stringify(plan, null, 2));
     printPlan(plan);
   });
@@ -134,14 +139,24 @@ function perStatusText(counts: unknown): string {
   return Object.entries((counts ?? {}) as Record<string, number>).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
 }
 
+/** The dry run's answer (apps/rollout-planner rollout-plan.resources.ts) as a readable summary. */
 function printPlan(plan: Resource): void {
-  const groups = (plan.groups ?? plan.deploygroups ?? []) as Resource[];
-  console.log(`plan for ${String(plan.totalTargets ?? groups.reduce((n, g) => n + Number(g.size ?? g.totalTargets ?? 0), 0))} targets in ${groups.length} groups`);
+  const groups = (plan.groups ?? []) as Resource[];
+  const forecast = (plan.forecast ?? {}) as { totalMs?: number; groups?: Array<{ startsAfterMs: number; durationMs: number }> };
+  const shares = (counts: unknown) => Object.entries((counts ?? {}) as Record<string, number>).map(([k, n]) => `${k || '-'}=${n}`).join(' ');
+  console.log(`${String(plan.strategy)} plan (seed ${String(plan.seed)}): ${String(plan.includedTargets)} of ${String(plan.candidateTargets)} targets in ${groups.length} groups, ${String(plan.excludedTargets)} excluded`);
   for (const [i, g] of groups.entries()) {
-    console.log(`  ${i} ${String(g.name).padEnd(20)} ${String(g.size ?? g.totalTargets ?? '').padStart(7)} targets  ${g.byDeviceType ? `types ${JSON.stringify(g.byDeviceType)}` : ''} ${g.byRegion ? `regions ${JSON.stringify(g.byRegion)}` : ''}`);
+    const timing = forecast.groups?.[i];
+    const when = timing ? `  starts +${minutes(timing.startsAfterMs)}, takes ${minutes(timing.durationMs)}` : '';
+    console.log(`  ${i} ${String(g.name).padEnd(16)} ${String(g.size).padStart(7)} targets  types ${shares(g.byType)}  regions ${shares(g.byRegion)}${when}`);
   }
-  if (plan.forecast) console.log(`forecast: ${JSON.stringify(plan.forecast)}`);
+  if (forecast.totalMs !== undefined) console.log(`forecast: done in about ${minutes(forecast.totalMs)}`);
+  for (const warning of (plan.warnings ?? []) as unknown[]) console.log(`warning: ${typeof warning === 'string' ? warning : JSON.stringify(warning)}`);
+  const explanations = ((plan.explanations as { content?: Resource[] } | undefined)?.content ?? []);
+  for (const e of explanations) console.log(`  ${String(e.targetId)}: ${String(e.message)}`);
 }
+
+const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
 
 /**
  * Polls the rollout and redraws. Counts and gate verdicts come from the audit state (the log), which the
