@@ -32,6 +32,7 @@ const EXPECTED: Array<[string, RegExp]> = [
   ['rollgate targets list', /^CONTROLLER ID\s+NAME[\s\S]*edge-0001\s+Edge gateway 1[\s\S]*edge-0004/m],
   ['rollgate software-modules create', /^name: edge-os\nversion: 2\.1\.0\ntype: os$/m],
   ['rollgate distribution-sets list', /edge-fw\s+2\.1\.0\s+os/],
+  ['rollgate rollouts plan', /^canary-waves plan \(seed \S+\): 4 of 4 targets in 2 groups, 0 excluded\n {2}0 canary\s+1 targets[\s\S]*forecast: done in about \d+ min/m],
   ['rollgate rollouts create', /^name: edge-fw-2\.1\nstatus: ready\n/m],
   ['rollgate rollouts list', /edge-fw-2\.1\s+ready\s+4/],
   ['rollgate rollouts get', /^status: ready$[\s\S]*^GROUP\s+STATUS/m],
