@@ -1,7 +1,7 @@
 import { eventually, type TestDatabase } from '@rollgate/testing';
 import type { BusNames } from '@rollgate/contracts';
 import type { Pool } from 'pg';
-import { freshEnvironment, range, startScheduler, type LogWriter, type SchedulerUnderTest } from '../test/scheduler.harness';
+import { freshEnvironment, range, startScheduler, TENANT, type LogWriter, type SchedulerUnderTest } from '../test/scheduler.harness';
 
 /**
  * group-scheduler against the real PostgreSQL and NATS: the test plays the planner (rollout commands) and the
@@ -100,6 +100,24 @@ describe('group-scheduler: start, cascade, errors', () => {
     const paused = (await log.stream('rollout-err-pause')).find((e) => e.type.endsWith('.rollout-paused.v1'));
     expect(paused?.data).toMatchObject({ reason: 'error-action', groupId: r.groups[0].groupId });
     expect(await hasEvent(`rolloutgroup-${r.groups[1].groupId}`, 'group-started')).toBe(false);
+  });
+
+  it('two-phase success: in verified mode only health-evaluator\'s device-verified counts toward the threshold', async () => {
+    const r = await log.createRollout('verified', [{ size: 2, conditions: { success: { threshold: 100, mode: 'verified' } } }, { size: 1 }]);
+    await start('verified');
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[0].groupId}`, 'group-started'));
+    await log.devices(r, 0, [0, 1], 'finished');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await hasEvent(`rolloutgroup-${r.groups[1].groupId}`, 'group-started')).toBe(false);
+    for (const p of [0, 1]) {
+      await log.store.append(TENANT, 'health-verified', 'any', [{
+        type: 'io.rollgate.health.device-verified.v1', metadata: { source: 'rollgate/health-evaluator' },
+        data: { rolloutId: 'verified', groupId: r.groups[0].groupId, controllerId: r.groups[0].targets[p], actionId: r.groups[0].firstActionId + p, at: Date.now() },
+      }]);
+    }
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[1].groupId}`, 'group-started'));
+    const met = (await log.stream(`rolloutgroup-${r.groups[0].groupId}`)).find((e) => e.type.endsWith('.group-success-condition-met.v1'));
+    expect(met?.data).toMatchObject({ counters: { finished: 2, verified: 2 } });
   });
 
   it('STOP on an error count: stopping (which cancels every open action in that one event), then stopped', async () => {

@@ -28,7 +28,7 @@ describe('group-scheduler: time, pacing, gates, scale-out', () => {
 
   it('starts a rollout when its startAt arrives', async () => {
     const r = await log.createRollout('later', [{ size: 1 }]);
-    await start('later', Date.now() + 700);
+    await start('later', Date.now() + 3000);
     await eventually(() => hasEvent('rollout-later', 'rollout-start-scheduled'));
     expect(await hasEvent('rollout-later', 'rollout-starting')).toBe(false);
     await eventually(() => hasEvent(`rolloutgroup-${r.groups[0].groupId}`, 'group-started'), 10_000);

@@ -10,6 +10,7 @@ import { timerIds, type Timer, type TimerStore } from '../timers/timer.store';
 import { addTransition, emptyDelta, type CounterDelta, type GroupProgressStore } from './group-progress.store';
 
 const CHECKPOINT = 'group-scheduler:action-progress';
+const DEVICE_VERIFIED = 'io.rollgate.health.device-verified.v1';
 /** Serialises batches across scheduler instances: each action event moves the counters exactly once. */
 const LOCK_KEY = 7_320_101;
 const RETRY_DELAY_MS = 500;
@@ -94,7 +95,18 @@ export class ActionProgressRunner {
 
   private async count(tx: PoolClient, events: readonly StoredEvent[]): Promise<void> {
     const byTenant = new Map<string, Array<{ actionId: number; from: ActionStatus; to: ActionStatus; at: number }>>();
+    const verified = new Map<string, Map<string, number>>();
     for (const e of events) {
+      // Two-phase success (event-flow step 7): health-evaluator's device-verified feeds the verified counter.
+      if (e.type === DEVICE_VERIFIED) {
+        const groupId = (e.data as { groupId?: unknown }).groupId;
+        if (typeof groupId !== 'string') continue;
+        const perGroup = verified.get(e.tenant) ?? new Map<string, number>();
+        perGroup.set(groupId, (perGroup.get(groupId) ?? 0) + 1);
+        verified.set(e.tenant, perGroup);
+        if (!byTenant.has(e.tenant)) byTenant.set(e.tenant, []);
+        continue;
+      }
       const actionId = actionIdOfStream(e.streamId);
       if (actionId === undefined) continue;
       const transition = actionTransitionOf(eventNameOf(e.type), e.data);
@@ -104,12 +116,21 @@ export class ActionProgressRunner {
       list.push({ actionId, ...transition, at });
       byTenant.set(e.tenant, list);
     }
-    for (const [tenant, transitions] of byTenant) await this.countTenant(tx, tenant, transitions);
+    for (const [tenant, transitions] of byTenant) await this.countTenant(tx, tenant, transitions, verified.get(tenant));
   }
 
-  private async countTenant(tx: PoolClient, tenant: string, transitions: ReadonlyArray<{ actionId: number; from: ActionStatus; to: ActionStatus; at: number }>): Promise<void> {
+  private async countTenant(
+    tx: PoolClient, tenant: string, transitions: ReadonlyArray<{ actionId: number; from: ActionStatus; to: ActionStatus; at: number }>, verified = new Map<string, number>(),
+  ): Promise<void> {
     const ranges = await this.ranges(tx, tenant);
     const deltas = new Map<string, { range: Range; delta: CounterDelta }>();
+    for (const [groupId, n] of verified) {
+      const range = ranges.find((r) => r.groupId === groupId);
+      if (!range) continue;
+      const entry = deltas.get(groupId) ?? { range, delta: emptyDelta() };
+      entry.delta.verified += n;
+      deltas.set(groupId, entry);
+    }
     const timeouts = new Map<number, { range: Range; at: number; inProgress: boolean }>();
     for (const t of transitions) {
       const range = findRange(ranges, t.actionId);

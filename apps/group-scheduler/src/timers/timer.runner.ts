@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { inTransaction } from '@rollgate/event-store';
-import { actionDecider, rolloutDecider, type ActionState } from '@rollgate/rollout-domain';
+import { actionDecider, maintenanceWindowStatus, parseMaintenanceWindow, rolloutDecider, type ActionState } from '@rollgate/rollout-domain';
 import { actionStream, groupStream, rolloutStream, soakAfter } from '@rollgate/scheduling-domain';
 import { DomainError } from '@rollgate/shared-domain';
 import type { Pool, PoolClient } from 'pg';
@@ -101,7 +101,7 @@ export class TimerRunner {
         return rollout ? this.engine.releaseRunningGroups(tx, tenant, rollout, now) : [];
       }
       case 'deploy-timeout':
-        await this.timeOut(tx, tenant, rolloutId, Number(timer.payload.actionId), now);
+        await this.timeOut(tx, timer, now);
         return [];
       case 'offline-check':
         return this.queueOffline(tx, tenant, rolloutId, String(timer.payload.groupId), now);
@@ -129,9 +129,20 @@ export class TimerRunner {
    * Appends action-timed-out (event-flow step 10). The rollout's deployTimeoutMs is the authority: an
    * action created without a progress timeout of its own is judged by it.
    */
-  private async timeOut(tx: PoolClient, tenant: string, rolloutId: string, actionId: number, now: number): Promise<void> {
+  private async timeOut(tx: PoolClient, timer: Timer, now: number): Promise<void> {
+    const { tenant, rolloutId } = timer;
+    const actionId = Number(timer.payload.actionId);
     const { state: rollout } = await this.writer.load(tx, tenant, rolloutStream(rolloutId), rolloutDecider);
     const timeoutMs = rollout.status === 'INITIAL' ? undefined : rollout.execution.deployTimeoutMs;
+    const window = rollout.status === 'INITIAL' ? undefined : rollout.execution.maintenanceWindow;
+    if (window && timeoutMs !== undefined) {
+      // A device may install only inside its maintenance window: waiting for the window is not being stuck.
+      const status = maintenanceWindowStatus(parseMaintenanceWindow(window), now);
+      if (!status.available && status.nextStartsAt !== undefined) {
+        await this.timers.set(tx, { ...timer, dueAt: status.nextStartsAt + timeoutMs });
+        return;
+      }
+    }
     const withTimeout = {
       ...actionDecider,
       decide: (command: Parameters<typeof actionDecider.decide>[0], state: ActionState) =>

@@ -140,6 +140,13 @@ describe('group decider: conditions', () => {
     const verified = [{ ...created, data: { ...created.data, conditions: { ...conditions, success: { threshold: 80, mode: 'verified' } } } } as GroupEvent, members, ready, scheduled, started];
     given(groupDecider, verified).when(progress({ ...c8, verified: 7 })).then([]);
     given(groupDecider, verified).when(progress({ ...c8, verified: 8 })).then([{ type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: { ...c8, verified: 8 }, at: AT } }]);
+    // Every install ended but not verified yet: the group waits for the verifications instead of finishing.
+    given(groupDecider, verified).when(progress(counters({ finished: 10 }))).then([]);
+    const done = { ...counters({ finished: 10 }), verified: 10 };
+    given(groupDecider, verified).when(progress(done)).then([
+      { type: 'group-success-condition-met', data: { successAction: 'NEXTGROUP', counters: done, at: AT } },
+      { type: 'group-finished', data: { counters: done, at: AT } },
+    ]);
   });
 
   it('waits for the health gate and treats a failed gate as the error condition', () => {

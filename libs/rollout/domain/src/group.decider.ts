@@ -101,7 +101,9 @@ function progress(c: Cmd<'report-group-progress'>, s: Live): GroupEvent[] {
     if (soakMs > 0) return [{ type: 'group-soak-started', data: { until: c.at + soakMs, reason: 'success', counters, at: c.at } }];
     return successOrGate(s, counters, c.at);
   }
-  return isComplete(counters, conditions.actionType) ? [{ type: 'group-finished', data: { counters, at: c.at } }] : [];
+  // Two-phase success: installs that ended are not the end while their verification is still due.
+  const awaitingVerification = conditions.success.mode === 'verified' && !s.successMet;
+  return isComplete(counters, conditions.actionType) && !awaitingVerification ? [{ type: 'group-finished', data: { counters, at: c.at } }] : [];
 }
 
 function completeSoak(c: Cmd<'complete-group-soak'>, s: Live): GroupEvent[] {
