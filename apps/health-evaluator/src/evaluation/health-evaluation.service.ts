@@ -131,7 +131,7 @@ export class HealthEvaluation {
     for (const device of rollout.devices.values()) {
       // A verified device is still watched: one that falls back on a later reboot failed after all.
       if (device.deployedAt === undefined || device.fallback) continue;
-      const outcome = assessVerification(store.device(device.controllerId), device.deployedAt, targetVersion, undefined, this.telemetry.bucketMs);
+      const outcome = assessVerification(store.device(device.controllerId), device.deployedAt, targetVersion);
       if (outcome.status === 'pending' || (outcome.status === 'verified' && device.verified)) continue;
       const group = rollout.groups.get(device.groupId);
       const data = {

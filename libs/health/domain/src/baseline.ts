@@ -36,6 +36,8 @@ export interface CohortBaseline {
   /** windows left out for single devices (incidents that concerned them), by controllerId */
   excludedByDevice?: Record<string, TimeWindow[]>;
   devices: number;
+  /** the fine bucket size; buckets older than the store's compaction age are coarser (their own span) */
+  bucketMs: number;
   metrics: Partial<Record<MetricName, MetricBaseline>>;
 }
 
@@ -64,7 +66,7 @@ export function captureBaseline(
     const own = device ? excludedFor(device.controllerId) : [];
     if (device && own.length > 0) excludedByDevice[device.controllerId] = [...own];
     for (const b of device?.buckets ?? []) {
-      if (b.start < window.from || b.start >= window.to || b.version !== cohort.version || overlapsAny(b, bucketMs, excluded) || overlapsAny(b, bucketMs, own)) continue;
+      if (b.start < window.from || b.start >= window.to || b.version !== cohort.version || overlapsAny(b, excluded) || overlapsAny(b, own)) continue;
       for (const metric of METRICS) {
         const m = bucketMean(b, metric);
         if (!m) continue;
@@ -82,7 +84,7 @@ export function captureBaseline(
     if (values[metric].length === 0) continue;
     metrics[metric] = summarize(values[metric], samples[metric], series[metric]);
   }
-  const result: CohortBaseline = { cohort, window, excluded: [...excluded], devices: devices.length, metrics };
+  const result: CohortBaseline = { cohort, window, excluded: [...excluded], devices: devices.length, bucketMs, metrics };
   if (Object.keys(excludedByDevice).length > 0) result.excludedByDevice = excludedByDevice;
   return result;
 }

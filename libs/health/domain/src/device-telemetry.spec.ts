@@ -70,4 +70,27 @@ describe('telemetry intake: buckets, late and duplicate samples', () => {
     expect(store.device('d1')!.buckets.map((b) => b.start)).toEqual([T0 + 20 * MIN]);
     expect(restartsIn(store.device('d1')!, { from: T0, to: T0 + 21 * MIN })).toBe(1);
   });
+
+  it('compacts buckets older than 2 hours into 15-minute buckets per version, keeping every sum', () => {
+    const Q = T0 - (T0 % (15 * MIN)) + 15 * MIN; // a quarter-hour boundary
+    const store = new TelemetryStore();
+    for (let m = 0; m < 180; m++) store.ingest(sample(Q + m * MIN, { latencyP95Ms: m, restarts: m === 7 ? 2 : 0, runningVersion: m < 20 ? 'a:1' : 'a:2' }), Q + m * MIN);
+    const before = store.device('d1')!.buckets.reduce((sum, b) => sum + b.errSum, 0);
+    store.prune(Q + 180 * MIN);
+    const buckets = store.device('d1')!.buckets;
+    const coarse = buckets.filter((b) => b.span === 15 * MIN);
+    // 0-60 min is old: 0-15 (a:1), 15-30 (a:1 until 20, a:2 after), 30-45, 45-60; 60-180 stays fine
+    expect(coarse.map((b) => [(b.start - Q) / MIN, b.version, b.samples])).toEqual([[0, 'a:1', 15], [15, 'a:1', 5], [15, 'a:2', 10], [30, 'a:2', 15], [45, 'a:2', 15]]);
+    expect(buckets.filter((b) => b.span === MIN)).toHaveLength(120);
+    expect(buckets.map((b) => b.start)).toEqual([...buckets.map((b) => b.start)].sort((a, b) => a - b));
+    expect(buckets.reduce((sum, b) => sum + b.errSum, 0)).toBeCloseTo(before, 9);
+    expect(coarse[0]).toMatchObject({ restarts: 2, latMax: 14, latSum: 105, latN: 15 });
+
+    // a minute later only the bucket that aged joins its coarse bucket
+    store.ingest(sample(Q + 180 * MIN, { runningVersion: 'a:2' }), Q + 181 * MIN);
+    store.prune(Q + 181 * MIN);
+    const after = store.device('d1')!.buckets;
+    expect(after.filter((b) => b.span === 15 * MIN).map((b) => [(b.start - Q) / MIN, b.samples])).toEqual([[0, 15], [15, 5], [15, 10], [30, 15], [45, 15], [60, 1]]);
+    expect(after.filter((b) => b.span === MIN)).toHaveLength(120);
+  });
 });

@@ -7,6 +7,8 @@ import type { HealthSample, MetricName, TimeWindow } from './health.types';
  */
 export interface TelemetryBucket {
   start: number;
+  /** its length: the policy's bucketMs, or compactBucketMs once compacted */
+  span: number;
   version: string;
   samples: number;
   errSum: number;
@@ -55,6 +57,13 @@ export interface TelemetryPolicy {
   maxClockSkewMs: number;
   /** how many recent sample times are remembered per device for duplicate detection */
   duplicateMemory: number;
+  /**
+   * Buckets older than this are merged into `compactBucketMs` buckets: gates and triggers look at the last
+   * 30-60 minutes in fine buckets, the baseline's 24 h does with coarse ones (a 1-minute resolution for a
+   * day would be 1,440 buckets per device).
+   */
+  compactAfterMs: number;
+  compactBucketMs: number;
 }
 
 export const DEFAULT_TELEMETRY_POLICY: TelemetryPolicy = {
@@ -63,6 +72,8 @@ export const DEFAULT_TELEMETRY_POLICY: TelemetryPolicy = {
   allowedLatenessMs: 10 * 60_000,
   maxClockSkewMs: 5 * 60_000,
   duplicateMemory: 32,
+  compactAfterMs: 2 * 3600_000,
+  compactBucketMs: 15 * 60_000,
 };
 
 export type IngestOutcome = 'accepted' | 'late-accepted' | 'duplicate' | 'too-late' | 'future' | 'invalid';
@@ -93,16 +104,51 @@ export class TelemetryStore {
     return this.devices.get(controllerId);
   }
 
-  /** Drops buckets and logs older than the retention; call now and then (not per sample). */
+  /** Drops what is older than the retention and compacts old buckets; call now and then (not per sample). */
   prune(now: number): void {
     const horizon = now - this.policy.retentionMs;
     for (const device of this.devices.values()) {
       let drop = 0;
       while (drop < device.buckets.length && device.buckets[drop].start < horizon) drop++;
       if (drop > 0) device.buckets.splice(0, drop);
-      device.restartLog = device.restartLog.filter(([at]) => at >= horizon);
-      if (device.versionLog.length > 1) device.versionLog = [...device.versionLog.slice(0, -1).filter(([at]) => at >= horizon), device.versionLog[device.versionLog.length - 1]];
+      if (device.restartLog.length > 0 && device.restartLog[0][0] < horizon) device.restartLog = device.restartLog.filter(([at]) => at >= horizon);
+      if (device.versionLog.length > 1 && device.versionLog[0][0] < horizon) {
+        device.versionLog = [...device.versionLog.slice(0, -1).filter(([at]) => at >= horizon), device.versionLog[device.versionLog.length - 1]];
+      }
+      this.compact(device, now - this.policy.compactAfterMs);
     }
+  }
+
+  /**
+   * Merges the fine buckets that just aged past `before` into coarse ones. In steady state those are the
+   * newest buckets of the old part (one a minute per device), so only they are touched.
+   */
+  private compact(device: DeviceTelemetry, before: number): void {
+    const coarse = this.policy.compactBucketMs;
+    if (coarse <= this.policy.bucketMs) return;
+    const buckets = device.buckets;
+    let end = buckets.length;
+    while (end > 0 && buckets[end - 1].start >= before) end--;
+    let first = end;
+    while (first > 0 && buckets[first - 1].span < coarse) first--;
+    if (first === end) return;
+    // The coarse buckets a fine one may join: the last ones before the fine run (same start, same version).
+    let keepFrom = first;
+    const alignedFirst = align(buckets[first].start, coarse);
+    while (keepFrom > 0 && buckets[keepFrom - 1].start >= alignedFirst) keepFrom--;
+    const merged: TelemetryBucket[] = buckets.slice(keepFrom, first);
+    for (let i = first; i < end; i++) {
+      const b = buckets[i];
+      const start = align(b.start, coarse);
+      let target = merged.find((m) => m.start === start && m.version === b.version);
+      if (!target) {
+        target = emptyBucket(start, b.version, coarse);
+        merged.push(target);
+      }
+      mergeInto(target, b);
+    }
+    merged.sort((a, b) => a.start - b.start);
+    buckets.splice(keepFrom, end - keepFrom, ...merged);
   }
 
   private classify(sample: HealthSample, now: number): IngestOutcome {
@@ -143,18 +189,18 @@ export class TelemetryStore {
 
   /** A late sample's version is the one the device ran at that time, as far as the version log knows. */
   private bucketFor(device: DeviceTelemetry, sample: HealthSample): TelemetryBucket {
-    const start = sample.at - (((sample.at % this.policy.bucketMs) + this.policy.bucketMs) % this.policy.bucketMs);
+    const start = align(sample.at, this.policy.bucketMs);
     const version = sample.runningVersion ?? versionAt(device, sample.at) ?? UNKNOWN_VERSION;
     for (let i = device.buckets.length - 1; i >= 0; i--) {
       const b = device.buckets[i];
       if (b.start === start && b.version === version) return b;
       if (b.start <= start) {
-        const created = emptyBucket(start, version);
+        const created = emptyBucket(start, version, this.policy.bucketMs);
         device.buckets.splice(i + 1, 0, created);
         return created;
       }
     }
-    const created = emptyBucket(start, version);
+    const created = emptyBucket(start, version, this.policy.bucketMs);
     device.buckets.unshift(created);
     return created;
   }
@@ -174,8 +220,31 @@ export function versionAt(device: DeviceTelemetry, at: number): string | undefin
   return version ?? device.versionLog[0]?.[1];
 }
 
-export function emptyBucket(start: number, version: string): TelemetryBucket {
-  return { start, version, samples: 0, errSum: 0, errN: 0, latSum: 0, latN: 0, latMax: 0, memSum: 0, memN: 0, cpuSum: 0, cpuN: 0, tempSum: 0, tempN: 0, tempMax: -Infinity, restarts: 0, down: 0, up: 0 };
+function align(at: number, size: number): number {
+  return at - (((at % size) + size) % size);
+}
+
+function mergeInto(target: TelemetryBucket, b: TelemetryBucket): void {
+  target.samples += b.samples;
+  target.errSum += b.errSum;
+  target.errN += b.errN;
+  target.latSum += b.latSum;
+  target.latN += b.latN;
+  target.latMax = Math.max(target.latMax, b.latMax);
+  target.memSum += b.memSum;
+  target.memN += b.memN;
+  target.cpuSum += b.cpuSum;
+  target.cpuN += b.cpuN;
+  target.tempSum += b.tempSum;
+  target.tempN += b.tempN;
+  target.tempMax = Math.max(target.tempMax, b.tempMax);
+  target.restarts += b.restarts;
+  target.down += b.down;
+  target.up += b.up;
+}
+
+export function emptyBucket(start: number, version: string, span: number): TelemetryBucket {
+  return { start, span, version, samples: 0, errSum: 0, errN: 0, latSum: 0, latN: 0, latMax: 0, memSum: 0, memN: 0, cpuSum: 0, cpuN: 0, tempSum: 0, tempN: 0, tempMax: -Infinity, restarts: 0, down: 0, up: 0 };
 }
 
 function addToBucket(b: TelemetryBucket, s: HealthSample): void {
@@ -228,8 +297,8 @@ export function inWindow(b: TelemetryBucket, window: TimeWindow): boolean {
   return b.start >= window.from && b.start < window.to;
 }
 
-export function overlapsAny(b: TelemetryBucket, bucketMs: number, windows: readonly TimeWindow[]): boolean {
-  return windows.some((w) => b.start < w.to && b.start + bucketMs > w.from);
+export function overlapsAny(b: TelemetryBucket, windows: readonly TimeWindow[]): boolean {
+  return windows.some((w) => b.start < w.to && b.start + b.span > w.from);
 }
 
 /** Restarts a device logged within a window (exact times). */

@@ -41,7 +41,6 @@ export function assessVerification(
   deployedAt: number,
   targetVersion: string,
   policy: VerificationPolicy = DEFAULT_VERIFICATION_POLICY,
-  bucketMs = 60_000,
 ): VerificationOutcome {
   const evidence: VerificationOutcome['evidence'] = { deployedAt, targetVersion, soakMs: policy.soakMs, minHealthySamples: policy.minHealthySamples, versionLog: [] };
   if (!telemetry) return { status: 'pending', reason: 'no_telemetry', evidence };
@@ -61,7 +60,7 @@ export function assessVerification(
   let healthy = 0;
   let down = 0;
   for (const b of telemetry.buckets) {
-    if (b.start + bucketMs <= since || b.version !== targetVersion) continue;
+    if (b.start + b.span <= since || b.version !== targetVersion) continue;
     healthy += b.samples - b.down;
     down += b.down;
   }
