@@ -15,18 +15,8 @@ import type { BusNames } from '@rollgate/contracts';
 import { connectTestNats, createTestDatabase, deleteTestStreams, serviceBusEnv, testBusNames } from '@rollgate/testing';
 import { generateFleet } from '../src/fleet/fleet-generator';
 import { registerFleet } from '../src/fleet/register-fleet';
-import { WORKSPACE_ROOT, loadBuilt } from './built-workspace';
-
-interface Service {
-  url: string;
-  close(): Promise<void>;
-}
-interface Kit {
-  createService(options: { defaults: unknown; module: unknown; env: NodeJS.ProcessEnv; migrations?: unknown[] }): Promise<Service>;
-}
-interface AppModuleClass {
-  forRoot(env: NodeJS.ProcessEnv): unknown;
-}
+import { WORKSPACE_ROOT } from './built-workspace';
+import { startGateway, startPlanner, type InProcessService } from './in-process-services';
 
 const T = 'smoke';
 const PASSWORD = 'smoke-admin-password-1';
@@ -37,25 +27,12 @@ function option(name: string, fallback: string): string {
 }
 
 /** Starts planner and gateway, adding each to `started` at once so that a failed start still closes the other. */
-async function startServices(dbUrl: string, names: BusNames, started: Service[]): Promise<{ planner: Service; gateway: Service }> {
-  const kit = loadBuilt<Kit>('libs/service-kit/src/index.ts');
+async function startServices(dbUrl: string, names: BusNames, started: InProcessService[]): Promise<{ planner: InProcessService; gateway: InProcessService }> {
   const common = { DATABASE_URL: dbUrl, PORT: '0', LOG_LEVEL: 'fatal', ...serviceBusEnv(names) };
-  const plannerEnv = { ...common, ROLLGATE_BOOTSTRAP_TENANT: T, ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD };
-  const planner = await kit.createService({
-    defaults: loadBuilt<{ ROLLOUT_PLANNER_DEFAULTS: unknown }>('apps/rollout-planner/src/config.ts').ROLLOUT_PLANNER_DEFAULTS,
-    module: loadBuilt<{ AppModule: AppModuleClass }>('apps/rollout-planner/src/app.module.ts').AppModule.forRoot(plannerEnv),
-    env: plannerEnv,
-  });
+  const planner = await startPlanner({ ...common, ROLLGATE_BOOTSTRAP_TENANT: T, ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD });
   started.push(planner);
-  const gatewayApp = loadBuilt<{ AppModule: AppModuleClass; DEVICE_GATEWAY_MIGRATIONS: unknown[] }>('apps/device-gateway/src/app.module.ts');
   // The smoke measures the simulator, not the gateway's per-device limit.
-  const gatewayEnv = { ...common, DDI_RATE_LIMIT_PER_SECOND: '100', DDI_RATE_LIMIT_BURST: '200' };
-  const gateway = await kit.createService({
-    defaults: loadBuilt<{ DEVICE_GATEWAY_DEFAULTS: unknown }>('apps/device-gateway/src/config.ts').DEVICE_GATEWAY_DEFAULTS,
-    module: gatewayApp.AppModule.forRoot(gatewayEnv),
-    migrations: gatewayApp.DEVICE_GATEWAY_MIGRATIONS,
-    env: gatewayEnv,
-  });
+  const gateway = await startGateway({ ...common, DDI_RATE_LIMIT_PER_SECOND: '100', DDI_RATE_LIMIT_BURST: '200' });
   started.push(gateway);
   return { planner, gateway };
 }
@@ -120,7 +97,7 @@ async function main(): Promise<void> {
   const db = await createTestDatabase('rg_simsmoke');
   const names = testBusNames();
   const dir = mkdtempSync(join(tmpdir(), 'rg-sim-smoke-'));
-  const started: Service[] = [];
+  const started: InProcessService[] = [];
   try {
     const { planner, gateway } = await startServices(db.url, names, started);
     console.log(`planner ${planner.url}, gateway ${gateway.url}`);

@@ -15,15 +15,19 @@ import type * as GatewayConfig from '../../../device-gateway/src/config';
 import type * as PlannerApp from '../../../rollout-planner/src/app.module';
 import type * as PlannerConfig from '../../../rollout-planner/src/config';
 import { loadBuilt } from '../../test/built-workspace';
+import { planDeployment } from '../deployment/deployment-plan';
 import { BASE_PROFILE } from '../profiles/default-profiles';
-import type { FleetProfiles } from '../profiles/device-profile';
+import { ProfileResolver, type FleetProfiles } from '../profiles/device-profile';
+import { decisionRandom } from './device-session';
 import { startFleet, type FleetHandle } from './fleet';
 import { generateFleet, type DeviceSpec } from './fleet-generator';
 import { registerFleet } from './register-fleet';
 
 // Three real services in this process (the compiled tree), on one fresh database and one set of bus names:
-// the planner (Management API: targets, tenant config, modules, distribution sets), the distributor (artifact
-// bytes, signed downloads) and the gateway (DDI). The simulated fleet talks to them over real HTTP.
+// the planner (Management API: targets, tenant config, modules, artifact uploads, distribution sets), the
+// distributor (artifact bytes, signed downloads) and the gateway (DDI). The simulated fleet talks to them over
+// real HTTP. Rollouts are appended as the planner creates and the scheduler starts them (docs/event-flow.md):
+// this file proves the device side; fleet-rollout.e2e.spec.ts runs the scheduler too.
 const kit = loadBuilt<typeof KitModule>('libs/service-kit/src/index.ts');
 const { EventStore, EVENT_STORE_MIGRATIONS, runMigrations } = loadBuilt<typeof EventStoreModule>('libs/event-store/src/index.ts');
 
@@ -38,15 +42,16 @@ const hex = (algorithm: string, bytes: Buffer) => createHash(algorithm).update(b
 const basic = `Basic ${Buffer.from(`${T}\\admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
 /**
- * Profiles that make outcomes predictable per device type and region: sensor hubs fail to install, cameras
- * crash-loop on 2.0.0, transfers in apac are always cut once and resumed, nobody goes offline or refuses.
+ * Sensor hubs always fail to install and refuse consent, the other types succeed with probability 0.6 (which
+ * ones is the seed's business), cameras crash-loop on 2.0.0, transfers in apac are always cut once and resumed,
+ * nobody goes offline or refuses a cancel.
  */
 const PROFILES: FleetProfiles = {
   base: {
-    ...BASE_PROFILE, installSuccessProbability: 1, downloadFailureProbability: 0, interruptedDownloadProbability: 0, offlineShare: 0,
-    installDurationMs: { min: 200, max: 400 }, installSteps: 2, latencyMs: { min: 0, max: 0 }, cancelRejectProbability: 0,
+    ...BASE_PROFILE, installSuccessProbability: 0.6, downloadFailureProbability: 0, interruptedDownloadProbability: 0, offlineShare: 0,
+    installDurationMs: { min: 200, max: 400 }, installSteps: 2, latencyMs: { min: 0, max: 0 }, cancelRejectProbability: 0, confirmProbability: 1,
   },
-  deviceTypes: { 'sensor-hub': { installSuccessProbability: 0 } },
+  deviceTypes: { 'sensor-hub': { installSuccessProbability: 0, confirmProbability: 0 }, kiosk: { installSuccessProbability: 1 } },
   regions: { apac: { interruptedDownloadProbability: 1 } },
   builds: [{ version: '2.0.0', deviceType: 'camera', overrides: { crashLoopProbability: 1, memoryLeakMbPerHour: 1_000 } }],
 };
@@ -86,10 +91,12 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     const module = await rest('POST', '/softwaremodules', [{ name: 'firmware', version, type: 'os' }]);
     expect(module.status).toBe(201);
     const moduleId = String((module.body as Array<{ id: unknown }>)[0].id);
-    // The planner has no artifact-upload endpoint yet (issue 4 mediates it): the module names the stored content as it will.
-    await append(`softwaremodule-${moduleId}`, 'softwaremodule', [
-      ['software-module-artifact-added', { artifactId: `${moduleId}-image`, fileName: 'image.swu', sha256: hex('sha256', image), sha1: hex('sha1', image), md5: hex('md5', image), size: image.length, by: 'admin', at: Date.now() }],
-    ]);
+    // Uploaded through the planner, which streams it to the distributor and records it on the module.
+    const form = new FormData();
+    form.append('file', new Blob([image]), 'image.swu');
+    const uploaded = await fetch(`${plannerUrl}/rest/v1/softwaremodules/${moduleId}/artifacts`, { method: 'POST', body: form, headers: { authorization: basic } });
+    expect(uploaded.status).toBe(201);
+    expect(await uploaded.json()).toMatchObject({ hashes: { sha256: hex('sha256', image), md5: hex('md5', image) }, size: image.length });
     const set = await rest('POST', '/distributionsets', [{ name: 'os', version, type: 'os', modules: [{ id: moduleId }] }]);
     expect(set.status).toBe(201);
     return String((set.body as Array<{ id: unknown }>)[0].id);
@@ -132,7 +139,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     services.push(distributor);
     distributorUrl = distributor.url;
 
-    const plannerEnv = { ...common, ROLLGATE_BOOTSTRAP_TENANT: T, ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    const plannerEnv = { ...common, ROLLGATE_ARTIFACTS_URL: distributorUrl, ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: UPLOAD_TOKEN, ROLLGATE_BOOTSTRAP_TENANT: T, ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD };
     const { AppModule: Planner } = loadBuilt<typeof PlannerApp>('apps/rollout-planner/src/app.module.ts');
     const { ROLLOUT_PLANNER_DEFAULTS } = loadBuilt<typeof PlannerConfig>('apps/rollout-planner/src/config.ts');
     const planner = await kit.createService({ defaults: ROLLOUT_PLANNER_DEFAULTS, module: Planner.forRoot(plannerEnv), env: plannerEnv });
@@ -152,10 +159,6 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     ] as const) {
       expect((await rest('PUT', `/system/configs/${key}`, { value })).status).toBe(200);
     }
-    const form = new FormData();
-    form.append('file', new Blob([image]), 'image.swu');
-    const uploaded = await fetch(`${distributorUrl}/artifacts/v1/${T}`, { method: 'POST', body: form, headers: { authorization: `Bearer ${UPLOAD_TOKEN}` } });
-    expect(uploaded.status).toBe(201);
 
     const subscription = nc.subscribe(`${names.subjectRoot}.tel.${T}.>`);
     void (async () => {
@@ -196,21 +199,30 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     expect(rate).toBeLessThan(3);
   });
 
-  it('runs a rollout action: Range downloads verified, installs reported step by step, feedback in the log', async () => {
+  /** What the seed says a device does with action `actionId` of build `version`, computed without any network. */
+  const predictedSuccess = (device: DeviceSpec, actionId: number, version: string) =>
+    planDeployment({ download: 'forced', update: 'forced' }, new ProfileResolver(PROFILES).profileFor(device.deviceType, device.region, version), decisionRandom('e2e', device.controllerId, 'deployment', String(actionId))).installSucceeds;
+
+  it('runs a rollout action: Range downloads verified, installs reported step by step, outcomes as the seed decides, feedback in the log', async () => {
     const ds = await distributionSet('2.0.0');
     await startRollout('r1', ds, updated.map((d) => d.controllerId), 1_000);
     const settled = await fleet!.waitForSettled(20, { timeoutMs: 60_000 });
     const outcomeOf = new Map(settled.map((s) => [s.controllerId, s]));
+    const predicted = updated.map((device, p) => predictedSuccess(device, 1_000 + p, '2.0.0'));
+    // The seed must exercise both paths among the 0.6 devices, or this test would prove less than it claims.
+    expect(updated.some((d, p) => d.deviceType !== 'kiosk' && d.deviceType !== 'sensor-hub' && predicted[p])).toBe(true);
+    expect(updated.some((d, p) => d.deviceType !== 'sensor-hub' && !predicted[p])).toBe(true);
     updated.forEach((device, p) => {
-      expect(outcomeOf.get(device.controllerId)).toEqual({ controllerId: device.controllerId, actionId: String(1_000 + p), version: '2.0.0', outcome: device.deviceType === 'sensor-hub' ? 'failure' : 'success' });
-      expect(fleet!.device(device.controllerId)?.version).toBe(device.deviceType === 'sensor-hub' ? '1.0.0' : '2.0.0');
+      expect(outcomeOf.get(device.controllerId)).toEqual({ controllerId: device.controllerId, actionId: String(1_000 + p), version: '2.0.0', outcome: predicted[p] ? 'success' : 'failure' });
+      expect(fleet!.device(device.controllerId)?.version).toBe(predicted[p] ? '2.0.0' : '1.0.0');
     });
     const stats = fleet!.stats();
     expect(stats.checksumFailures).toBe(0);
     // apac transfers were cut once each and resumed with Range: every byte still crossed the wire exactly once.
     expect(stats.downloadResumes).toBe(updated.filter((d) => d.region === 'apac').length);
     expect(stats.bytesDownloaded).toBe(20 * image.length);
-    expect(stats.byVersion).toEqual({ '2.0.0': 15, '1.0.0': 5 });
+    const successes = predicted.filter(Boolean).length;
+    expect(stats.byVersion).toEqual({ '2.0.0': successes, '1.0.0': 20 - successes });
 
     const succeeded = updated.findIndex((d) => d.deviceType === 'kiosk');
     const events = await eventually(async () => {
@@ -225,7 +237,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
       ['proceeding', 'none', 'RUNNING'],
       ['closed', 'success', 'FINISHED'],
     ]);
-    const failed = updated.findIndex((d) => d.deviceType === 'sensor-hub');
+    const failed = predicted.findIndex((ok) => !ok);
     const failure = await eventually(async () => (await actionEvents(1_000 + failed)).find((e) => e.data.execution === 'closed'));
     expect(failure.data).toMatchObject({ finished: 'failure', details: ['Installation of 2.0.0 failed: post-install check did not pass'] });
   });
@@ -240,8 +252,9 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     for (const sample of telemetry.filter((s) => s.at >= since)) latest.set(sample.controllerId, sample);
     for (const device of updated) {
       const sample = latest.get(device.controllerId)!;
-      expect(sample).toMatchObject({ tenant: T, deviceType: device.deviceType, runningVersion: device.deviceType === 'sensor-hub' ? '1.0.0' : '2.0.0' });
-      if (device.deviceType === 'camera') {
+      const running = fleet!.device(device.controllerId)!.version;
+      expect(sample).toMatchObject({ tenant: T, deviceType: device.deviceType, runningVersion: running });
+      if (device.deviceType === 'camera' && running === '2.0.0') {
         expect(sample.restarts).toBeGreaterThanOrEqual(1);
         expect(sample.errorRate).toBeGreaterThanOrEqual(0.25);
       } else {
@@ -276,5 +289,22 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     });
     expect(canceled.map((e) => e.type)).toContain('action-cancel-requested');
     expect(spare.stats().cancelFeedbackSent).toBe(2);
+  });
+
+  it('asks for consent with the confirmation flow on: a kiosk confirms and installs, a sensor hub denies', async () => {
+    expect((await rest('PUT', '/system/configs/user.confirmation.flow.enabled', { value: true })).status).toBe(200);
+    const [hub, kiosk] = [spares[2], spares[3]];
+    expect([hub.deviceType, kiosk.deviceType]).toEqual(['sensor-hub', 'kiosk']);
+    const ds = await distributionSet('4.0.0');
+    await startRollout('r4', ds, [hub.controllerId, kiosk.controllerId], 4_000);
+    const settled = await spare!.waitForSettled(6, { timeoutMs: 60_000 });
+    expect(settled.slice(4).map((s) => [s.controllerId, s.actionId, s.outcome]).sort()).toEqual([
+      [hub.controllerId, '4000', 'denied'], [kiosk.controllerId, '4001', 'success'],
+    ].sort());
+    expect(spare!.stats().confirmationsSent).toBe(2);
+    const confirmed = await actionEvents(4_001);
+    expect(confirmed.map((e) => e.type)).toContain('action-confirmed');
+    expect(confirmed.filter((e) => e.type === 'action-feedback-received').at(-1)?.data).toMatchObject({ execution: 'closed', finished: 'success' });
+    expect((await actionEvents(4_000)).map((e) => e.type)).toContain('action-confirmation-denied');
   });
 });
