@@ -1,8 +1,10 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { loadPlannerConfig, PLANNER_CONFIG } from './config';
 import { ActionsModule } from './actions/actions.module';
+import { AuditModule } from './audit/audit.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { IdentityModule } from './identity/identity.module';
+import { OpenApiModule } from './openapi/openapi.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 
 @Global()
@@ -18,6 +20,6 @@ class PlannerConfigModule {}
 export class AppModule {
   static forRoot(env: NodeJS.ProcessEnv = process.env): DynamicModule {
     const config = { module: PlannerConfigModule, providers: [{ provide: PLANNER_CONFIG, useValue: loadPlannerConfig(env) }], exports: [PLANNER_CONFIG] };
-    return { module: AppModule, imports: [config, IdentityModule, CatalogModule, ActionsModule, RolloutsModule] };
+    return { module: AppModule, imports: [config, IdentityModule, CatalogModule, ActionsModule, RolloutsModule, AuditModule.forRoot(env), OpenApiModule] };
   }
 }

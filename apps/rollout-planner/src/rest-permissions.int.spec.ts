@@ -11,9 +11,9 @@ describe('Management API permissions', () => {
     expect(all.filter((r) => !r.route.includes(' /rest/v1/')).map((r) => r.route)).toEqual([]);
   });
 
-  it('only self-service routes (userinfo, own tokens) are open to any authenticated caller', () => {
+  it('only self-service routes (userinfo, own tokens) and the API description are open to any authenticated caller', () => {
     expect(managementRoutes().filter((r) => r.permissions?.length === 0).map((r) => r.route).sort()).toEqual([
-      'DELETE /rest/v1/system/tokens/:tokenId', 'GET /rest/v1/userinfo', 'POST /rest/v1/system/tokens',
+      'DELETE /rest/v1/system/tokens/:tokenId', 'GET /rest/v1/openapi.json', 'GET /rest/v1/userinfo', 'POST /rest/v1/system/tokens',
     ]);
   });
 });

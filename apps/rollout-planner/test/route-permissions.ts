@@ -1,13 +1,7 @@
 import 'reflect-metadata';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ActionsModule } from '../src/actions/actions.module';
-import { CatalogModule } from '../src/catalog/catalog.module';
-import { IdentityModule } from '../src/identity/identity.module';
-import { RolloutsModule } from '../src/rollouts/rollouts.module';
-import { REQUIRED_PERMISSIONS } from '../src/identity/permissions.decorator';
-
-type Handler = (...args: unknown[]) => unknown;
+import { MODULE_METADATA } from '@nestjs/common/constants';
+import { AppModule } from '../src/app.module';
+import { routesOf } from '../src/openapi/route-catalog';
 
 export interface RoutePermissions {
   route: string;
@@ -15,21 +9,30 @@ export interface RoutePermissions {
   permissions: string[] | undefined;
 }
 
+type ModuleRef = { module?: unknown; controllers?: unknown[]; imports?: unknown[] } | (abstract new (...args: never[]) => unknown);
+type ControllerClass = { name: string; prototype: object };
+
 /**
- * Every route of the Management API's controllers with the permissions it declares. Runs in Node's own realm
- * (loaded through built-workspace), where Nest's decorator metadata lives; Jest's sandbox has its own Reflect.
+ * Every controller the planner's composition root reaches, walking its imports (classes and dynamic modules)
+ * as Nest does. Runs in Node's own realm (loaded through built-workspace), where Nest's decorator metadata
+ * lives; Jest's sandbox has its own Reflect.
  */
+export function plannerControllers(): ControllerClass[] {
+  const seen = new Set<unknown>();
+  const controllers = new Set<ControllerClass>();
+  const visit = (ref: ModuleRef | undefined): void => {
+    if (!ref || seen.has(ref)) return;
+    seen.add(ref);
+    const dynamic = typeof ref === 'object' ? ref : undefined;
+    const moduleClass = dynamic ? dynamic.module : ref;
+    for (const c of [...((Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, moduleClass as object) as ControllerClass[] | undefined) ?? []), ...((dynamic?.controllers as ControllerClass[] | undefined) ?? [])]) controllers.add(c);
+    for (const child of [...((Reflect.getMetadata(MODULE_METADATA.IMPORTS, moduleClass as object) as ModuleRef[] | undefined) ?? []), ...((dynamic?.imports as ModuleRef[] | undefined) ?? [])]) visit(child);
+  };
+  visit(AppModule.forRoot({}) as ModuleRef);
+  return [...controllers];
+}
+
+/** Every route of the Management API's controllers with the permissions it declares. */
 export function managementRoutes(): RoutePermissions[] {
-  const controllers = [CatalogModule, ActionsModule, IdentityModule, RolloutsModule].flatMap((module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Array<{ prototype: Record<string, Handler> }>) ?? []);
-  return controllers.flatMap((controller) => {
-    const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
-    return Object.getOwnPropertyNames(controller.prototype)
-      .filter((name) => name !== 'constructor')
-      .map((name) => controller.prototype[name])
-      .filter((handler) => typeof handler === 'function' && Reflect.getMetadata(PATH_METADATA, handler) !== undefined)
-      .map((handler) => ({
-        route: `${RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]} /${base}/${Reflect.getMetadata(PATH_METADATA, handler) as string}`.replace(/\/+$/, '').replace(/\/\/+/g, '/'),
-        permissions: Reflect.getMetadata(REQUIRED_PERMISSIONS, handler) as string[] | undefined,
-      }));
-  });
+  return routesOf(plannerControllers()).map((r) => ({ route: `${r.method} ${r.path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1')}`, permissions: r.permissions }));
 }

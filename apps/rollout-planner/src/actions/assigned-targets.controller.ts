@@ -9,7 +9,6 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import { Projections } from '../shared/projections.service';
 import { findOne, link } from '../shared/read-model.queries';
@@ -58,8 +57,8 @@ export class AssignedTargetsController {
   @Post()
   @HttpCode(200)
   @Requires('READ_DISTRIBUTION_SET', 'UPDATE_TARGET')
-  async assign(@Caller() caller: Principal, @Param('distributionSetId') distributionSetId: string, @JsonBody() body: unknown): Promise<AssignmentResult> {
-    const assignments = checkAssignments(validateBody(AssignmentBody, body));
+  async assign(@Caller() caller: Principal, @Param('distributionSetId') distributionSetId: string, @JsonBody(AssignmentBody) body: Static<typeof AssignmentBody>): Promise<AssignmentResult> {
+    const assignments = checkAssignments(body);
     await findOne(this.pool, 'distribution_sets', 'id', caller.tenant, distributionSetId, 'distribution_set_not_found');
     await this.signedArtifacts.requireSatisfied(caller.tenant, distributionSetId);
     await this.requireTargets(caller.tenant, assignments.map((a) => a.id));

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { distributionSetDecider, type DistributionSetCommand, type ModuleRef, type SoftwareModuleType } from '@rollgate/catalog-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { ValidationError } from '@rollgate/shared-domain';
@@ -7,7 +7,6 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
@@ -62,8 +61,8 @@ export class DistributionSetsController {
 
   @Post()
   @Requires('CREATE_DISTRIBUTION_SET')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>[]> {
-    const sets = validateBody(CreateSetsBody, body);
+  async create(@Caller() caller: Principal, @JsonBody(CreateSetsBody) body: Static<typeof CreateSetsBody>): Promise<Record<string, unknown>[]> {
+    const sets = body;
     const modules = await this.moduleTypes(caller.tenant, sets.flatMap((s) => s.modules.map((m) => String(m.id))));
     const at = Date.now();
     const commands = sets.map((s, i) => {
@@ -100,8 +99,8 @@ export class DistributionSetsController {
 
   @Put(':id')
   @Requires('UPDATE_DISTRIBUTION_SET')
-  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const changes = validateBody(UpdateSetBody, body);
+  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody(UpdateSetBody) body: Static<typeof UpdateSetBody>): Promise<Record<string, unknown>> {
+    const changes = body;
     await this.row(caller.tenant, id);
     await this.repository.execute(caller, 'distributionset', `distributionset-${id}`, distributionSetDecider, { type: 'update-distribution-set', ...changes, by: caller.username, at: Date.now() });
     await this.projections.catchUp();

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, UnsupportedMediaTypeException, UseFilters } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, SetMetadata, UnsupportedMediaTypeException, UseFilters } from '@nestjs/common';
+import { Type } from '@sinclair/typebox';
 import { softwareModuleDecider } from '@rollgate/catalog-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError } from '@rollgate/shared-domain';
@@ -11,6 +12,7 @@ import { AggregateRepository } from '../shared/aggregate.repository';
 import { Projections } from '../shared/projections.service';
 import { findOne, link } from '../shared/read-model.queries';
 import { ArtifactUploadError, ArtifactUploadErrorFilter, forwardUpload } from './artifact-store.client';
+import { DOCUMENTED_BODY } from '../openapi/route-catalog';
 import { naturalId } from './catalog-ids';
 
 interface ArtifactRow {
@@ -25,6 +27,16 @@ interface ArtifactRow {
   created_at: string;
   created_by: string;
 }
+
+/** What the multipart form carries, for the OpenAPI document (the distributor checks it). */
+const UploadForm = Type.Object({
+  file: Type.String({ format: 'binary' }),
+  fileName: Type.Optional(Type.String({ maxLength: 255 })),
+  version: Type.Optional(Type.String({ maxLength: 128 })),
+  architecture: Type.Optional(Type.String({ maxLength: 64 })),
+  signature: Type.Optional(Type.String({ description: 'base64 Ed25519 signature over the raw sha256 digest' })),
+  signatureKeyId: Type.Optional(Type.String({ maxLength: 128 })),
+});
 
 interface UploadRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -50,6 +62,7 @@ export class SoftwareModuleArtifactsController {
   @HttpCode(201)
   @Requires('CREATE_SOFTWARE_MODULE')
   @UseFilters(ArtifactUploadErrorFilter)
+  @SetMetadata(DOCUMENTED_BODY, { contentType: 'multipart/form-data', schema: UploadForm })
   async upload(@Caller() caller: Principal, @Param('moduleId') moduleId: string, @Req() request: UploadRequest): Promise<Record<string, unknown>> {
     const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'multipart/form-data') throw new UnsupportedMediaTypeException(`an upload is multipart/form-data, got "${type || 'none'}"`);

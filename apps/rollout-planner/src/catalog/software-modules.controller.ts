@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { softwareModuleDecider, type SoftwareModuleCommand } from '@rollgate/catalog-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { ValidationError } from '@rollgate/shared-domain';
@@ -7,7 +7,6 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
@@ -67,8 +66,8 @@ export class SoftwareModulesController {
 
   @Post()
   @Requires('CREATE_SOFTWARE_MODULE')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>[]> {
-    const modules = validateBody(CreateModulesBody, body);
+  async create(@Caller() caller: Principal, @JsonBody(CreateModulesBody) body: Static<typeof CreateModulesBody>): Promise<Record<string, unknown>[]> {
+    const modules = body;
     const at = Date.now();
     const commands = modules.map((m) => {
       const moduleId = naturalId(m.type, m.name, m.version);
@@ -96,8 +95,8 @@ export class SoftwareModulesController {
 
   @Put(':id')
   @Requires('UPDATE_SOFTWARE_MODULE')
-  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const changes = validateBody(UpdateModuleBody, body);
+  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody(UpdateModuleBody) body: Static<typeof UpdateModuleBody>): Promise<Record<string, unknown>> {
+    const changes = body;
     await this.row(caller.tenant, id);
     await this.repository.execute(caller, 'softwaremodule', `softwaremodule-${id}`, softwareModuleDecider, { type: 'update-software-module', ...changes, by: caller.username, at: Date.now() });
     await this.projections.catchUp();

@@ -1,12 +1,11 @@
 import { Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { CONFIG_KEYS, configKeyDef, tenantConfigDecider, type ConfigValue } from '@rollgate/catalog-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import { Projections } from '../shared/projections.service';
 
@@ -59,8 +58,8 @@ export class SystemConfigsController {
 
   @Put(':key')
   @Requires('UPDATE_TENANT_CONFIGURATION')
-  async set(@Caller() caller: Principal, @Param('key') key: string, @JsonBody() body: unknown): Promise<ConfigResource> {
-    const { value } = validateBody(SetValueBody, body);
+  async set(@Caller() caller: Principal, @Param('key') key: string, @JsonBody(SetValueBody) body: Static<typeof SetValueBody>): Promise<ConfigResource> {
+    const { value } = body;
     await this.repository.execute(caller, 'tenantconfig', stream(caller.tenant), tenantConfigDecider, { type: 'set-config-value', key, value, by: caller.username, at: Date.now() });
     await this.projections.catchUp();
     return toResource(key, (await this.rows(caller.tenant, key)).get(key));

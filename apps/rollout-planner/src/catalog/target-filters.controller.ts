@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { targetFilterDecider } from '@rollgate/catalog-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +7,6 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
@@ -54,8 +53,8 @@ export class TargetFiltersController {
 
   @Post()
   @Requires('CREATE_TARGET')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const { name, query } = validateBody(CreateFilterBody, body);
+  async create(@Caller() caller: Principal, @JsonBody(CreateFilterBody) body: Static<typeof CreateFilterBody>): Promise<Record<string, unknown>> {
+    const { name, query } = body;
     const filterId = randomUUID();
     await this.repository.execute(caller, 'targetfilter', `targetfilter-${filterId}`, targetFilterDecider, { type: 'create-target-filter', filterId, name, query, by: caller.username, at: Date.now() });
     await this.projections.catchUp();
@@ -70,8 +69,8 @@ export class TargetFiltersController {
 
   @Put(':id')
   @Requires('UPDATE_TARGET')
-  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const changes = validateBody(UpdateFilterBody, body);
+  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody(UpdateFilterBody) body: Static<typeof UpdateFilterBody>): Promise<Record<string, unknown>> {
+    const changes = body;
     await this.row(caller.tenant, id);
     await this.repository.execute(caller, 'targetfilter', `targetfilter-${id}`, targetFilterDecider, { type: 'update-target-filter', ...changes, by: caller.username, at: Date.now() });
     await this.projections.catchUp();

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { targetDecider, targetTagDecider, type TargetTagCommand } from '@rollgate/catalog-domain';
 import { reserveIdBlock } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
@@ -8,7 +8,6 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import { listSql, type ListSpec, type Page, type PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
@@ -71,8 +70,8 @@ export class TargetTagsController {
    */
   @Post()
   @Requires('CREATE_TARGET')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Array<Record<string, unknown>>> {
-    const tags = validateBody(CreateTagsBody, body).map((t) => ({ ...t, name: t.name.trim() }));
+  async create(@Caller() caller: Principal, @JsonBody(CreateTagsBody) body: Static<typeof CreateTagsBody>): Promise<Array<Record<string, unknown>>> {
+    const tags = body.map((t) => ({ ...t, name: t.name.trim() }));
     const names = tags.map((t) => t.name);
     const twice = names.findIndex((name, i) => names.indexOf(name) !== i);
     if (twice >= 0) throw new ValidationError(`tag ${names[twice]} is listed twice`, [{ path: `/${twice}/name`, message: 'is listed twice' }]);
@@ -99,8 +98,8 @@ export class TargetTagsController {
 
   @Put(':tagId')
   @Requires('UPDATE_TARGET')
-  async update(@Caller() caller: Principal, @Param('tagId') tagId: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const changes = validateBody(UpdateTagBody, body);
+  async update(@Caller() caller: Principal, @Param('tagId') tagId: string, @JsonBody(UpdateTagBody) body: Static<typeof UpdateTagBody>): Promise<Record<string, unknown>> {
+    const changes = body;
     await this.tag(caller.tenant, tagId);
     await this.repository.execute(caller, 'targettag', `targettag-${tagId}`, targetTagDecider, { type: 'update-target-tag', ...changes, by: caller.username, at: Date.now() });
     await this.projections.catchUp();
@@ -137,8 +136,8 @@ export class TargetTagsController {
   @Post(':tagId/assigned')
   @HttpCode(200)
   @Requires('UPDATE_TARGET')
-  async assign(@Caller() caller: Principal, @Param('tagId') tagId: string, @JsonBody() body: unknown): Promise<Array<Record<string, unknown>>> {
-    const controllerIds = [...new Set(validateBody(AssignBody, body).map((entry) => (typeof entry === 'string' ? entry : entry.controllerId)))];
+  async assign(@Caller() caller: Principal, @Param('tagId') tagId: string, @JsonBody(AssignBody) body: Static<typeof AssignBody>): Promise<Array<Record<string, unknown>>> {
+    const controllerIds = [...new Set(body.map((entry) => (typeof entry === 'string' ? entry : entry.controllerId)))];
     const tag = await this.tag(caller.tenant, tagId);
     const { rows: known } = await this.pool.query<{ controller_id: string }>('SELECT controller_id FROM targets WHERE tenant = $1 AND controller_id = ANY($2::text[])', [caller.tenant, controllerIds]);
     const missing = controllerIds.filter((id) => !known.some((row) => row.controller_id === id));

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { targetDecider, type TargetCommand } from '@rollgate/catalog-domain';
 import { DEFAULT_TARGET_COLUMNS } from '@rollgate/filter-domain';
 import { PG_POOL } from '@rollgate/service-kit';
@@ -9,7 +9,6 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
@@ -76,8 +75,8 @@ export class TargetsController {
   /** Bulk create as an array, all or nothing. */
   @Post()
   @Requires('CREATE_TARGET')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>[]> {
-    const targets = validateBody(CreateTargetsBody, body);
+  async create(@Caller() caller: Principal, @JsonBody(CreateTargetsBody) body: Static<typeof CreateTargetsBody>): Promise<Record<string, unknown>[]> {
+    const targets = body;
     const seen = new Set<string>();
     targets.forEach((t, i) => {
       if (seen.has(t.controllerId)) throw new ValidationError(`controllerId ${t.controllerId} is listed twice`, [{ path: `/${i}/controllerId`, message: 'is listed twice' }]);
@@ -106,8 +105,8 @@ export class TargetsController {
 
   @Put(':controllerId')
   @Requires('UPDATE_TARGET')
-  async update(@Caller() caller: Principal, @Param('controllerId') controllerId: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const { controllerId: renamed, ...changes } = validateBody(UpdateTargetBody, body);
+  async update(@Caller() caller: Principal, @Param('controllerId') controllerId: string, @JsonBody(UpdateTargetBody) body: Static<typeof UpdateTargetBody>): Promise<Record<string, unknown>> {
+    const { controllerId: renamed, ...changes } = body;
     if (renamed !== undefined && renamed !== controllerId) throw new ValidationError('controllerId cannot change', [{ path: '/controllerId', message: 'cannot change' }]);
     await this.row(caller.tenant, controllerId);
     await this.repository.execute(caller, 'target', `target-${controllerId}`, targetDecider, { type: 'update-target', ...changes, by: caller.username, at: Date.now() });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { ROLES } from '@rollgate/identity-domain';
 import { DomainError } from '@rollgate/shared-domain';
 import { PLANNER_CONFIG, type PlannerConfig } from '../config';
+import { Projections } from '../shared/projections.service';
 import { IdentityService } from './identity.service';
 
 /**
@@ -16,6 +17,7 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
   constructor(
     @Inject(PLANNER_CONFIG) private readonly config: PlannerConfig,
     @Inject(IdentityService) private readonly identity: IdentityService,
+    @Inject(Projections) private readonly projections: Projections,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -27,6 +29,8 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
       await this.identity.createUser({ tenant: bootstrap.tenant, actor: 'system:bootstrap' }, bootstrap.username, bootstrap.password, [...ROLES.ROLE_ADMIN]);
       // The user name and tenant only; the password never reaches a log.
       this.logger.log(`created administrator ${bootstrap.username} of tenant ${bootstrap.tenant}`);
+      // The service starts answering only once the administrator is in the users read model too.
+      await this.projections.catchUp();
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'user_exists')) throw error;
     }

@@ -1,8 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import type { Static } from '@sinclair/typebox';
 import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import type { WriteContext } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
 import { audit, findOne, listPage } from '../shared/read-model.queries';
@@ -34,8 +34,8 @@ export class UsersController {
 
   @Post('users')
   @Requires('MANAGE_USERS')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const { username, password, permissions } = validateBody(CreateUserBody, body);
+  async create(@Caller() caller: Principal, @JsonBody(CreateUserBody) body: Static<typeof CreateUserBody>): Promise<Record<string, unknown>> {
+    const { username, password, permissions } = body;
     await this.identity.createUser(context(caller), username, password, permissions);
     await this.projections.catchUp();
     return this.get(caller, username);
@@ -49,8 +49,8 @@ export class UsersController {
 
   @Put('users/:username')
   @Requires('MANAGE_USERS')
-  async update(@Caller() caller: Principal, @Param('username') username: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const { password, permissions } = validateBody(UpdateUserBody, body);
+  async update(@Caller() caller: Principal, @Param('username') username: string, @JsonBody(UpdateUserBody) body: Static<typeof UpdateUserBody>): Promise<Record<string, unknown>> {
+    const { password, permissions } = body;
     if (password !== undefined) await this.identity.changePassword(context(caller), username, password);
     if (permissions !== undefined) await this.identity.changePermissions(context(caller), username, permissions);
     // Cached credentials would keep the old permissions for up to the TTL.
@@ -71,8 +71,8 @@ export class UsersController {
   /** Any authenticated caller may issue a token for themselves, with at most their own permissions. */
   @Post('tokens')
   @Requires()
-  async issue(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<{ id: string; name: string; token: string; permissions: string[]; expiresAt: number | null }> {
-    const { name, permissions, expiresAt } = validateBody(IssueTokenBody, body);
+  async issue(@Caller() caller: Principal, @JsonBody(IssueTokenBody) body: Static<typeof IssueTokenBody>): Promise<{ id: string; name: string; token: string; permissions: string[]; expiresAt: number | null }> {
+    const { name, permissions, expiresAt } = body;
     return this.identity.issueToken(caller, name, permissions, expiresAt ?? null);
   }
 
