@@ -92,7 +92,9 @@ export class HealthEvaluation {
     for (const rollout of this.fleet.registry.rollouts.values()) {
       if (rollout.phase !== 'starting' && rollout.phase !== 'running') continue;
       try {
-        written.push(...(await this.checkTriggers(rollout, now)), ...(await this.verifyDevices(rollout, now)));
+        // A rollback rollout is not itself rolled back by triggers (that would loop); its devices are verified.
+        if (!rollout.isRollback) written.push(...(await this.checkTriggers(rollout, now)));
+        written.push(...(await this.verifyDevices(rollout, now)));
       } catch (error) {
         // One rollout's failure (a conflict that kept losing, the database away) must not starve the others.
         this.logger.warn(`evaluating rollout ${rollout.rolloutId} failed: ${(error as Error).message}`);

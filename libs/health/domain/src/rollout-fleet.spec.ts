@@ -53,7 +53,9 @@ describe('fleet registry: who is in which group, on which action, deployed or fa
   it('follows the rollout\'s life and knows the target version and device types', () => {
     const r = registry();
     r.apply(ev('rollout-r1', 'rollout-starting', { at: 1000, by: 'admin' }));
-    expect(r.rollout('acme', 'r1')).toMatchObject({ phase: 'starting', startingAt: 1000, execution: { healthPreset: 'strict' } });
+    expect(r.rollout('acme', 'r1')).toMatchObject({ phase: 'starting', startingAt: 1000, execution: { healthPreset: 'strict' }, isRollback: false });
+    r.apply(ev('rollout-rb', 'rollout-created', { rolloutId: 'rb', distributionSetId: 'ds0', rollbackOf: { rolloutId: 'r1' } }));
+    expect(r.rollout('acme', 'rb')!.isRollback).toBe(true);
     r.apply(ev('rolloutgroup-g0', 'group-started', { size: 4, at: 2000 }));
     expect(r.rollout('acme', 'r1')!.groups.get('g0')!.started).toBe(true);
     r.apply(ev('rollout-r1', 'rollout-finished', { at: 3000 }));

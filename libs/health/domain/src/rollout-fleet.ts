@@ -46,6 +46,8 @@ export interface RolloutFleet {
   rolloutId: string;
   distributionSetId: string;
   execution: Partial<RolloutExecution>;
+  /** a rollback rollout (the scheduler's, back to previous versions): watched, but never rolled back itself */
+  isRollback: boolean;
   phase: 'created' | 'starting' | 'running' | 'ended';
   startingAt?: number;
   groups: Map<string, FleetGroup>;
@@ -105,6 +107,7 @@ export class FleetRegistry {
             rolloutId: String(d.rolloutId),
             distributionSetId: String(d.distributionSetId),
             execution: (d.execution as Partial<RolloutExecution> | undefined) ?? {},
+            isRollback: d.rollbackOf !== undefined && d.rollbackOf !== null,
             phase: 'created',
             groups: new Map(),
             devices: new Map(),
