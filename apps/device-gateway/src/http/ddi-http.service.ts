@@ -25,8 +25,8 @@ export const DDI_PREFIX = '/:tenant/controller/v1/:controllerId';
  * other inside an append, so many smaller transactions in parallel commit more per second than a few big
  * ones. The committer gets connections of its own so that the relay and the log follower never wait behind it.
  */
-const WRITE_CONNECTIONS = 8;
-const COMMITS_IN_FLIGHT = 8;
+const WRITE_CONNECTIONS = 6;
+const COMMITS_IN_FLIGHT = 6;
 const APPENDS_PER_COMMIT = 32;
 
 /**

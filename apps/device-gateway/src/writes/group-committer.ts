@@ -48,6 +48,17 @@ export class GroupCommitter {
     return this.queue.length;
   }
 
+  private async appendWhenConnected(requests: AppendRequest[]): Promise<AppendResult[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.appendMany(requests);
+      } catch (error) {
+        if (!notConnected(error) || attempt >= CONNECT_RETRY_DELAYS_MS.length) throw error;
+        await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_DELAYS_MS[attempt]));
+      }
+    }
+  }
+
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
@@ -61,7 +72,7 @@ export class GroupCommitter {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
-      const results = await this.store.appendMany(batch.map((p) => p.request));
+      const results = await this.appendWhenConnected(batch.map((p) => p.request));
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1 || !isRefusalOfOne(error)) {
@@ -71,6 +82,18 @@ export class GroupCommitter {
       await Promise.all(batch.map((p) => this.store.appendMany([p.request]).then(([result]) => p.resolve(result), (e: unknown) => p.reject(e))));
     }
   }
+}
+
+/**
+ * PostgreSQL refusing a new connection (too many clients, still starting up) happens before anything is sent,
+ * so trying again cannot write twice; a failure after that is passed on (the device posts again).
+ */
+const CONNECT_RETRY_DELAYS_MS = [50, 200, 800];
+const NOT_CONNECTED = new Set(['53300', '57P03']);
+
+function notConnected(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && NOT_CONNECTED.has(code);
 }
 
 /** Refusals caused by one request of the batch (the others would have gone through on their own). */
