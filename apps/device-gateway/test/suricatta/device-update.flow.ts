@@ -27,6 +27,8 @@ export interface DeviceUpdate {
   /** where the image's rawfile entry writes its payload */
   installPath: string;
   payload: Buffer;
+  /** size of the uploaded .swu */
+  imageBytes: number;
 }
 
 export interface UpdateOptions {
@@ -74,11 +76,20 @@ export class DeviceUpdateFlow {
     await this.api.uploadArtifact(moduleId, `firmware-${options.controllerId}.swu`, image.bytes);
     const setId = await this.api.createDistributionSet(`release-${options.controllerId}`, version, [moduleId]);
     const actionId = await this.api.assign(setId, options.controllerId);
-    return { controllerId: options.controllerId, actionId, installPath: options.installPath, payload };
+    return { controllerId: options.controllerId, actionId, installPath: options.installPath, payload, imageBytes: image.bytes.length };
+  }
+
+  /** A set whose only module has no artifact: nothing a swupdate device could install. */
+  async assignWithoutArtifacts(controllerId: string): Promise<DeviceUpdate> {
+    const version = `0.0.${Date.now() % 100_000}`;
+    const moduleId = await this.api.createSoftwareModule(`empty-${controllerId}`, version);
+    const setId = await this.api.createDistributionSet(`empty-${controllerId}`, version, [moduleId]);
+    const actionId = await this.api.assign(setId, controllerId);
+    return { controllerId, actionId, installPath: join(this.workDir, `never-installed-${controllerId}`), payload: Buffer.alloc(0), imageBytes: 0 };
   }
 
   /** suricatta on the "device", as its init system would start it (`confirm` after a reboot). */
-  startDevice(controllerId: string, credential: DeviceCredential, extra: { confirm?: 1 | 2 | 3; maxDownloadSpeed?: string; identify?: Record<string, string> } = {}): SuricattaProcess {
+  startDevice(controllerId: string, credential: DeviceCredential, extra: { confirm?: 1 | 2 | 3; proxyUrl?: string; identify?: Record<string, string> } = {}): SuricattaProcess {
     const deviceDir = join(this.workDir, `device-${controllerId}`);
     mkdirSync(deviceDir, { recursive: true });
     const device = startSuricatta({
@@ -99,17 +110,17 @@ export class DeviceUpdateFlow {
     await Promise.all(this.devices.map((device) => device.stop()));
   }
 
-  /** Waits until the Management API shows the action in `status` (hawkBit's lower-case action status). */
-  async actionReaches(update: DeviceUpdate, status: string, device: SuricattaProcess, timeoutMs = 90_000): Promise<ActionResource> {
+  /** Waits until the Management API shows the action in `detailStatus` (hawkBit's exact state, lower case). */
+  async actionReaches(update: DeviceUpdate, detailStatus: string, device: SuricattaProcess, timeoutMs = 90_000): Promise<ActionResource> {
     let last: ActionResource | undefined;
     try {
       return await eventually(async () => {
         last = await this.api.action(update.controllerId, update.actionId);
-        return last.status === status ? last : undefined;
+        return last.detailStatus === detailStatus ? last : undefined;
       }, timeoutMs, 250);
     } catch (error) {
       throw new Error(
-        `action ${update.actionId} never reached "${status}" (last: ${JSON.stringify(last)}): ${String(error)}\n` +
+        `action ${update.actionId} never reached "${detailStatus}" (last: ${JSON.stringify(last)}): ${String(error)}\n` +
           `--- action stream\n${JSON.stringify(await this.actionEvents(update), null, 1)}\n--- suricatta\n${device.output().split('\n').slice(-60).join('\n')}\n` +
           `--- device-gateway\n${this.stack.output('device-gateway').split('\n').slice(-40).join('\n')}`,
       );

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BusNames } from '@rollgate/contracts';
-import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, serviceBusEnv, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { connectTestNats, createTestDatabase, deleteTestStreams, NATS_URL, serviceBusEnv, testBusNames, type TestDatabase } from '@rollgate/testing';
 
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
@@ -45,6 +45,7 @@ export interface RollgateStack {
  * is a separate program talking HTTP, and the services meet each other only through the log and HTTP too.
  */
 export async function startRollgateStack(): Promise<RollgateStack> {
+  const built = snapshotBuiltServices();
   const db = await createTestDatabase('rg_suricatta');
   const names = testBusNames();
   const artifactsDir = mkdtempSync(join(tmpdir(), 'rg-suricatta-artifacts-'));
@@ -65,11 +66,12 @@ export async function startRollgateStack(): Promise<RollgateStack> {
     ARTIFACTS_DOWNLOAD_TOKEN: secrets.download,
     ARTIFACTS_LINK_SECRET: secrets.link,
     ARTIFACTS_PUBLIC_URL: urlOf('artifact-distributor'),
-    // How the planner (uploads) and the gateway (signed download links) reach the distributor.
-    ARTIFACTS_URL: urlOf('artifact-distributor'),
-    ARTIFACT_DISTRIBUTOR_URL: urlOf('artifact-distributor'),
+    // The planner passes Management API uploads on to the distributor with the distributor's upload token;
+    // the gateway signs download links with the shared link secret for ARTIFACTS_PUBLIC_URL.
+    ROLLGATE_ARTIFACTS_URL: urlOf('artifact-distributor'),
+    ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: secrets.upload,
   };
-  const running = STACK_SERVICES.map((name) => startService(name, urlOf(name), { ...env, PORT: String(ports[name]) }));
+  const running = STACK_SERVICES.map((name) => startService(built, name, urlOf(name), { ...env, PORT: String(ports[name]) }));
   const stack: RollgateStack = {
     db,
     names,
@@ -87,6 +89,7 @@ export async function startRollgateStack(): Promise<RollgateStack> {
       await nc.close();
       await db.drop();
       rmSync(artifactsDir, { recursive: true, force: true });
+      rmSync(built, { recursive: true, force: true });
     },
   };
   try {
@@ -98,8 +101,31 @@ export async function startRollgateStack(): Promise<RollgateStack> {
   return stack;
 }
 
-function startService(name: StackService, url: string, env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'dist/apps', name, 'src/main.js')], {
+/**
+ * A private copy of dist/ (built by Jest's global setup) for this suite's services. Several engineers share
+ * this checkout and every test run rebuilds dist/ in place; a service starting while a build rewrites its
+ * files fails to load. The copy lives under tmp/ (ignored) so that node_modules resolve as for dist/, and a
+ * copy taken mid-build is caught by loading each service's module graph and taken again.
+ */
+function snapshotBuiltServices(): string {
+  mkdirSync(join(WORKSPACE_ROOT, 'tmp'), { recursive: true });
+  const root = mkdtempSync(join(WORKSPACE_ROOT, 'tmp', 'suricatta-dist-'));
+  const modules = STACK_SERVICES.map((name) => join(root, 'dist/apps', name, 'src/app.module.js'));
+  for (let attempt = 1; ; attempt++) {
+    cpSync(join(WORKSPACE_ROOT, 'dist'), join(root, 'dist'), { recursive: true });
+    try {
+      execFileSync(process.execPath, ['-e', `for (const m of ${JSON.stringify(modules)}) require(m);`], { cwd: WORKSPACE_ROOT, stdio: 'pipe', timeout: 60_000 });
+      return root;
+    } catch (error) {
+      if (attempt >= 5) throw new Error(`the built services do not load: ${(error as { stderr?: Buffer }).stderr?.toString('utf8') ?? String(error)}`);
+      rmSync(join(root, 'dist'), { recursive: true, force: true });
+      execFileSync('sleep', ['2']);
+    }
+  }
+}
+
+function startService(built: string, name: StackService, url: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, [join(built, 'dist/apps', name, 'src/main.js')], {
     cwd: WORKSPACE_ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -111,17 +137,24 @@ function startService(name: StackService, url: string, env: NodeJS.ProcessEnv): 
   return { name, url, child, output: () => output, exited };
 }
 
-async function waitUntilReady(service: ServiceProcess): Promise<void> {
-  await eventually(
-    async () => {
-      if (service.child.exitCode !== null) throw new Error(`exited with code ${service.child.exitCode}`);
-      return (await fetch(`${service.url}/readyz`)).status === 200;
-    },
-    120_000,
-    250,
-  ).catch((error: unknown) => {
-    throw new Error(`${service.name} never became ready: ${String(error)}\n${service.output()}`);
-  });
+async function waitUntilReady(service: ServiceProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    // A service that exited will never be ready: say so at once, with its log.
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      throw new Error(`${service.name} exited (code ${service.child.exitCode}, signal ${service.child.signalCode}) before it was ready:\n${service.output()}`);
+    }
+    try {
+      const response = await fetch(`${service.url}/readyz`);
+      if (response.status === 200) return;
+      lastProblem = `/readyz answered ${response.status}: ${await response.text()}`;
+    } catch (error) {
+      lastProblem = String(error);
+    }
+    if (Date.now() > deadline) throw new Error(`${service.name} never became ready within ${timeoutMs} ms (${lastProblem}):\n${service.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** A port nothing listens on right now (the OS picks it). */

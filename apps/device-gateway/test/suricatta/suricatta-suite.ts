@@ -10,6 +10,15 @@ import { ensureSwupdate } from './swupdate-installation';
 
 export const GATEWAY_TOKEN = 'suricattae2egatewaytoken0123456789';
 
+async function configureTenant(flow: DeviceUpdateFlow): Promise<void> {
+  await flow.api.setTenantConfig('authentication.targettoken.enabled', true);
+  await flow.api.setTenantConfig('authentication.gatewaytoken.enabled', true);
+  await flow.api.setTenantConfig('authentication.gatewaytoken.key', GATEWAY_TOKEN);
+  // suricatta follows the server's polling time (config.polling.sleep), not its own -p, once it has polled.
+  await flow.api.setTenantConfig('minPollingTime', '00:00:01');
+  await flow.api.setTenantConfig('pollingTime', '00:00:01');
+}
+
 export interface SuricattaSuite {
   flow: DeviceUpdateFlow;
   /** a fresh directory under this suite's temp dir: a device's "root filesystem" */
@@ -35,12 +44,11 @@ export function useSuricattaSuite(): SuricattaSuite {
     stack = await startRollgateStack();
     pool = testPool(stack.db.url, 2);
     flow = new DeviceUpdateFlow(stack, pool, createSigningIdentity(dir), dir);
-    await flow.api.setTenantConfig('authentication.targettoken.enabled', true);
-    await flow.api.setTenantConfig('authentication.gatewaytoken.enabled', true);
-    await flow.api.setTenantConfig('authentication.gatewaytoken.key', GATEWAY_TOKEN);
-    // suricatta follows the server's polling time (config.polling.sleep), not its own -p, once it has polled.
-    await flow.api.setTenantConfig('minPollingTime', '00:00:01');
-    await flow.api.setTenantConfig('pollingTime', '00:00:01');
+    try {
+      await configureTenant(flow);
+    } catch (error) {
+      throw new Error(`${String(error)}\n--- rollout-planner\n${stack.output('rollout-planner').split('\n').slice(-30).join('\n')}`);
+    }
   });
 
   afterEach(async () => {

@@ -20,8 +20,10 @@ export interface Hardware {
 export function runSwupdateOnFile(image: string, caCertPath: string, hardware: Hardware, workDir: string, mode: 'check' | 'install'): Promise<CheckResult> {
   const args = ['-v', ...(mode === 'check' ? ['-c'] : []), '-i', image, '-k', caCertPath, '-H', `${hardware.board}:${hardware.revision}`];
   return new Promise((resolve) => {
-    execFile('swupdate', args, { env: isolatedEnv(workDir), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ accepted: error === null, output: `${stdout}${stderr}` });
+    // Generous: on a loaded shared machine a verify-and-install of a few kilobytes has taken tens of seconds.
+    execFile('swupdate', args, { env: isolatedEnv(workDir), timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const killed = error !== null && (error as { killed?: boolean }).killed ? '\n(swupdate was killed after 180 s)' : '';
+      resolve({ accepted: error === null, output: `${stdout}${stderr}${killed}` });
     });
   });
 }
@@ -38,8 +40,8 @@ export interface SuricattaOptions {
   hardware: Hardware;
   /** `-c`: the state to confirm at start after a "reboot": 1 installed (again), 2 success, 3 failed */
   confirm?: 1 | 2 | 3;
-  /** curl's download speed limit, e.g. `1k`: keeps a download running long enough to cancel it */
-  maxDownloadSpeed?: string;
+  /** an HTTP proxy between the device and the services (suricatta's `-y`, taking the URL from http_proxy) */
+  proxyUrl?: string;
   /** attributes the device reports as hawkBit configData (swupdate.cfg's `identify` section) */
   identify?: Record<string, string>;
   /** a directory of this run: swupdate's IPC sockets go there so that runs never share them */
@@ -66,11 +68,12 @@ export function startSuricatta(options: SuricattaOptions): SuricattaProcess {
     options.credential.kind === 'target-token' ? '-k' : '-g', options.credential.token,
     '-p', '1',
     ...(options.confirm !== undefined ? ['-c', String(options.confirm)] : []),
-    ...(options.maxDownloadSpeed !== undefined ? ['-n', options.maxDownloadSpeed] : []),
+    ...(options.proxyUrl !== undefined ? ['-y'] : []),
   ];
   const config = options.identify ? ['-f', writeSwupdateConfig(options.workDir, options.identify)] : [];
   const args = ['-v', ...config, '-k', options.caCertPath, '-H', `${options.hardware.board}:${options.hardware.revision}`, '-u', suricattaArgs.join(' ')];
-  const child = spawn('swupdate', args, { env: isolatedEnv(options.workDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const env = { ...isolatedEnv(options.workDir), ...(options.proxyUrl !== undefined ? { http_proxy: options.proxyUrl } : {}) };
+  const child = spawn('swupdate', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
