@@ -188,6 +188,19 @@ describe('manual assignment and target actions', () => {
       expect(await assign([{ id: 'd2' }], as.admin, otherSetId)).toMatchObject({ status: 200, body: { assigned: 1, alreadyAssigned: 0 } });
       expect((await planner.request('GET', '/rest/v1/targets/d2/assignedDS', { auth: as.reader })).body).toMatchObject({ id: otherSetId, version: '2.0' });
     });
+
+    it('replaces the open action of another set (hawkBit without multi-assignment): the older one is canceled', async () => {
+      const [older] = (await actionsOf('d3')).content;
+      expect(older).toMatchObject({ detailStatus: 'scheduled', forceType: 'timeforced' });
+      const answer = await assign([{ id: 'd3' }], operator, otherSetId);
+      expect(answer).toMatchObject({ status: 200, body: { assigned: 1, alreadyAssigned: 0 } });
+      const [newer] = (answer.body as Assigned).assignedActions;
+      const page = await actionsOf('d3', '?sort=id:ASC');
+      expect(page.content.map((a) => [a.id, a.detailStatus])).toEqual([[older.id, 'canceling'], [newer.id, 'scheduled']]);
+      const history = (await planner.request('GET', `/rest/v1/targets/d3/actions/${older.id}/status`, { auth: as.reader })).body as PageOf<{ messages: string[] }>;
+      expect(history.content[0].messages).toEqual(['cancellation requested by operator']);
+      expect((await planner.request('GET', '/rest/v1/targets/d3/assignedDS', { auth: as.reader })).body).toMatchObject({ id: otherSetId });
+    });
   });
 
   describe('rollout actions no device has touched yet', () => {

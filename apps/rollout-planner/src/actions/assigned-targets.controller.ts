@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
-import { openActionsOf } from '@rollgate/read-models';
+import { openActionsOf, type ActionRow } from '@rollgate/read-models';
 import { actionDecider, parseMaintenanceWindow, type ActionCommand } from '@rollgate/rollout-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
@@ -13,6 +13,7 @@ import { JsonBody } from '../shared/json-body.decorator';
 import { Projections } from '../shared/projections.service';
 import { findOne, link } from '../shared/read-model.queries';
 import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
+import { ActionCancellation } from './action-cancellation.service';
 
 const AssignmentBody = Type.Array(
   Type.Object(
@@ -51,6 +52,7 @@ export class AssignedTargetsController {
     @Inject(AggregateRepository) private readonly repository: AggregateRepository,
     @Inject(Projections) private readonly projections: Projections,
     @Inject(SignedArtifactsPolicy) private readonly signedArtifacts: SignedArtifactsPolicy,
+    @Inject(ActionCancellation) private readonly cancellation: ActionCancellation,
   ) {}
 
   /** 200 as in hawkBit: the answer is a summary, not a created resource. */
@@ -66,6 +68,7 @@ export class AssignedTargetsController {
     const onTheirWay = new Set(open.filter((a) => a.distribution_set_id === distributionSetId).map((a) => a.controller_id));
     const fresh = assignments.filter((a) => !onTheirWay.has(a.id));
     const actions = fresh.length === 0 ? [] : await this.createActions(caller, distributionSetId, fresh);
+    await this.supersede(caller, open.filter((a) => a.distribution_set_id !== distributionSetId && !onTheirWay.has(a.controller_id)));
     if (actions.length > 0) await this.projections.catchUp();
     return {
       assigned: actions.length,
@@ -88,6 +91,21 @@ export class AssignedTargetsController {
     });
     await this.repository.executeMany(caller, 'action', commands, actionDecider);
     return assignments.map((a, i) => ({ actionId: first + i, controllerId: a.id }));
+  }
+
+  /**
+   * hawkBit without multi-assignment: a new assignment replaces what a target was on its way to, so its
+   * older open actions are canceled (the device is asked to stop; one that already finished stays finished).
+   */
+  private async supersede(caller: Principal, replaced: readonly ActionRow[]): Promise<void> {
+    for (const action of replaced) {
+      try {
+        await this.cancellation.cancel(caller, action, false);
+      } catch (error) {
+        // Closed between the read and the cancel (the device finished it): nothing left to replace.
+        if (!(error instanceof DomainError && error.code === 'action_closed')) throw error;
+      }
+    }
   }
 
   private async requireTargets(tenant: string, controllerIds: readonly string[]): Promise<void> {
