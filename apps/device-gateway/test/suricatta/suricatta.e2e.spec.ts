@@ -68,10 +68,30 @@ describe('suricatta against device-gateway', () => {
       const action = await flow.actionReaches(update, 'finished', rebooted);
 
       expect(action).toMatchObject({ type: 'update', status: 'finished', detailStatus: 'finished' });
+      const history = await flow.api.actionStatusHistory('dev-success', update.actionId);
+      expect(history[0]).toMatchObject({ type: 'finished', messages: ['Update Installed.'] });
+      expect(history.map((entry) => entry.messages).flat()).toContain('All Chunks Installed.');
       const events = await flow.actionEvents(update);
       expect(events.slice(0, 2).map((e) => e.type)).toEqual(['action-created', 'action-retrieved']);
       expect(events).toContainEqual(expect.objectContaining({ type: 'action-feedback-received', execution: 'proceeding', status: 'RUNNING', details: ['All Chunks Installed.'] }));
       expect(events[events.length - 1]).toMatchObject({ type: 'action-feedback-received', execution: 'closed', finished: 'success', status: 'FINISHED', details: ['Update Installed.'] });
+    });
+
+    it('reports failure after the restart with -c 3 (the new image did not come up): the action ends in error', async () => {
+      const { flow } = suite;
+      const token = await flow.registerTarget('dev-bad-boot');
+      const update = await flow.assignUpdate({ controllerId: 'dev-bad-boot', installPath: `${suite.rootfs('bad-boot')}/firmware.bin` });
+
+      const device = flow.startDevice('dev-bad-boot', { kind: 'target-token', token });
+      await device.waitForOutput('Update successful, executing post-update actions');
+      await flow.actionReaches(update, 'running', device);
+      await device.stop();
+      const rebooted = flow.startDevice('dev-bad-boot', { kind: 'target-token', token }, { confirm: 3 });
+      const action = await flow.actionReaches(update, 'error', rebooted);
+
+      expect(action).toMatchObject({ type: 'update', status: 'finished', detailStatus: 'error' });
+      const events = await flow.actionEvents(update);
+      expect(events[events.length - 1]).toMatchObject({ type: 'action-feedback-received', execution: 'closed', finished: 'failure', status: 'ERROR', details: ['Update Failed.'] });
     });
 
     it('reports a failed install (closed + failure) and the action ends in error', async () => {
