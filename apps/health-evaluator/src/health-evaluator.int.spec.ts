@@ -1,4 +1,5 @@
 import { HEALTH_EVENT_TYPES, type TelemetrySample } from '@rollgate/contracts';
+import { recheckGateEvidence, type GateEvidence } from '@rollgate/health-domain';
 import { Value } from '@sinclair/typebox/value';
 import { inTransaction } from '@rollgate/event-store';
 import { eventually } from '@rollgate/testing';
@@ -102,6 +103,11 @@ describe('health-evaluator (real PostgreSQL and NATS)', () => {
       for (const event of await ev.healthEvents('acme', rolloutId)) {
         const schema = HEALTH_EVENT_TYPES.find((t) => t.type === event.type)?.schema;
         expect(schema && Value.Check(schema, event.data) ? event.type : Value.Errors(schema!, event.data).First()).toBe(event.type);
+        // ... and every verdict follows from its recorded evidence, as an auditor would recompute it.
+        if (event.type === 'io.rollgate.health.gate-evaluated.v1') {
+          const { verdict, evidence } = event.data as { verdict: string; evidence: GateEvidence };
+          expect(recheckGateEvidence(evidence)).toBe(verdict);
+        }
       }
     }
   });

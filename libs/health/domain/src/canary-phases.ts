@@ -80,10 +80,11 @@ export function evaluateCanary(
     const data = collect(devices, from, to, at, targetVersion);
     return judgePhase(phase, [from, to], data, devices.length, spec, limits, reference, preset);
   });
-  return { ...verdictOf(phases, devices.length), phases };
+  return { ...canaryVerdict(phases, devices.length), phases };
 }
 
-function verdictOf(phases: PhaseResult[], devices: number): { verdict: Verdict; reason: string } {
+/** The canary's verdict from its phases' statuses (also how an auditor recomputes it from the evidence). */
+export function canaryVerdict(phases: readonly PhaseResult[], devices: number): { verdict: Verdict; reason: string } {
   if (devices === 0) return { verdict: 'INCONCLUSIVE', reason: 'no_deployed_canary_devices' };
   const [immediate, shortTerm, soak] = phases;
   if (immediate.status === 'FAIL') return { verdict: 'FAIL', reason: 'canary_immediate_failed' };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { TelemetryStore } from './device-telemetry';
-import { evaluateGate, type GateRequest } from './gate-evaluation';
+import { evaluateGate, type GateOutcome, type GateRequest } from './gate-evaluation';
+import { recheckGateEvidence } from './audit-recheck';
 import type { GateDevice } from './gate-device';
 import { feed, healthy, MIN, NEW, scenario, withErrors } from '../test/health.fixtures';
 
@@ -72,6 +73,32 @@ describe('gate verdicts with their evidence', () => {
   });
 });
 
+describe('audit: every verdict follows from its recorded evidence', () => {
+  const fromLog = (outcome: GateOutcome) => JSON.parse(JSON.stringify(outcome.evidence)) as GateOutcome['evidence'];
+  const bad = (type: string, id: string) => (type === 'cam' ? withErrors(healthy(NEW, id, type), 0.05) : healthy(NEW, id, type));
+
+  it.each([
+    ['canary PASS', () => evaluateGate(requestFor(61, 'canary_gate'))],
+    ['canary FAIL', () => evaluateGate(requestFor(16, 'canary_gate', bad))],
+    ['canary CAUTION', () => evaluateGate(requestFor(31, 'canary_gate'))],
+    ['wave PASS', () => evaluateGate(requestFor(11, 'wave_gate'))],
+    ['wave without baseline', () => evaluateGate({ ...requestFor(11, 'wave_gate'), baselines: [] })],
+    ['completion FAIL', () => evaluateGate(requestFor(31, 'completion_gate'))],
+  ])('%s', (_name, run) => {
+    const outcome = run();
+    expect(recheckGateEvidence(fromLog(outcome))).toBe(outcome.verdict);
+  });
+
+  it('catches evidence whose figures do not support its verdict', () => {
+    const outcome = evaluateGate(requestFor(11, 'wave_gate'));
+    const tampered = fromLog(outcome);
+    const part = tampered.checks[0].byDeviceType![0];
+    part.value = (part.threshold as number) + 0.01;
+    expect(outcome.verdict).toBe('PASS');
+    expect(recheckGateEvidence(tampered)).toBe('FAIL');
+  });
+});
+
 describe('gate properties', () => {
   const base = requestFor(0, 'wave_gate');
   const at = base.at + 15 * MIN;
@@ -90,6 +117,7 @@ describe('gate properties', () => {
       fc.property(fc.array(fc.double({ min: 0, max: 0.5, noNaN: true }), { minLength: 6, maxLength: 6 }), fc.double({ min: 0, max: 0.5, noNaN: true }), (rates, extra) => {
         const before = evaluateGate({ ...base, at, deployed: deployedWith(rates, 2) });
         const after = evaluateGate({ ...base, at, deployed: deployedWith(rates.map((r) => Math.min(1, r + extra)), 2) });
+        expect(recheckGateEvidence(JSON.parse(JSON.stringify(after.evidence)))).toBe(after.verdict);
         if (before.verdict === 'FAIL') expect(after.verdict).toBe('FAIL');
         if (after.verdict === 'PASS') expect(before.verdict).toBe('PASS');
       }),

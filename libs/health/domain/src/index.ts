@@ -14,3 +14,4 @@ export * from './rollback-triggers';
 export * from './device-verification';
 export * from './rollout-fleet';
 export * from './health.decider';
+export * from './audit-recheck';
