@@ -4,6 +4,7 @@ import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { loadSchedulerSettings, SCHEDULER_SETTINGS } from './config';
 import { Pacer } from './engine/pacer';
+import { DynamicJoiner } from './engine/dynamic-joiner';
 import { RollbackOrchestrator } from './engine/rollback.orchestrator';
 import { SchedulerEngine } from './engine/scheduler-engine';
 import type { SchedulerSettings } from './engine/scheduler-settings';
@@ -33,12 +34,17 @@ export class AppModule {
         { provide: GroupProgressStore, useValue: new GroupProgressStore() },
         { provide: TimerStore, useValue: new TimerStore() },
         { provide: Pacer, useFactory: (s: SchedulerSettings, p: GroupProgressStore, t: TimerStore) => new Pacer(s, p, t), inject: [SCHEDULER_SETTINGS, GroupProgressStore, TimerStore] },
+        {
+          provide: DynamicJoiner,
+          useFactory: (pool: Pool, w: StreamWriter, t: TimerStore, s: SchedulerSettings) => new DynamicJoiner(pool, w, t, s.dynamicFlushMs),
+          inject: [PG_POOL, StreamWriter, TimerStore, SCHEDULER_SETTINGS],
+        },
         { provide: RollbackOrchestrator, useFactory: (pool: Pool, w: StreamWriter) => new RollbackOrchestrator(pool, w), inject: [PG_POOL, StreamWriter] },
         {
           provide: SchedulerEngine,
-          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer, rollback: RollbackOrchestrator, s: SchedulerSettings) =>
-            new SchedulerEngine(w, p, t, pacer, rollback, s.pollingOverdueMs),
-          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer, RollbackOrchestrator, SCHEDULER_SETTINGS],
+          useFactory: (w: StreamWriter, p: GroupProgressStore, t: TimerStore, pacer: Pacer, rollback: RollbackOrchestrator, dynamic: DynamicJoiner, s: SchedulerSettings) =>
+            new SchedulerEngine(w, p, t, pacer, rollback, dynamic, s.pollingOverdueMs),
+          inject: [StreamWriter, GroupProgressStore, TimerStore, Pacer, RollbackOrchestrator, DynamicJoiner, SCHEDULER_SETTINGS],
         },
         {
           provide: ActionProgressRunner,

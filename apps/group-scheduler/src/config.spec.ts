@@ -2,8 +2,8 @@ import { loadSchedulerSettings } from './config';
 import { freezeAt } from './engine/scheduler-settings';
 
 describe('group-scheduler settings', () => {
-  it('defaults: no change budget, no freeze windows, 250 ms timer polls, one hour until a device is offline', () => {
-    expect(loadSchedulerSettings({})).toEqual({ changeBudget: undefined, freezeWindows: [], timerPollMs: 250, pollingOverdueMs: 3_600_000 });
+  it('defaults: no change budget, no freeze windows, 250 ms timer polls, one hour until a device is offline, a minute to fill a dynamic group', () => {
+    expect(loadSchedulerSettings({})).toEqual({ changeBudget: undefined, freezeWindows: [], timerPollMs: 250, pollingOverdueMs: 3_600_000, dynamicFlushMs: 60_000 });
   });
 
   it('names every bad variable at once', () => {

@@ -16,7 +16,8 @@ export const SCHEDULER_SETTINGS = Symbol('rollgate.scheduler-settings');
  * - ROLLGATE_FREEZE_WINDOWS: JSON array of `{ schedule, duration, timezone }` (as maintenance windows) during
  *   which no group starts and nothing is released;
  * - ROLLGATE_TIMER_POLL_MS: how often due timers are looked for (default 250);
- * - ROLLGATE_POLLING_OVERDUE_MS: when a device counts as offline (default 1 h; hawkBit's pollingOverdueTime).
+ * - ROLLGATE_POLLING_OVERDUE_MS: when a device counts as offline (default 1 h; hawkBit's pollingOverdueTime);
+ * - ROLLGATE_DYNAMIC_FLUSH_MS: how long targets that joined a dynamic rollout wait to fill a group (default 60 s).
  * Throws naming every bad one.
  */
 export function loadSchedulerSettings(env: NodeJS.ProcessEnv = process.env): SchedulerSettings {
@@ -46,6 +47,7 @@ export function loadSchedulerSettings(env: NodeJS.ProcessEnv = process.env): Sch
     freezeWindows,
     timerPollMs: whole('ROLLGATE_TIMER_POLL_MS', 250, 10)!,
     pollingOverdueMs: whole('ROLLGATE_POLLING_OVERDUE_MS', 3_600_000, 1)!,
+    dynamicFlushMs: whole('ROLLGATE_DYNAMIC_FLUSH_MS', 60_000, 1)!,
   };
   if (problems.length > 0) throw new Error(`group-scheduler: invalid configuration, not starting:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return settings;

@@ -62,6 +62,11 @@ const produced: Array<{ aggregate: 'rollout' | 'action'; event: DomainEvent }> =
   ]),
   ...run(rolloutDecider, [...rolloutSetup, { type: 'halt-rollout', trigger: 'crash_loop', at: AT }, { type: 'request-rollback', scope: 'device', controllerIds: ['a'], cause: 'health:x', at: AT }]),
   ...run(rolloutDecider, [...rolloutSetup, { type: 'record-group-failed', groupId: 'g1', errorAction: 'STOP', at: AT }]),
+  ...run(rolloutDecider, [
+    { ...rolloutSetup[0], dynamicGroupTemplate: { conditions: { ...conditions, healthGate: undefined }, targetsPerGroup: 10, namePrefix: 'dyn' } } as RolloutCommand,
+    ...rolloutSetup.slice(1),
+    { type: 'add-dynamic-group', groupId: 'd1', name: 'dyn-1', size: 3, at: AT },
+  ]),
   ...run(rolloutDecider, [...rolloutSetup, { type: 'record-group-succeeded', groupId: 'g1', successAction: 'NEXTGROUP', at: AT }, { type: 'record-group-completed', groupId: 'g1', at: AT }, { type: 'record-group-completed', groupId: 'g2', at: AT }]),
 ].map((event) => ({ aggregate: 'rollout' as const, event }));
 produced.push(

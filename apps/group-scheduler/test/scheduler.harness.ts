@@ -2,7 +2,7 @@ import type { BusNames } from '@rollgate/contracts';
 import { eventType } from '@rollgate/contracts';
 import { EventStore, reserveIdBlock, ACTION_ID_SEQUENCE, type StoredEvent } from '@rollgate/event-store';
 import {
-  actionDecider, groupDecider, rolloutDecider, type ActionCommand, type ActionState, type GroupConditions, type RolloutExecution,
+  actionDecider, groupDecider, rolloutDecider, type ActionCommand, type ActionState, type DynamicGroupTemplate, type GroupConditions, type RolloutExecution,
 } from '@rollgate/rollout-domain';
 import { fold, type Decider, type DomainEvent } from '@rollgate/shared-domain';
 import { createTestDatabase, serviceBusEnv, testBusNames, type TestDatabase } from '@rollgate/testing';
@@ -66,7 +66,7 @@ export class LogWriter {
   }
 
   /** A ready rollout as the planner creates it: rollout, groups with membership and action id blocks. */
-  async createRollout(rolloutId: string, groups: GroupPlan[], execution: Partial<RolloutExecution> = {}): Promise<PlannedRollout> {
+  async createRollout(rolloutId: string, groups: GroupPlan[], execution: Partial<RolloutExecution> = {}, extra: { dynamicGroupTemplate?: DynamicGroupTemplate; targetFilterQuery?: string } = {}): Promise<PlannedRollout> {
     const total = groups.reduce((n, g) => n + g.size, 0);
     let next = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, total);
     const at = Date.now();
@@ -78,7 +78,7 @@ export class LogWriter {
       return { groupId, firstActionId, targets, conditions: { ...DEFAULT_CONDITIONS, ...g.conditions } };
     });
     await this.execute(`rollout-${rolloutId}`, 'rollout', rolloutDecider, {
-      type: 'create-rollout', rolloutId, name: rolloutId, targetFilterQuery: 'name==*', distributionSetId: 'ds-new',
+      type: 'create-rollout', rolloutId, name: rolloutId, targetFilterQuery: extra.targetFilterQuery ?? 'name==*', distributionSetId: 'ds-new', dynamicGroupTemplate: extra.dynamicGroupTemplate,
       plan: { hash: `h-${rolloutId}`, groups: planned.map((g, i) => ({ groupId: g.groupId, name: `group-${i}`, size: g.targets.length })) },
       execution: { strategy: 'groups', soakMs: [], maxAttempts: 1, offlinePolicy: 'skip_and_queue', ...execution },
       approvalPolicy: { enabled: false, quorum: 1, creatorMayApprove: true }, creatorPermissions: [], by: 'admin', at,
@@ -143,6 +143,14 @@ export class LogWriter {
 
   async devices(rollout: PlannedRollout, groupIndex: number, positions: number[], outcome: 'finished' | 'error' | 'running'): Promise<void> {
     for (const p of positions) await this.device(rollout, groupIndex, p, outcome);
+  }
+
+  /** A target as the planner creates it (`target-created` on `target-<controllerId>`). */
+  async createTarget(controllerId: string): Promise<void> {
+    await this.store.append(TENANT, `target-${controllerId}`, 0, [{
+      type: eventType('target', 'target-created'), metadata: { source: 'rollgate/rollout-planner' },
+      data: { controllerId, name: controllerId, description: '', address: null, securityToken: 'not-a-secret-test-token', by: 'admin', at: Date.now() },
+    }]);
   }
 
   async stream(streamId: string): Promise<StoredEvent[]> {

@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { ACTION_ID_SEQUENCE, checkpointName, loadCheckpoint, reserveIdBlock, type Queryable } from '@rollgate/event-store';
+import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { targetDeployments, targetDeploymentsProjection } from '@rollgate/read-models';
 import { groupDecider, rolloutDecider, type RolloutEvent } from '@rollgate/rollout-domain';
 import { groupStream, planRollback, ROLLBACK_CONDITIONS, rolloutStream } from '@rollgate/scheduling-domain';
 import { DomainError } from '@rollgate/shared-domain';
 import type { Pool, PoolClient } from 'pg';
 import type { StreamWriter, WrittenEvent } from '../writes/stream-writer';
+import { awaitProjection } from './await-projection';
 import type { Rollout } from './scheduler-engine';
 
 type RollbackRequested = Extract<RolloutEvent, { type: 'rollout-rollback-requested' }>;
 
 const MEMBERS_ADDED = 'io.rollgate.rollout.group-members-added.v1';
-const CATCH_UP_MS = 3_000;
 const CHUNK = 5_000;
 
 /**
@@ -70,20 +70,12 @@ export class RollbackOrchestrator {
 
   /**
    * target_deployments is a projection of the log: let it reach the request before reading it, so that the
-   * feedback that crossed the threshold is part of the plan. Past the deadline the plan goes ahead with what
-   * is there (a rollback must not wait on a stalled read model).
+   * feedback that crossed the threshold is part of the plan.
    */
   private async awaitDeployments(eventId: string): Promise<void> {
-    const { rows } = await this.pool.query<{ tx: string; position: string }>(`SELECT transaction_id::text AS tx, position FROM events WHERE id = $1`, [eventId]);
-    if (!rows[0]) return;
-    const target = { transactionId: BigInt(rows[0].tx), position: BigInt(rows[0].position) };
-    const deadline = Date.now() + CATCH_UP_MS;
-    while (Date.now() < deadline) {
-      const reached = await loadCheckpoint(this.pool as Queryable, checkpointName(targetDeploymentsProjection));
-      if (reached.transactionId > target.transactionId || (reached.transactionId === target.transactionId && reached.position >= target.position)) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!(await awaitProjection(this.pool, targetDeploymentsProjection, eventId))) {
+      this.logger.warn('target_deployments did not reach the rollback request in time; planning with what it has');
     }
-    this.logger.warn('target_deployments did not reach the rollback request in time; planning with what it has');
   }
 
   private async createRollback(

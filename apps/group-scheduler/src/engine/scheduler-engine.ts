@@ -7,6 +7,7 @@ import type { GroupProgressStore } from '../progress/group-progress.store';
 import { timerIds, type TimerStore } from '../timers/timer.store';
 import type { StreamWriter, WrittenEvent } from '../writes/stream-writer';
 import type { Pacer } from './pacer';
+import type { DynamicJoiner } from './dynamic-joiner';
 import type { RollbackOrchestrator } from './rollback.orchestrator';
 
 export type Rollout = RolloutData & { status: RolloutStatus };
@@ -25,7 +26,7 @@ export interface SchedulerInput {
 }
 
 /** Events whose reaction needs the rollout's state; the rest are skipped without reading anything. */
-const ROLLOUT_REACTIONS = new Set(['rollout-start-scheduled', 'rollout-starting', 'rollout-stopping', 'rollout-finished', 'rollout-deleting', 'rollout-resumed', 'rollout-group-triggered', 'rollout-rollback-requested']);
+const ROLLOUT_REACTIONS = new Set(['rollout-start-scheduled', 'rollout-starting', 'rollout-started', 'rollout-stopping', 'rollout-finished', 'rollout-deleting', 'rollout-resumed', 'rollout-group-triggered', 'rollout-rollback-requested']);
 const GROUP_REACTIONS = new Set(['group-started', 'group-soak-started', 'group-success-condition-met', 'group-error-condition-met', 'group-finished']);
 /** Bookkeeping syncProgress has done for the engine's own appends. */
 const OWN_BOOKKEEPING = new Set(['group-started', 'group-soak-started']);
@@ -49,6 +50,7 @@ export class SchedulerEngine {
     private readonly timers: TimerStore,
     private readonly pacer: Pacer,
     private readonly rollback: RollbackOrchestrator,
+    private readonly dynamic: DynamicJoiner,
     /** skip_and_queue: members not reached this long after their group started count as offline */
     private readonly offlineAfterMs: number,
     private readonly clock: () => number = Date.now,
@@ -140,11 +142,15 @@ export class SchedulerEngine {
       case 'rollout-starting':
         await this.timers.cancelMany(tx, tenant, [timerIds.startAt(rolloutId)]);
         break;
+      case 'rollout-started':
+        await this.dynamic.register(tx, tenant, rollout);
+        return [];
       case 'rollout-stopping':
       case 'rollout-finished':
       case 'rollout-deleting':
-        // Nothing of a stopped or finished rollout may fire later (soaks, pacing, timeouts).
+        // Nothing of a stopped or finished rollout may fire later (soaks, pacing, timeouts), nor join it.
         await this.timers.cancelRollout(tx, tenant, rolloutId);
+        await this.dynamic.unregister(tx, tenant, rolloutId);
         break;
       case 'rollout-resumed':
         return this.releaseRunningGroups(tx, tenant, rollout, now);
@@ -230,6 +236,18 @@ export class SchedulerEngine {
             command: { type: 'request-rollback', scope: ROLLBACK_SCOPES[trigger.action], groupId: trigger.groupId, controllerIds: trigger.controllerIds, cause: `health:${trigger.trigger}`, at },
           };
     return this.react(tx, tenant, toInputs(await this.execute(tx, tenant, [command])));
+  }
+
+  /** A target created or changed: it may join running dynamic rollouts (their dynamic groups cascade as any). */
+  async onTargetChanged(tx: PoolClient, tenant: string, controllerId: string, eventId: string): Promise<WrittenEvent[]> {
+    const written = await this.dynamic.onTargetChanged(tx, tenant, controllerId, eventId, (id) => this.loadRollout(tx, tenant, id), this.clock());
+    return this.react(tx, tenant, toInputs(written));
+  }
+
+  /** The dynamic-flush timer: joiners waiting for a full group get a smaller one. */
+  async flushDynamic(tx: PoolClient, tenant: string, rolloutId: string, now: number): Promise<WrittenEvent[]> {
+    const rollout = await this.loadRollout(tx, tenant, rolloutId);
+    return rollout ? this.dynamic.flush(tx, tenant, rollout, now) : [];
   }
 
   /** Opens what pacing allows now in every running group of the rollout (resume, pacing timer). */

@@ -10,6 +10,8 @@ export interface SchedulerSettings {
   timerPollMs: number;
   /** a device that has not polled within this is offline (skip_and_queue: counted, never waited for) */
   pollingOverdueMs: number;
+  /** dynamic rollouts: joiners that do not fill a group wait at most this long for their (smaller) group */
+  dynamicFlushMs: number;
 }
 
 export function parseFreezeWindows(specs: readonly MaintenanceWindowSpec[]): MaintenanceWindow[] {

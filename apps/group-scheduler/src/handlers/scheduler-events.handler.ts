@@ -6,6 +6,8 @@ import { SchedulerEngine } from '../engine/scheduler-engine';
 
 const rollout = (event: string) => eventType('rollout', event);
 const health = (event: string) => eventType('health', event);
+const target = (event: string) => eventType('target', event);
+const TARGET_STREAM = /^target-(.+)$/;
 
 /**
  * The bus side of the scheduler (event-flow steps 3, 5-9): rollout commands appended by the planner, the
@@ -92,6 +94,33 @@ export class SchedulerEventsHandler {
   @OnEvent(health('rollback-triggered'))
   async onRollbackTriggered(@Payload() event: CloudEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
     await this.engine.onRollbackTriggered(ctx.tx, event.tenant, event.data);
+  }
+
+  @OnEvent(target('target-created'))
+  onTargetCreated(@Payload() event: CloudEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+    return this.targetChanged(event, ctx);
+  }
+
+  @OnEvent(target('target-updated'))
+  onTargetUpdated(@Payload() event: CloudEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+    return this.targetChanged(event, ctx);
+  }
+
+  @OnEvent(target('target-attributes-updated'))
+  onTargetAttributes(@Payload() event: CloudEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+    return this.targetChanged(event, ctx);
+  }
+
+  @OnEvent(target('target-tagged'))
+  onTargetTagged(@Payload() event: CloudEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+    return this.targetChanged(event, ctx);
+  }
+
+  /** Dynamic rollouts: a target that now matches a running dynamic rollout's filter joins it. */
+  private async targetChanged(event: CloudEvent, ctx: JetStreamContext): Promise<void> {
+    const controllerId = TARGET_STREAM.exec(event.streamid)?.[1];
+    if (!controllerId) return;
+    await this.engine.onTargetChanged(ctx.tx, event.tenant, controllerId, event.id);
   }
 
   private async react(event: CloudEvent, ctx: JetStreamContext): Promise<void> {

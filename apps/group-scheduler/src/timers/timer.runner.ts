@@ -105,6 +105,8 @@ export class TimerRunner {
         return [];
       case 'offline-check':
         return this.queueOffline(tx, tenant, rolloutId, String(timer.payload.groupId), now);
+      case 'dynamic-flush':
+        return this.engine.flushDynamic(tx, tenant, rolloutId, now);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 
-export type TimerKind = 'start-at' | 'soak' | 'pacing' | 'deploy-timeout' | 'offline-check';
+export type TimerKind = 'start-at' | 'soak' | 'pacing' | 'deploy-timeout' | 'offline-check' | 'dynamic-flush';
 
 export interface Timer {
   tenant: string;
@@ -18,6 +18,7 @@ export const timerIds = {
   pacing: (rolloutId: string) => `pacing:${rolloutId}`,
   deployTimeout: (actionId: number) => `deploy-timeout:${actionId}`,
   offlineCheck: (groupId: string) => `offline-check:${groupId}`,
+  dynamicFlush: (rolloutId: string) => `dynamic-flush:${rolloutId}`,
 };
 
 /** Durable timers in PostgreSQL (scheduler_timers): they outlive the process that set them. */

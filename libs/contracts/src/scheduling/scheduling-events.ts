@@ -33,6 +33,7 @@ export const SchedulingEventSchemas = {
       rollbackRollouts: Type.Array(Type.Object({ rolloutId: Type.String(), distributionSetId: Type.String(), devices: Count })),
       devicesWithoutPrevious: Count, counters: Opt(Type.Record(Type.String(), Type.Number())), ...At,
     }),
+    'rollout-dynamic-group-added': Type.Object({ groupId: Type.String(), name: Type.String(), size: Type.Integer({ minimum: 1 }), index: Count, ...At }),
     'group-scheduled': Type.Object(At),
     /** `released`: members from position 0 with open actions (pacing); absent means all. */
     'group-started': Type.Object({ size: Count, released: Opt(Count), ...At }),

@@ -208,6 +208,11 @@ const table: Row[] = [
     otherwise: 'rollout_not_running',
   },
   {
+    command: { type: 'add-dynamic-group', groupId: 'g3', name: 'dynamic-1', size: 5, at: AT },
+    outcomes: { RUNNING: 'rollout_not_dynamic', PAUSED: 'rollout_not_dynamic' },
+    otherwise: 'rollout_not_running',
+  },
+  {
     command: { type: 'record-incident', incident: { incidentId: 'i1', cause: 'threshold', rollbackRollouts: [], devicesWithoutPrevious: 0 }, at: AT },
     outcomes: Object.fromEntries(['RUNNING', 'PAUSED', 'STOPPING', 'STOPPED', 'FINISHED'].map((s) => [s, [
       { type: 'rollout-incident-recorded', data: { incidentId: 'i1', cause: 'threshold', rollbackRollouts: [], devicesWithoutPrevious: 0, at: AT } },
@@ -223,6 +228,36 @@ function expected(row: Row, status: string): Outcome {
   if (status === 'DELETING' || status === 'DELETED') return 'rollout_deleted';
   return row.otherwise;
 }
+
+describe('rollout decider: dynamic rollouts', () => {
+  const template = { conditions: { success: { threshold: 100, mode: 'finished' as const }, successAction: 'NEXTGROUP' as const, error: { kind: 'count' as const, threshold: 0 }, errorAction: 'PAUSE' as const, actionType: 'forced' as const }, targetsPerGroup: 5, namePrefix: 'dyn' };
+  const dynCreated = { ...created, data: { ...created.data, dynamicGroupTemplate: template } } as RolloutEvent;
+  const dynRunning = [dynCreated, ...running.slice(1)];
+  const add = (groupId: string): RolloutCommand => ({ type: 'add-dynamic-group', groupId, name: groupId, size: 3, at: AT });
+
+  it('appends a dynamic group after the planned ones; the cascade reaches it in turn', () => {
+    given(rolloutDecider, dynRunning).when(add('d1')).then([{ type: 'rollout-dynamic-group-added', data: { groupId: 'd1', name: 'd1', size: 3, index: 2, at: AT } }]);
+    given(rolloutDecider, dynRunning).when(add('g1')).then([]);
+    given(rolloutDecider, dynRunning).when({ ...add('d1'), size: 0 } as RolloutCommand).thenThrows('invalid_group_size');
+  });
+
+  it('starts a dynamic group at once when the cascade ran out of groups, and never finishes by itself', () => {
+    const allDone = [
+      ...dynRunning,
+      { type: 'rollout-group-succeeded', data: { groupId: 'g1', at: T + 5 } }, trig('g2', 1, 'success-condition', T + 5),
+      { type: 'rollout-group-completed', data: { groupId: 'g1', at: T + 6 } }, { type: 'rollout-group-succeeded', data: { groupId: 'g2', at: T + 7 } },
+    ] as RolloutEvent[];
+    given(rolloutDecider, allDone).when({ type: 'record-group-completed', groupId: 'g2', at: AT }).then([{ type: 'rollout-group-completed', data: { groupId: 'g2', at: AT } }]);
+    given(rolloutDecider, allDone).when(add('d1')).then([
+      { type: 'rollout-dynamic-group-added', data: { groupId: 'd1', name: 'd1', size: 3, index: 2, at: AT } },
+      { type: 'rollout-group-triggered', data: { groupId: 'd1', index: 2, reason: 'dynamic', at: AT } },
+    ]);
+  });
+
+  it('refuses a template without a positive group size', () => {
+    given(rolloutDecider).when({ ...createCmd, dynamicGroupTemplate: { ...template, targetsPerGroup: 0 } }).thenThrows('invalid_dynamic_template');
+  });
+});
 
 describe('rollout decider: rollbacks', () => {
   it('refuses a device rollback without devices and a rollback of a group outside the rollout', () => {

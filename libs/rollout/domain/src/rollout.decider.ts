@@ -87,6 +87,8 @@ export const rolloutDecider: Decider<RolloutCommand, RolloutState, RolloutEvent>
         return [{ type: 'rollout-paused', data: { reason: 'error-action', by: `health-trigger:${command.trigger}`, at: command.at } }];
       case 'request-rollback':
         return requestRollback(command, state);
+      case 'add-dynamic-group':
+        return addDynamicGroup(command, state);
       case 'record-incident':
         requireStatus(state, ['RUNNING', 'PAUSED', 'STOPPING', 'STOPPED', 'FINISHED'], 'rollout_not_started');
         return [{ type: 'rollout-incident-recorded', data: { ...command.incident, at: command.at } }];
@@ -102,13 +104,15 @@ function create(c: Cmd<'create-rollout'>, state: RolloutState): RolloutEvent[] {
   if (actionType === 'timeforced' && c.forceTime === undefined) throw new DomainError('force_time_required', 'a timeforced rollout needs a forcetime');
   if (c.plan.groups.length === 0) throw new DomainError('rollout_plan_empty', 'the plan has no groups: the filter matched no eligible target');
   if (!Number.isInteger(c.approvalPolicy.quorum) || c.approvalPolicy.quorum < 1) throw new DomainError('invalid_quorum', 'the approval quorum must be at least 1');
+  const perGroup = c.dynamicGroupTemplate?.targetsPerGroup;
+  if (perGroup !== undefined && (!Number.isInteger(perGroup) || perGroup < 1)) throw new DomainError('invalid_dynamic_template', 'a dynamic group template needs targetsPerGroup >= 1', { targetsPerGroup: perGroup });
   return [{
     type: 'rollout-created',
     data: {
       rolloutId: c.rolloutId, name: c.name, description: c.description ?? '', targetFilterQuery: c.targetFilterQuery,
       distributionSetId: c.distributionSetId, plan: c.plan, actionType, forceTime: c.forceTime, weight, startAt: c.startAt, execution: c.execution,
       approvalPolicy: c.approvalPolicy, approvalRequired: isApprovalRequired(c.approvalPolicy, c.creatorPermissions),
-      createdBy: c.by, at: c.at, ...(c.rollbackOf ? { rollbackOf: c.rollbackOf } : {}),
+      createdBy: c.by, at: c.at, ...(c.rollbackOf ? { rollbackOf: c.rollbackOf } : {}), ...(c.dynamicGroupTemplate ? { dynamicGroupTemplate: c.dynamicGroupTemplate } : {}),
     },
   }];
 }
@@ -237,12 +241,30 @@ function requestRollback(c: Cmd<'request-rollback'>, s: Live): RolloutEvent[] {
   return events;
 }
 
+/**
+ * A dynamic group joins after every planned group. If the cascade already ran out of groups (the last one
+ * succeeded with nothing after it), the new group starts at once; otherwise the cascade reaches it in turn.
+ */
+function addDynamicGroup(c: Cmd<'add-dynamic-group'>, s: Live): RolloutEvent[] {
+  requireStatus(s, ['RUNNING', 'PAUSED'], 'rollout_not_running');
+  if (!s.dynamicGroupTemplate) throw new DomainError('rollout_not_dynamic', `rollout ${s.rolloutId} has no dynamic group template`);
+  if (s.groups.some((g) => g.groupId === c.groupId)) return [];
+  if (!Number.isInteger(c.size) || c.size < 1) throw new DomainError('invalid_group_size', 'a dynamic group has at least one member', { size: c.size });
+  const index = s.groups.length;
+  const events: RolloutEvent[] = [{ type: 'rollout-dynamic-group-added', data: { groupId: c.groupId, name: c.name, size: c.size, index, at: c.at } }];
+  const last = lastTriggered(s);
+  const cascadeIdle = nextGroupIndex(s) < 0 && last?.outcome === 'succeeded';
+  if (s.status === 'RUNNING' && cascadeIdle) events.push({ type: 'rollout-group-triggered', data: { groupId: c.groupId, index, reason: 'dynamic', at: c.at } });
+  return events;
+}
+
 function groupCompleted(c: Cmd<'record-group-completed'>, s: Live): RolloutEvent[] {
   const group = runningGroup(s, c.groupId);
   if (group.completed) return [];
   const events: RolloutEvent[] = [{ type: 'rollout-group-completed', data: { groupId: c.groupId, at: c.at } }];
   const allDone = s.groups.every((g) => g.completed || g.groupId === c.groupId);
-  if (allDone && s.status === 'RUNNING') events.push({ type: 'rollout-finished', data: { at: c.at } });
+  // hawkBit: a dynamic rollout keeps running for targets that may still join.
+  if (allDone && s.status === 'RUNNING' && !s.dynamicGroupTemplate) events.push({ type: 'rollout-finished', data: { at: c.at } });
   return events;
 }
 

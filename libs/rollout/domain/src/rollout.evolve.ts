@@ -14,7 +14,7 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
       forceTime: d.forceTime, weight: d.weight, startAt: d.startAt, execution: d.execution ?? defaultExecution(), approvalPolicy: d.approvalPolicy,
       approvalRequired: d.approvalRequired, approvals: [], planHash: d.plan.hash,
       groups: d.plan.groups.map((g) => ({ ...g, triggered: false, completed: false })),
-      createdBy: d.createdBy, createdAt: d.at, actionsCreated: false, rollbackOf: d.rollbackOf, incidents: 0,
+      createdBy: d.createdBy, createdAt: d.at, actionsCreated: false, rollbackOf: d.rollbackOf, incidents: 0, dynamicGroupTemplate: d.dynamicGroupTemplate,
     };
   }
   if (state.status === 'INITIAL') return state;
@@ -71,6 +71,10 @@ function evolveLive(s: Live, event: RolloutEvent): Live {
       return s;
     case 'rollout-incident-recorded':
       return { ...s, incidents: s.incidents + 1 };
+    case 'rollout-dynamic-group-added': {
+      const { groupId, name, size } = event.data;
+      return { ...s, groups: [...s.groups, { groupId, name, size, triggered: false, completed: false }] };
+    }
     case 'rollout-stopped':
       return { ...s, status: 'STOPPED' };
     case 'rollout-finished':

@@ -1,5 +1,6 @@
 import type { DomainEvent } from '@rollgate/shared-domain';
 import type { RolloutExecution } from './rollout-execution';
+import type { GroupConditions } from './group-conditions';
 
 /** hawkBit's rollout states (upper case here; the Management API answers them in lower case). */
 export const ROLLOUT_STATUSES = [
@@ -55,6 +56,16 @@ export interface GroupTrack extends PlannedGroup {
 
 export type StopReason = 'manual' | 'emergency' | 'rollback';
 
+/**
+ * hawkBit's dynamic rollout: targets that match the filter after creation join, in groups of
+ * `targetsPerGroup` made from this template, after every planned group (lowest priority).
+ */
+export interface DynamicGroupTemplate {
+  conditions: GroupConditions;
+  targetsPerGroup: number;
+  namePrefix: string;
+}
+
 export interface RollbackOrigin {
   rolloutId: string;
   groupId?: string;
@@ -87,6 +98,7 @@ export interface RolloutData {
   deletedHard?: boolean;
   rollbackOf?: RollbackOrigin;
   incidents: number;
+  dynamicGroupTemplate?: DynamicGroupTemplate;
 }
 
 export type RolloutState = { status: 'INITIAL' } | (RolloutData & { status: RolloutStatus });
@@ -116,6 +128,7 @@ export type RolloutCommand =
       creatorPermissions: readonly string[];
       /** a rollback rollout: which rollout it undoes and why */
       rollbackOf?: RollbackOrigin;
+      dynamicGroupTemplate?: DynamicGroupTemplate;
     })
   | (At & { type: 'complete-rollout-creation' })
   | (By & { type: 'update-rollout'; name?: string; description?: string; plan?: RolloutPlanSummary })
@@ -143,7 +156,9 @@ export type RolloutCommand =
    */
   | (At & { type: 'request-rollback'; scope: RollbackScope; groupId?: string; controllerIds?: string[]; cause: string })
   /** The incident report after a rollback (or an emergency stop): what happened, recorded on the rollout. */
-  | (At & { type: 'record-incident'; incident: IncidentReport });
+  | (At & { type: 'record-incident'; incident: IncidentReport })
+  /** A dynamic group the scheduler made of targets that matched after creation. */
+  | (At & { type: 'add-dynamic-group'; groupId: string; name: string; size: number });
 
 export type RollbackScope = 'device' | 'wave' | 'affected' | 'all';
 
@@ -160,14 +175,16 @@ export interface IncidentReport {
 
 export type RolloutCommandType = RolloutCommand['type'];
 
-export type GroupTriggerReason = 'first' | 'success-condition' | 'manual' | 'resume';
+export type GroupTriggerReason = 'first' | 'success-condition' | 'manual' | 'resume' | 'dynamic';
 
 export type RolloutEvent =
   | DomainEvent<'rollout-created', {
       rolloutId: string; name: string; description: string; targetFilterQuery: string; distributionSetId: string;
       plan: RolloutPlanSummary; actionType: ActionType; forceTime?: number; weight: number; startAt?: number; execution?: RolloutExecution;
       approvalPolicy: ApprovalPolicy; approvalRequired: boolean; createdBy: string; at: number; rollbackOf?: RollbackOrigin;
+      dynamicGroupTemplate?: DynamicGroupTemplate;
     }>
+  | DomainEvent<'rollout-dynamic-group-added', At & { groupId: string; name: string; size: number; index: number }>
   | DomainEvent<'rollout-ready', At>
   | DomainEvent<'rollout-approval-requested', At & { planHash: string; quorum: number }>
   | DomainEvent<'rollout-updated', By & { name?: string; description?: string; plan?: RolloutPlanSummary }>
