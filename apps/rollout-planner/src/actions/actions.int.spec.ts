@@ -147,6 +147,16 @@ describe('manual assignment and target actions', () => {
       const oldestFirst = (await planner.request('GET', `/rest/v1/targets/d1/actions/${action.id}/status?sort=id:ASC&limit=2&offset=1`, { auth: as.reader })).body as PageOf<{ type: string }>;
       expect(oldestFirst).toMatchObject({ total: 4, size: 2, content: [{ type: 'retrieved' }, { type: 'running' }] });
       expect((await planner.request('GET', '/rest/v1/targets/d1/installedDS', { auth: as.reader })).body).toMatchObject({ id: setId });
+      expect((await planner.request('GET', `/rest/v1/distributionsets/${setId}/installedTargets`, { auth: as.reader })).body).toMatchObject({ total: 1, content: [{ controllerId: 'd1' }] });
+    });
+
+    it('lists the targets a set is assigned to, paged and filtered, within the tenant', async () => {
+      const assigned = (await planner.request('GET', `/rest/v1/distributionsets/${setId}/assignedTargets?sort=controllerId:DESC`, { auth: as.reader })).body as PageOf<{ controllerId: string }>;
+      expect(assigned.content.map((t) => t.controllerId)).toEqual(['d4', 'd3', 'd2', 'd1']);
+      expect((await planner.request('GET', `/rest/v1/distributionsets/${setId}/assignedTargets?q=controllerId==d2&limit=1`, { auth: as.reader })).body).toMatchObject({ total: 1, size: 1 });
+      expect(await planner.request('GET', `/rest/v1/distributionsets/${setId}/assignedTargets?limit=0`, { auth: as.reader })).toMatchObject({ status: 400 });
+      expect(await planner.request('GET', `/rest/v1/distributionsets/${setId}/assignedTargets`, { auth: as.otherTenant })).toMatchObject({ status: 404, body: { code: 'distribution_set_not_found' } });
+      expect((await planner.request('GET', `/rest/v1/distributionsets/${setId}/installedTargets`, { auth: as.nobody })).status).toBe(403);
     });
 
     it('refuses bad paging and unknown actions; an action of another target or tenant is not found', async () => {

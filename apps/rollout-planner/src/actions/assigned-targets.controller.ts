@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { openActionsOf, type ActionRow } from '@rollgate/read-models';
@@ -11,7 +11,9 @@ import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
 import { JsonBody } from '../shared/json-body.decorator';
 import { Projections } from '../shared/projections.service';
+import { listSql, type ListSpec, type Page, type PagingQuery } from '../shared/paging';
 import { findOne, link } from '../shared/read-model.queries';
+import { toTarget, type TargetRow } from '../catalog/targets.controller';
 import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
 import { ActionCancellation } from './action-cancellation.service';
 
@@ -40,12 +42,21 @@ export interface AssignmentResult {
   assignedActions: Array<{ id: number; _links: ReturnType<typeof link> }>;
 }
 
+/** Targets of a set, sorted and paged like `/targets`; the filter language applies to the targets. */
+const SET_TARGETS: ListSpec = {
+  table: 'targets',
+  resource: 'targets',
+  sortable: { id: 'controller_id', controllerId: 'controller_id', name: 'name', updateStatus: 'update_status', createdAt: 'created_at', lastModifiedAt: 'last_modified_at' },
+  defaultSort: 'controllerId:ASC',
+  filterColumns: { controllerId: 'controller_id', name: 'name', description: 'description', updateStatus: 'update_status', createdAt: 'created_at', lastModifiedAt: 'last_modified_at' },
+};
+
 /**
  * `POST /rest/v1/distributionsets/{id}/assignedTargets`: manual assignment. Each target not already on its
  * way to this set gets a new action: ids reserved as one block from the shared action sequence, and
  * `action-created` appended to every `action-<id>` stream in one transaction (all or nothing).
  */
-@Controller('rest/v1/distributionsets/:distributionSetId/assignedTargets')
+@Controller('rest/v1/distributionsets/:distributionSetId')
 export class AssignedTargetsController {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -56,7 +67,7 @@ export class AssignedTargetsController {
   ) {}
 
   /** 200 as in hawkBit: the answer is a summary, not a created resource. */
-  @Post()
+  @Post('assignedTargets')
   @HttpCode(200)
   @Requires('READ_DISTRIBUTION_SET', 'UPDATE_TARGET')
   async assign(@Caller() caller: Principal, @Param('distributionSetId') distributionSetId: string, @JsonBody(AssignmentBody) body: Static<typeof AssignmentBody>): Promise<AssignmentResult> {
@@ -76,6 +87,37 @@ export class AssignedTargetsController {
       total: assignments.length,
       assignedActions: actions.map(({ actionId, controllerId }) => ({ id: actionId, _links: link(`targets/${encodeURIComponent(controllerId)}/actions/${actionId}`) })),
     };
+  }
+
+  /**
+   * Targets whose assigned (or installed) set this is, from `target_deployments`, the record every service
+   * shares. A rollout action its device has not touched yet is not there: such targets show once their device
+   * made contact (their own `assignedDS` already shows it, from the actions model).
+   */
+  @Get('assignedTargets')
+  @Requires('READ_DISTRIBUTION_SET', 'READ_TARGET')
+  assignedTargets(@Caller() caller: Principal, @Param('distributionSetId') distributionSetId: string, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    return this.targetsOn(caller, distributionSetId, 'assigned_ds', query);
+  }
+
+  @Get('installedTargets')
+  @Requires('READ_DISTRIBUTION_SET', 'READ_TARGET')
+  installedTargets(@Caller() caller: Principal, @Param('distributionSetId') distributionSetId: string, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    return this.targetsOn(caller, distributionSetId, 'installed_ds', query);
+  }
+
+  private async targetsOn(caller: Principal, distributionSetId: string, column: 'assigned_ds' | 'installed_ds', query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    await findOne(this.pool, 'distribution_sets', 'id', caller.tenant, distributionSetId, 'distribution_set_not_found');
+    const sql = listSql(SET_TARGETS, caller.tenant, query);
+    const n = sql.values.length;
+    const where = `${sql.where} AND EXISTS (SELECT 1 FROM target_deployments d WHERE d.tenant = targets.tenant AND d.target_id = targets.controller_id AND d.${column} = $${n + 1})`;
+    const values = [...sql.values, distributionSetId];
+    const [rows, count] = await Promise.all([
+      this.pool.query<TargetRow>(`SELECT * FROM targets WHERE ${where} ORDER BY ${sql.orderBy} LIMIT $${n + 2} OFFSET $${n + 3}`, [...values, sql.limit, sql.offset]),
+      this.pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM targets WHERE ${where}`, values),
+    ]);
+    const content = rows.rows.map((row) => toTarget(row, caller));
+    return { content, total: count.rows[0].total, size: content.length };
   }
 
   private async createActions(caller: Principal, distributionSetId: string, assignments: readonly Assignment[]): Promise<Array<{ actionId: number; controllerId: string }>> {
