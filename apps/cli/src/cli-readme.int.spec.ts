@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,9 @@ const README = join(__dirname, '..', 'README-cli.md');
 /** The README's examples talk to the local stack's planner; the test's planner listens elsewhere. */
 const README_SERVER = 'http://127.0.0.1:8080';
 const PASSWORD = 'readme-admin-password-1';
+/** The file the README uploads. */
+const IMAGE = randomBytes(300_000);
+const IMAGE_SHA256 = createHash('sha256').update(IMAGE).digest('hex');
 
 /** Every `rollgate …` line of the README's sh blocks, in order: exactly what a reader would type. */
 function readmeCommands(): string[] {
@@ -31,6 +35,8 @@ const EXPECTED: Array<[string, RegExp]> = [
   ['rollgate context show', /^\* local\thttp:\/\/127\.0\.0\.1:\d+\ttenant demo\ttoken rgt\.demo\.\S*…$/m],
   ['rollgate targets list', /^CONTROLLER ID\s+NAME[\s\S]*edge-0001\s+Edge gateway 1[\s\S]*edge-0004/m],
   ['rollgate software-modules create', /^name: edge-os\nversion: 2\.1\.0\ntype: os$/m],
+  ['rollgate artifacts upload', new RegExp(`^providedFilename: edge-os-2\\.1\\.0\\.swu$[\\s\\S]*"sha256":"${IMAGE_SHA256}"`, 'm')],
+  ['rollgate artifacts list', new RegExp(`^FILE\\s+SIZE\\s+SHA256\\nedge-os-2\\.1\\.0\\.swu\\s+300000\\s+${IMAGE_SHA256}$`, 'm')],
   ['rollgate distribution-sets list', /edge-fw\s+2\.1\.0\s+os/],
   ['rollgate rollouts plan', /^canary-waves plan \(seed \S+\): 4 of 4 targets in 2 groups, 0 excluded\n {2}0 canary\s+1 targets[\s\S]*forecast: done in about \d+ min/m],
   ['rollgate rollouts create', /^name: edge-fw-2\.1\nstatus: ready\n/m],
@@ -55,11 +61,12 @@ describe('the README\'s CLI examples, run as written against a real planner and 
 
   beforeAll(async () => {
     cli = snapshotCli();
-    planner = await startAuditedPlanner({ ROLLGATE_BOOTSTRAP_TENANT: 'demo', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD });
+    planner = await startAuditedPlanner({ ROLLGATE_BOOTSTRAP_TENANT: 'demo', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD }, { withArtifacts: true });
     pool = testPool(planner.db.url);
     dir = mkdtempSync(join(tmpdir(), 'rg-readme-'));
     const yaml = /```yaml\n# rollout.yaml\n([\s\S]*?)```/.exec(readFileSync(README, 'utf8'))?.[1];
     writeFileSync(join(dir, 'rollout.yaml'), yaml ?? '');
+    writeFileSync(join(dir, 'edge-os-2.1.0.swu'), IMAGE);
     env = {
       ...process.env, HOME: dir, PATH: `${cli.binDir}:${process.env.PATH}`, ROLLGATE_CONFIG: join(dir, 'config.json'),
       ROLLGATE_PASSWORD: PASSWORD, DATABASE_URL: planner.db.url, ROLLGATE_AUDIT_SIGNING_KEY_FILE: join(dir, 'cli-key.pem'),
@@ -82,6 +89,10 @@ describe('the README\'s CLI examples, run as written against a real planner and 
       const expected = EXPECTED.find(([prefix]) => command.startsWith(prefix));
       if (expected) expect({ command, stdout: result.stdout }).toEqual({ command, stdout: expect.stringMatching(expected[1]) });
     }
+    // The evidence names the uploaded artifact by its hashes, as the module and the distributor recorded them.
+    const evidence = JSON.parse(readFileSync(join(dir, 'evidence', 'edge-fw-2.1.evidence.json'), 'utf8'));
+    expect(evidence.bundle.artifacts).toEqual([expect.objectContaining({ fileName: 'edge-os-2.1.0.swu', sha256: IMAGE_SHA256, size: IMAGE.length, storedByDistributor: true })]);
+    expect(readFileSync(join(dir, 'evidence', 'edge-fw-2.1.evidence.html'), 'utf8')).toContain(IMAGE_SHA256);
     // The config holds a token (not the password) and only its owner can read it.
     expect(statSync(join(dir, 'config.json')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'config.json'), 'utf8')).not.toContain(PASSWORD);

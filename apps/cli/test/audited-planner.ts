@@ -1,6 +1,6 @@
 import type { BusNames } from '@rollgate/contracts';
 import { connectTestNats, createTestDatabase, deleteTestStreams, serviceBusEnv, testBusNames, type TestDatabase } from '@rollgate/testing';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as KitModule from '@rollgate/service-kit';
@@ -44,7 +44,7 @@ interface IdentityServiceLike {
  * on a fresh database and bus names, with `acme\admin` bootstrapped. Until AppModule registers the
  * AuditModule itself, the audit module is added here as a sibling import.
  */
-export async function startAuditedPlanner(extraEnv: NodeJS.ProcessEnv = {}): Promise<AuditedPlanner> {
+export async function startAuditedPlanner(extraEnv: NodeJS.ProcessEnv = {}, options: { withArtifacts?: boolean } = {}): Promise<AuditedPlanner> {
   const kit = loadBuilt<typeof KitModule>('libs/service-kit/src/index.ts');
   const { AppModule } = loadBuilt<{ AppModule: ModuleFactory }>('apps/rollout-planner/src/app.module.ts');
   const { AuditModule } = loadBuilt<{ AuditModule: ModuleFactory }>('apps/rollout-planner/src/audit/audit.module.ts');
@@ -52,11 +52,14 @@ export async function startAuditedPlanner(extraEnv: NodeJS.ProcessEnv = {}): Pro
   const { ROLLOUT_PLANNER_DEFAULTS } = loadBuilt<{ ROLLOUT_PLANNER_DEFAULTS: Parameters<typeof KitModule.createService>[0]['defaults'] }>('apps/rollout-planner/src/config.ts');
   const db = await createTestDatabase('rg_cli_api');
   const names = testBusNames();
+  // One log for both services, as in production: the distributor's artifact-stored lands next to the planner's events.
+  const artifacts = options.withArtifacts ? await startDistributor(kit, db, names) : undefined;
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'fatal', ...serviceBusEnv(names),
     ROLLGATE_BOOTSTRAP_TENANT: 'acme', ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
     // A server key of the test's own, never the checkout's .data/audit-signing-key.pem.
-    ROLLGATE_AUDIT_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'rg-audit-')), 'audit-signing-key.pem'), ...extraEnv,
+    ROLLGATE_AUDIT_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'rg-audit-')), 'audit-signing-key.pem'),
+    ...(artifacts ? { ROLLGATE_ARTIFACTS_URL: artifacts.url, ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: UPLOAD_TOKEN } : {}), ...extraEnv,
   };
   const app = AppModule.forRoot(env);
   const audited = AuditModule.forRoot(env);
@@ -79,10 +82,33 @@ export async function startAuditedPlanner(extraEnv: NodeJS.ProcessEnv = {}): Pro
     },
     async close() {
       await service.close();
+      await artifacts?.close();
       const nc = await connectTestNats();
       await deleteTestStreams(nc, names);
       await nc.close();
       await db.drop();
+    },
+  };
+}
+
+const UPLOAD_TOKEN = 'cli-spec-upload-token-0123456789';
+
+/** artifact-distributor on the planner's database and bus names, with a directory of its own, for uploads to stream to. */
+async function startDistributor(kit: typeof KitModule, db: TestDatabase, names: BusNames): Promise<{ url: string; close(): Promise<void> }> {
+  const { AppModule } = loadBuilt<{ AppModule: { forRoot(config: unknown): DynamicModuleLike } }>('apps/artifact-distributor/src/app.module.ts');
+  const { ARTIFACT_DISTRIBUTOR_DEFAULTS, loadArtifactsConfig } = loadBuilt<{
+    ARTIFACT_DISTRIBUTOR_DEFAULTS: Parameters<typeof KitModule.createService>[0]['defaults'];
+    loadArtifactsConfig(env: NodeJS.ProcessEnv): unknown;
+  }>('apps/artifact-distributor/src/config.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'rg-cli-artifacts-'));
+  const env = { DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'fatal', ...serviceBusEnv(names), ARTIFACTS_DIR: dir, ARTIFACTS_MAX_BYTES: String(16 * 1024 * 1024), ARTIFACTS_UPLOAD_TOKEN: UPLOAD_TOKEN };
+  const module = AppModule.forRoot(loadArtifactsConfig(env)) as Parameters<typeof kit.createService>[0]['module'];
+  const service = await kit.createService({ defaults: ARTIFACT_DISTRIBUTOR_DEFAULTS, module, env });
+  return {
+    url: service.url,
+    async close() {
+      await service.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

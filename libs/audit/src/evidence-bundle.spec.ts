@@ -22,7 +22,16 @@ function failedCanary(): RolloutLogFixture {
     });
 }
 
-const record = (log: RolloutLogFixture) => ({ tenant: 'acme', rolloutId: 'r1', events: log.events, catalog: [] });
+const SHA = 'a'.repeat(64);
+function catalog(): RolloutLogFixture {
+  return new RolloutLogFixture()
+    .append('distributionset-ds1', 'distributionset', 'distribution-set-created', { distributionSetId: 'ds1', name: 'fw', version: '2.1', modules: [{ id: 'm1', type: 'os' }] }, 'user:alice')
+    .append('softwaremodule-m1', 'softwaremodule', 'software-module-artifact-added', { artifactId: 'a1', fileName: 'fw.swu', sha256: SHA, sha1: 'b'.repeat(40), md5: 'c'.repeat(32), size: 42 }, 'user:alice')
+    .append('softwaremodule-m1', 'softwaremodule', 'software-module-artifact-added', { artifactId: 'a2', fileName: 'old.swu', sha256: 'd'.repeat(64), sha1: 'e'.repeat(40), md5: 'f'.repeat(32), size: 7 }, 'user:alice')
+    .append('softwaremodule-m1', 'softwaremodule', 'software-module-artifact-removed', { artifactId: 'a2' }, 'user:alice')
+    .append(`artifact-${SHA}`, 'artifact', 'artifact-stored', { sha256: SHA, sha1: 'b'.repeat(40), md5: 'c'.repeat(32), size: 42, fileName: 'fw.swu' }, 'service:artifact-distributor');
+}
+const record = (log: RolloutLogFixture) => ({ tenant: 'acme', rolloutId: 'r1', events: log.events, catalog: catalog().events });
 const key = () => signingKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
 
 describe('evidence bundle', () => {
@@ -38,6 +47,8 @@ describe('evidence bundle', () => {
     expect(bundle.gates.map((g) => [g.step, g.verdict])).toEqual([['requested', undefined], ['evaluated', 'FAIL'], ['failed', 'FAIL']]);
     expect(bundle.gates[1].inputs).toEqual({ samples: 240, errorRate: 0.041, threshold: 0.01 });
     expect(bundle.healthEvents).toHaveLength(1);
+    expect(bundle.artifacts).toEqual([{ sha256: SHA, sha1: 'b'.repeat(40), md5: 'c'.repeat(32), size: 42, fileName: 'fw.swu', signature: undefined, storedByDistributor: true }]);
+    expect(bundle.distributionSet.events.map((e) => e.name)).toEqual(['distribution-set-created']);
     expect(bundle.devices.filter((d) => d.groupId === 'g0').map((d) => d.status)).toEqual(['FINISHED', 'FINISHED']);
     expect(bundle.rollout).toMatchObject({ status: 'stopped', stopReason: 'rollback' });
     // One incident: the scheduler's record completes the rollback stop it follows.

@@ -53,6 +53,8 @@ export interface ArtifactEvidence {
   size?: number;
   fileName?: string;
   signature?: unknown;
+  /** whether the log also holds artifact-distributor's own record of this content */
+  storedByDistributor?: boolean;
 }
 
 /** The evidence of one rollout, self-contained: an auditor needs neither the server nor the database. */
@@ -180,15 +182,32 @@ function gatesOf(events: readonly AuditEvent[]): GateEvidence[] {
   return gates;
 }
 
+/**
+ * The artifacts the distribution set installs: what its modules name (`software-module-artifact-added`, minus
+ * removed ones), completed by the distributor's own `artifact-stored` record of the same sha256.
+ */
 function artifactsOf(catalog: readonly AuditEvent[]): ArtifactEvidence[] {
-  const artifacts = new Map<string, ArtifactEvidence>();
+  const named = new Map<string, ArtifactEvidence & { artifactId?: string }>();
+  const stored = new Map<string, Record<string, unknown>>();
   for (const e of catalog) {
-    if (e.aggregate !== 'artifact' || typeof e.data.sha256 !== 'string') continue;
     const d = e.data;
-    artifacts.set(d.sha256 as string, {
-      sha256: d.sha256 as string, sha1: d.sha1 as string | undefined, md5: d.md5 as string | undefined,
-      size: d.size as number | undefined, fileName: d.fileName as string | undefined, signature: d.signature,
-    });
+    if (e.name === 'software-module-artifact-added' && typeof d.sha256 === 'string') {
+      named.set(String(d.artifactId ?? d.sha256), {
+        artifactId: d.artifactId as string | undefined, sha256: d.sha256, sha1: d.sha1 as string | undefined, md5: d.md5 as string | undefined,
+        size: d.size as number | undefined, fileName: d.fileName as string | undefined, signature: d.signature,
+      });
+    } else if (e.name === 'software-module-artifact-removed') {
+      named.delete(String(d.artifactId));
+    } else if (e.aggregate === 'artifact' && typeof d.sha256 === 'string') {
+      stored.set(d.sha256, d);
+    }
   }
-  return [...artifacts.values()];
+  const artifacts = [...named.values()].map(({ artifactId: _id, ...a }) => ({ ...a, storedByDistributor: stored.has(a.sha256) }));
+  // Content the distributor stored that no module event names (older logs) still counts as evidence.
+  for (const [sha256, d] of stored) {
+    if (!artifacts.some((a) => a.sha256 === sha256)) {
+      artifacts.push({ sha256, sha1: d.sha1 as string | undefined, md5: d.md5 as string | undefined, size: d.size as number | undefined, fileName: d.fileName as string | undefined, signature: d.signature, storedByDistributor: true });
+    }
+  }
+  return artifacts;
 }
