@@ -53,7 +53,8 @@ const PROFILES: FleetProfiles = {
   },
   deviceTypes: { 'sensor-hub': { installSuccessProbability: 0, confirmProbability: 0 }, kiosk: { installSuccessProbability: 1 } },
   regions: { apac: { interruptedDownloadProbability: 1 } },
-  builds: [{ version: '2.0.0', deviceType: 'camera', overrides: { crashLoopProbability: 1, memoryLeakMbPerHour: 1_000 } }],
+  // About 2 restarts per sample every 300 ms: a camera falls back some 9 s after its update.
+  builds: [{ version: '2.0.0', deviceType: 'camera', overrides: { crashLoopProbability: 1, memoryLeakMbPerHour: 1_000, fallbackAfterRestarts: 60 } }],
 };
 
 describe('a simulated fleet against the real device-gateway, planner and distributor', () => {
@@ -261,6 +262,18 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
         expect(sample.restarts).toBe(0);
         expect(sample.healthEndpoint).toBe('up');
       }
+    }
+  });
+
+  it('brings a crash-looping camera back to its previous build (A/B fallback), and its telemetry says so', async () => {
+    const cameras = updated.filter((d) => d.deviceType === 'camera' && fleet!.device(d.controllerId)?.version === '2.0.0');
+    expect(cameras.length).toBeGreaterThan(0);
+    await fleet!.waitFor((s) => s.fallbacks === cameras.length, 60_000);
+    const since = Date.now();
+    for (const camera of cameras) {
+      expect(fleet!.device(camera.controllerId)).toMatchObject({ version: '1.0.0', crashLooping: false });
+      const sample = await eventually(async () => telemetry.find((s) => s.controllerId === camera.controllerId && s.at > since));
+      expect(sample).toMatchObject({ runningVersion: '1.0.0', restarts: 0, healthEndpoint: 'up' });
     }
   });
 
