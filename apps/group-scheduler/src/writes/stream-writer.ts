@@ -6,6 +6,8 @@ import type { PoolClient } from 'pg';
 export const SCHEDULER_SOURCE = 'rollgate/group-scheduler';
 const MEMBERS_ADDED = 'io.rollgate.rollout.group-members-added.v1';
 const MAX_ATTEMPTS = 5;
+/** Streams whose state is kept; past it the cache starts over (action streams of timeouts would grow it without end). */
+const MAX_CACHED_STREAMS = 20_000;
 
 interface Cached {
   state: unknown;
@@ -65,7 +67,7 @@ export class StreamWriter {
       version = row.stream_version;
       lastId = row.id;
     }
-    this.cache.set(key, { state, version, lastId });
+    this.remember(key, { state, version, lastId });
     return { state, version };
   }
 
@@ -89,9 +91,14 @@ export class StreamWriter {
       }
       // If this transaction rolls back later, the next load finds another id (or none) at this version and reloads.
       const next = events.reduce(decider.evolve, state);
-      this.cache.set(`${tenant}\u0000${streamId}`, { state: next, version: version + events.length, lastId: appendedIds[appendedIds.length - 1] });
+      this.remember(`${tenant}\u0000${streamId}`, { state: next, version: version + events.length, lastId: appendedIds[appendedIds.length - 1] });
       return { events, state: next };
     }
+  }
+
+  private remember(key: string, entry: Cached): void {
+    if (this.cache.size >= MAX_CACHED_STREAMS && !this.cache.has(key)) this.cache.clear();
+    this.cache.set(key, entry);
   }
 
   forget(tenant: string, streamId: string): void {
