@@ -72,14 +72,32 @@ export async function actionStatusHistory(db: SqlClient, action: ActionRow): Pro
   return rows as ActionStatusRow[];
 }
 
-/** Open actions (not in an end state) of these targets, for "already assigned" and for superseding. */
+/**
+ * Open actions (not in an end state) of these targets, for "already assigned" and for superseding: one
+ * set-based query, whatever the number of targets (a chunk's members are matched with its array, unnested
+ * only for chunks that hold one of them).
+ */
 export async function openActionsOf(db: SqlClient, tenant: string, controllerIds: readonly string[]): Promise<ActionRow[]> {
-  const result: ActionRow[] = [];
-  for (const controllerId of controllerIds) {
-    const { rows } = await db.query(`SELECT * FROM (${targetActionsSource(2)}) a WHERE a.status NOT IN ('CANCELED', 'FINISHED', 'ERROR', 'TIMED_OUT')`, [tenant, controllerId]);
-    result.push(...(rows as ActionRow[]));
-  }
-  return result;
+  if (controllerIds.length === 0) return [];
+  const { rows } = await db.query(
+    `SELECT a.tenant, a.id, a.controller_id, a.distribution_set_id, a.rollout_id, r.name AS rollout_name, a.group_id, a.action_type, a.weight,
+            a.force_time, a.maintenance_window, a.status, a.created_at, a.last_modified_at, false AS derived
+       FROM actions a LEFT JOIN action_rollouts r ON r.tenant = a.tenant AND r.rollout_id = a.rollout_id
+      WHERE a.tenant = $1 AND a.controller_id = ANY($2::text[]) AND a.status NOT IN ('CANCELED', 'FINISHED', 'ERROR', 'TIMED_OUT')
+     UNION ALL
+     SELECT c.tenant, d.id, m.controller_id, r.distribution_set_id, r.rollout_id, r.name, g.group_id, r.action_type, r.weight,
+            r.force_time, NULL::jsonb, 'SCHEDULED', g.started_at, g.started_at, true
+       FROM action_group_chunks c
+       JOIN action_groups g ON g.tenant = c.tenant AND g.group_id = c.group_id
+       JOIN action_rollouts r ON r.tenant = g.tenant AND r.rollout_id = g.rollout_id
+       CROSS JOIN LATERAL unnest(c.target_ids) WITH ORDINALITY AS m(controller_id, ordinal)
+       CROSS JOIN LATERAL (SELECT g.first_action_id + c.first_position + m.ordinal - 1 AS id) d
+      WHERE c.tenant = $1 AND c.target_ids && $2::text[] AND m.controller_id = ANY($2::text[])
+        AND g.started_at IS NOT NULL AND g.first_action_id IS NOT NULL AND r.stopped_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM actions x WHERE x.tenant = $1 AND x.id = d.id)`,
+    [tenant, controllerIds],
+  );
+  return rows as ActionRow[];
 }
 
 /**

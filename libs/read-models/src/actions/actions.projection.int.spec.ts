@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Pool } from 'pg';
 import { liveTables, type StoredEvent } from '@rollgate/event-store';
 import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
-import { actionStatusHistory, findTargetAction, targetActionsSource, type ActionRow } from './action.queries';
+import { actionStatusHistory, findTargetAction, openActionsOf, targetActionsSource, type ActionRow } from './action.queries';
 import { actionsProjection } from './actions.projection';
 
 jest.setTimeout(120_000);
@@ -79,6 +79,10 @@ describe('actions projection against PostgreSQL', () => {
           nextId += position;
         });
         await apply(events);
+        // The set-based lookup of open actions agrees with the per-target one.
+        const everyone = groups.flatMap((group, g) => group.chunks.flatMap((size, chunk) => Array.from({ length: size }, (_, i) => `g${g}-c${chunk}-m${i}`)));
+        const open = await openActionsOf(pool, tenant, everyone);
+        expect(new Map(open.map((a) => [a.controller_id, Number(a.id)]))).toEqual(expected);
         for (const [g, group] of groups.entries()) {
           for (const [chunk, size] of group.chunks.entries()) {
             for (let i = 0; i < size; i += 1) {
@@ -117,7 +121,9 @@ describe('actions projection against PostgreSQL', () => {
       ['SCHEDULED', ['assigned by rollout r9']], ['RETRIEVED', ['Update Server: Target retrieved update action and should start now the download.']], ['RUNNING', ['50%']],
     ]);
     expect(await findTargetAction(pool, tenant, 'b', '500')).toBeUndefined();
+    expect((await openActionsOf(pool, tenant, ['a', 'b', 'nobody'])).map((o) => [o.controller_id, o.id, o.derived])).toEqual([['a', '500', false], ['b', '501', true]]);
     await apply([logged(tenant, 'rollout-r9', 2, 'rollout.rollout-stopping', { reason: 'manual', by: 'ops', at: 40 })]);
+    expect((await openActionsOf(pool, tenant, ['b'])).length).toBe(0);
     const untouched = await findTargetAction(pool, tenant, 'b', '501');
     expect(untouched).toMatchObject({ derived: true, status: 'CANCELED', last_modified_at: '40' });
     expect((await actionStatusHistory(pool, untouched!)).map((h) => h.status)).toEqual(['SCHEDULED', 'CANCELED']);
