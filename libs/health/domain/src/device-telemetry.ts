@@ -84,6 +84,8 @@ export const UNKNOWN_DEVICE_TYPE = 'unknown';
 /** Per-tenant store of device telemetry. Pure apart from mutating itself: time comes in with each call. */
 export class TelemetryStore {
   readonly devices = new Map<string, DeviceTelemetry>();
+  /** one string per version and device type, so the hot loops compare them by identity */
+  private readonly interned = new Map<string, string>();
   readonly counts: Record<IngestOutcome, number> = { accepted: 0, 'late-accepted': 0, duplicate: 0, 'too-late': 0, future: 0, invalid: 0 };
 
   constructor(readonly policy: TelemetryPolicy = DEFAULT_TELEMETRY_POLICY) {}
@@ -162,20 +164,28 @@ export class TelemetryStore {
 
   private apply(sample: HealthSample, inOrder: boolean): void {
     const device = this.deviceFor(sample);
-    if (sample.deviceType !== undefined) device.deviceType = sample.deviceType;
+    const reported = sample.runningVersion === undefined ? undefined : this.intern(sample.runningVersion);
+    if (sample.deviceType !== undefined) device.deviceType = this.intern(sample.deviceType);
     rememberTime(device, sample.at, this.policy.duplicateMemory);
     if (inOrder) {
       device.lastAt = sample.at;
-      if (sample.runningVersion !== undefined && sample.runningVersion !== device.runningVersion) {
-        device.runningVersion = sample.runningVersion;
-        device.versionLog.push([sample.at, sample.runningVersion]);
+      if (reported !== undefined && reported !== device.runningVersion) {
+        device.runningVersion = reported;
+        device.versionLog.push([sample.at, reported]);
       }
       if (sample.healthEndpoint === 'down') device.downSince ??= sample.at;
       else if (sample.healthEndpoint === 'up') device.downSince = undefined;
       if (sample.healthEndpoint !== undefined) device.healthEndpoint = sample.healthEndpoint;
     }
     if (sample.restarts) device.restartLog.push([sample.at, sample.restarts]);
-    addToBucket(this.bucketFor(device, sample), sample);
+    addToBucket(this.bucketFor(device, sample.at, reported), sample);
+  }
+
+  private intern(text: string): string {
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    this.interned.set(text, text);
+    return text;
   }
 
   private deviceFor(sample: HealthSample): DeviceTelemetry {
@@ -188,9 +198,9 @@ export class TelemetryStore {
   }
 
   /** A late sample's version is the one the device ran at that time, as far as the version log knows. */
-  private bucketFor(device: DeviceTelemetry, sample: HealthSample): TelemetryBucket {
-    const start = align(sample.at, this.policy.bucketMs);
-    const version = sample.runningVersion ?? versionAt(device, sample.at) ?? UNKNOWN_VERSION;
+  private bucketFor(device: DeviceTelemetry, at: number, reported: string | undefined): TelemetryBucket {
+    const start = align(at, this.policy.bucketMs);
+    const version = reported ?? versionAt(device, at) ?? UNKNOWN_VERSION;
     for (let i = device.buckets.length - 1; i >= 0; i--) {
       const b = device.buckets[i];
       if (b.start === start && b.version === version) return b;

@@ -20,6 +20,13 @@ export interface FleetWindow {
   metricSamples: Record<MetricName, number>;
 }
 
+function add(fleet: FleetWindow, metric: MetricName, value: number, samples: number, keep: boolean): void {
+  if (keep) fleet.values[metric].push(value);
+  fleet.sums[metric] += value;
+  fleet.counts[metric] += 1;
+  fleet.metricSamples[metric] += samples;
+}
+
 /** Mean of a metric's per-device-bucket means; undefined when none. */
 export function windowMean(fleet: FleetWindow, metric: MetricName): number | undefined {
   return fleet.counts[metric] > 0 ? fleet.sums[metric] / fleet.counts[metric] : undefined;
@@ -51,9 +58,25 @@ export function summarizeWindow(
     window, devices: 0, reportingDevices: 0, samples: 0, restarts: 0,
     values: emptyMetricRecord(() => []), sums: emptyMetricRecord(() => 0), counts: emptyMetricRecord(() => 0), metricSamples: emptyMetricRecord(() => 0),
   };
-  const want = { errorRate: metrics.includes('errorRate'), latencyP95Ms: metrics.includes('latencyP95Ms'), memoryMb: metrics.includes('memoryMb'), cpuPct: metrics.includes('cpuPct'), temperatureC: metrics.includes('temperatureC') };
-  const keep = { errorRate: keepValues.includes('errorRate'), latencyP95Ms: keepValues.includes('latencyP95Ms'), memoryMb: keepValues.includes('memoryMb'), cpuPct: keepValues.includes('cpuPct'), temperatureC: keepValues.includes('temperatureC') };
+  // Locals rather than lookups: this loop runs once per device-bucket of the window.
+  const wantErr = metrics.includes('errorRate');
+  const wantLat = metrics.includes('latencyP95Ms');
+  const wantMem = metrics.includes('memoryMb');
+  const wantCpu = metrics.includes('cpuPct');
+  const wantTemp = metrics.includes('temperatureC');
+  const keepErr = keepValues.includes('errorRate');
+  const keepLat = keepValues.includes('latencyP95Ms');
+  const keepMem = keepValues.includes('memoryMb');
+  const keepCpu = keepValues.includes('cpuPct');
+  const keepTemp = keepValues.includes('temperatureC');
   const { values, sums, counts, metricSamples } = result;
+  const { from, to } = window;
+  const version = filter.version;
+  const exclude = filter.exclude;
+  let samples = 0;
+  let errSum = 0, errCount = 0, errSamples = 0;
+  let latSum = 0, latCount = 0, latSamples = 0;
+  const latValues = values.latencyP95Ms;
   for (const device of devices) {
     result.devices += 1;
     if (!device) continue;
@@ -61,50 +84,39 @@ export function summarizeWindow(
     const buckets = device.buckets;
     for (let i = buckets.length - 1; i >= 0; i--) {
       const b = buckets[i];
-      if (b.start < window.from) break;
-      if (b.start >= window.to || (filter.version !== undefined && b.version !== filter.version) || filter.exclude?.(b.start)) continue;
+      if (b.start < from) break;
+      if (b.start >= to || (version !== undefined && b.version !== version) || (exclude !== undefined && exclude(b.start))) continue;
       reported = true;
-      result.samples += b.samples;
-      if (want.errorRate && b.errN > 0) {
+      samples += b.samples;
+      if (wantErr && b.errN > 0) {
         const v = b.errSum / b.errN;
-        if (keep.errorRate) values.errorRate.push(v);
-        sums.errorRate += v;
-        counts.errorRate += 1;
-        metricSamples.errorRate += b.errN;
+        if (keepErr) values.errorRate.push(v);
+        errSum += v;
+        errCount += 1;
+        errSamples += b.errN;
       }
-      if (want.latencyP95Ms && b.latN > 0) {
+      if (wantLat && b.latN > 0) {
         const v = b.latSum / b.latN;
-        if (keep.latencyP95Ms) values.latencyP95Ms.push(v);
-        sums.latencyP95Ms += v;
-        counts.latencyP95Ms += 1;
-        metricSamples.latencyP95Ms += b.latN;
+        if (keepLat) latValues.push(v);
+        latSum += v;
+        latCount += 1;
+        latSamples += b.latN;
       }
-      if (want.memoryMb && b.memN > 0) {
-        const v = b.memSum / b.memN;
-        if (keep.memoryMb) values.memoryMb.push(v);
-        sums.memoryMb += v;
-        counts.memoryMb += 1;
-        metricSamples.memoryMb += b.memN;
-      }
-      if (want.cpuPct && b.cpuN > 0) {
-        const v = b.cpuSum / b.cpuN;
-        if (keep.cpuPct) values.cpuPct.push(v);
-        sums.cpuPct += v;
-        counts.cpuPct += 1;
-        metricSamples.cpuPct += b.cpuN;
-      }
-      if (want.temperatureC && b.tempN > 0) {
-        const v = b.tempSum / b.tempN;
-        if (keep.temperatureC) values.temperatureC.push(v);
-        sums.temperatureC += v;
-        counts.temperatureC += 1;
-        metricSamples.temperatureC += b.tempN;
-      }
+      if (wantMem && b.memN > 0) add(result, 'memoryMb', b.memSum / b.memN, b.memN, keepMem);
+      if (wantCpu && b.cpuN > 0) add(result, 'cpuPct', b.cpuSum / b.cpuN, b.cpuN, keepCpu);
+      if (wantTemp && b.tempN > 0) add(result, 'temperatureC', b.tempSum / b.tempN, b.tempN, keepTemp);
     }
     if (reported) {
       result.reportingDevices += 1;
       if (device.restartLog.length > 0) result.restarts += restartsIn(device, window);
     }
   }
+  result.samples = samples;
+  sums.errorRate += errSum;
+  counts.errorRate += errCount;
+  metricSamples.errorRate += errSamples;
+  sums.latencyP95Ms += latSum;
+  counts.latencyP95Ms += latCount;
+  metricSamples.latencyP95Ms += latSamples;
   return result;
 }
