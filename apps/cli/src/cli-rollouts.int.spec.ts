@@ -109,6 +109,43 @@ describe('rollgate rollouts and audit against a real planner', () => {
     expect(watched.stdout).toMatch(/rollout cam-1\.0 was rolled back \(rollback\)\n$/);
   });
 
+  it('denies, stops, triggers the next group and retries a finished rollout\'s failed targets', async () => {
+    const asApprover = { ROLLGATE_PASSWORD: APPROVER_PASSWORD };
+    const create = async (name: string) => {
+      const out = await ok(['rollouts', 'create', '--name', name, '--distribution-set', 'cam-fw:1.0', '--filter', 'controllerId==cam-*', '--groups', '2']);
+      return /^id: (\S+)$/m.exec(out)![1];
+    };
+    await create('cam-deny');
+    expect(await ok(['--context', 'approver', 'rollouts', 'deny', 'cam-deny', '--remark', 'not this week'], asApprover)).toBe('rollout cam-deny: approval_denied\n');
+
+    const stopId = await create('cam-stop');
+    await ok(['--context', 'approver', 'rollouts', 'approve', 'cam-stop'], asApprover);
+    await ok(['rollouts', 'start', 'cam-stop']);
+    const stopRun = new SimulatedRun(new EventStore(pool), 'acme', stopId);
+    await stopRun.start();
+    await stopRun.startGroup(0);
+    expect(await ok(['rollouts', 'trigger-next', 'cam-stop'])).toBe('rollout cam-stop: running\n');
+    expect(await ok(['rollouts', 'stop', 'cam-stop'])).toBe('rollout cam-stop: stopping\n');
+    expect((await rollgate(['rollouts', 'trigger-next', 'cam-stop'])).stderr).toMatch(/^rollgate: .+ \(rollout is stopping\) \[HTTP 409\] \(rollout_not_running\)\n$/);
+    expect(await ok(['audit', 'history', 'cam-stop'])).toMatch(/rollout-group-triggered\s+user:admin\s+group \S+ triggered \(manual\)[\s\S]*rollout-stopping\s+user:admin\s+stopping \(manual by admin\)/);
+
+    const retryId = await create('cam-retry');
+    await ok(['--context', 'approver', 'rollouts', 'approve', 'cam-retry'], asApprover);
+    await ok(['rollouts', 'start', 'cam-retry']);
+    const retryRun = new SimulatedRun(new EventStore(pool), 'acme', retryId);
+    await retryRun.start();
+    for (let group = 0; group < 2; group++) {
+      await retryRun.startGroup(group);
+      await retryRun.device(group, 0, group === 0 ? 'ERROR' : 'FINISHED');
+      await retryRun.device(group, 1, 'FINISHED');
+      await retryRun.succeedGroup(group);
+    }
+    const retried = await ok(['rollouts', 'retry', 'cam-retry']);
+    expect(retried).toBe('rollout cam-retry_retry: waiting_for_approval\n');
+    expect(JSON.parse(await ok(['-o', 'json', 'rollouts', 'get', 'cam-retry_retry']))).toMatchObject({ totalTargets: 1 });
+    expect(await ok(['targets', 'get', 'cam-0'])).toMatch(/^controllerId: cam-0$/m);
+  });
+
   it('exports a bundle that verify-bundle accepts, and refuses once it was edited', async () => {
     const exported = await ok(['audit', 'export', 'cam-1.0', '--out', join(dir, 'evidence')]);
     const keyId = /signed by key ([0-9a-f]{64})/.exec(exported)![1];
