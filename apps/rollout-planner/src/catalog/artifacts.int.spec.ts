@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusNames } from '@rollgate/contracts';
@@ -97,9 +98,38 @@ describe('/rest/v1/softwaremodules/{id}/artifacts through artifact-distributor',
       expect(events[1].data).toMatchObject({ artifactId: uploaded.id, sha256: hex('sha256', bytes), size: bytes.length });
     });
 
+    it('streams: the distributor is storing the first bytes while the client is still sending the rest', async () => {
+      const head = randomBytes(2 * 1024 * 1024);
+      const tail = randomBytes(1024 * 1024);
+      const boundary = 'rollgate-stream-test';
+      const opening = Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="streamed.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`);
+      const closing = Buffer.from(`\r\n--${boundary}--\r\n`);
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const outgoing = httpRequest(`${planner.url}/rest/v1/softwaremodules/${moduleId}/artifacts`, {
+          method: 'POST', headers: { authorization: as.admin, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        outgoing.on('error', reject);
+        outgoing.write(opening);
+        outgoing.write(head);
+        // Held back until the distributor shows it is already writing what came before: a planner that
+        // buffered the request would forward nothing yet, and this wait would time out.
+        waitForPartialBlob(join(dir, 'tmp'), 1024 * 1024).then(() => {
+          outgoing.write(tail);
+          outgoing.end(closing);
+        }, reject);
+      });
+      const { status, body } = await answer;
+      expect(status).toBe(201);
+      expect(JSON.parse(body)).toMatchObject({ providedFilename: 'streamed.bin', size: head.length + tail.length, hashes: { sha256: hex('sha256', Buffer.concat([head, tail])) } });
+    });
+
     it('lists and gets the module\'s artifacts', async () => {
       const list = await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader });
-      expect(list).toMatchObject({ status: 200, body: [{ id: uploaded.id, providedFilename: 'image.swu' }] });
+      expect(list).toMatchObject({ status: 200, body: [{ id: uploaded.id, providedFilename: 'image.swu' }, { providedFilename: 'streamed.bin' }] });
       expect(await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts/${uploaded.id}`, { auth: as.reader })).toMatchObject({ status: 200, body: { hashes: uploaded.hashes } });
       expect(await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts/nope`, { auth: as.reader })).toMatchObject({ status: 404, body: { code: 'artifact_not_found' } });
     });
@@ -111,7 +141,7 @@ describe('/rest/v1/softwaremodules/{id}/artifacts through artifact-distributor',
       const other = randomBytes(1000);
       expect(await upload(form(other, { signatureKeyId: 'release-2026', signature: signatureOf(bytes) }, 'bad.swu'))).toMatchObject({ status: 422, body: { code: 'signature_invalid' } });
       expect(await upload(form(randomBytes(MAX_BYTES + 1), {}, 'huge.swu'))).toMatchObject({ status: 413, body: { code: 'artifact_too_large' } });
-      expect((await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader })).body).toHaveLength(1);
+      expect((await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader })).body).toHaveLength(2);
     });
 
     it('refuses a second file of the same name (409), a body that is not multipart (415) or is malformed (400)', async () => {
@@ -164,11 +194,11 @@ describe('/rest/v1/softwaremodules/{id}/artifacts through artifact-distributor',
 
   describe('delete', () => {
     it('removes an artifact from its module (DELETE_SOFTWARE_MODULE), after which it is gone', async () => {
-      const [artifact] = (await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader })).body as Artifact[];
+      const [artifact, streamed] = (await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader })).body as Artifact[];
       const path = `/rest/v1/softwaremodules/${moduleId}/artifacts/${artifact.id}`;
       expect((await planner.request('DELETE', path, { auth: as.reader })).status).toBe(403);
       expect((await planner.request('DELETE', path, { auth: as.admin })).status).toBe(200);
-      expect((await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader })).body).toEqual([]);
+      expect((await planner.request('GET', `/rest/v1/softwaremodules/${moduleId}/artifacts`, { auth: as.reader })).body).toEqual([expect.objectContaining({ id: streamed.id })]);
       expect(await planner.request('DELETE', path, { auth: as.admin })).toMatchObject({ status: 404, body: { code: 'artifact_not_found' } });
     });
   });
@@ -185,3 +215,15 @@ describe('/rest/v1/softwaremodules/{id}/artifacts through artifact-distributor',
     });
   });
 });
+
+/** Resolves once some upload in progress in the distributor's store has at least `bytes` on disk. */
+async function waitForPartialBlob(tmpDir: string, bytes: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const names = await readdir(tmpDir).catch(() => [] as string[]);
+    const sizes = await Promise.all(names.map((name) => stat(join(tmpDir, name)).then((s) => s.size, () => 0)));
+    if (sizes.some((size) => size >= bytes)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no upload in ${tmpDir} reached ${bytes} bytes within ${timeoutMs} ms: the planner is not streaming`);
+}
