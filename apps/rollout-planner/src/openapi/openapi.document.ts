@@ -60,6 +60,8 @@ function operation(route: ApiRoute): Json {
   const permissions = route.permissions ?? [];
   return {
     operationId: route.operationId,
+    // Grouped by resource, as hawkBit's documentation groups them (`targets`, `distributionsets`, `system`, ...).
+    tags: [route.path.split('/')[3] ?? 'api'],
     summary: `${route.method} ${route.path}`,
     description: permissions.length > 0 ? `Requires ${permissions.join(', ')}.` : 'Any authenticated caller.',
     'x-permissions': permissions,

@@ -59,7 +59,8 @@ describe('GET /rest/v1/openapi.json', () => {
   });
 
   it('describes paging, query and path parameters, and error answers', () => {
-    const list = document.paths['/rest/v1/targets'].get;
+    const list = document.paths['/rest/v1/targets'].get as Operation & { tags: string[] };
+    expect(list.tags).toEqual(['targets']);
     expect(list.parameters?.map((p) => p.name)).toEqual(['offset', 'limit', 'sort', 'q']);
     const cancel = document.paths['/rest/v1/targets/{controllerId}/actions/{actionId}'].delete;
     expect(cancel.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'controllerId', in: 'path' }), expect.objectContaining({ name: 'actionId', in: 'path' }), expect.objectContaining({ name: 'force', in: 'query' })]));
