@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ActionRow } from '@rollgate/read-models';
 import { actionDecider, type ActionCommand, type ActionType } from '@rollgate/rollout-domain';
-import { ConcurrencyError } from '@rollgate/shared-domain';
+import { ConcurrencyError, DomainError } from '@rollgate/shared-domain';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
 
@@ -20,6 +20,8 @@ export class ActionCancellation {
     const at = Date.now();
     const cancel: ActionCommand = { type: 'cancel-action', force, by: caller.username, at };
     if (action.derived) {
+      // Its rollout stopped before the device ever saw it: closed, as a recorded canceled action would be.
+      if (action.status === 'CANCELED') throw new DomainError('action_closed', `action ${action.id} is canceled and no longer active`, { status: action.status });
       const { state, version } = await this.repository.load(caller.tenant, streamId, actionDecider);
       if (state.status === 'INITIAL') {
         const created = actionDecider.decide(beginFrom(action, at), state);

@@ -253,5 +253,18 @@ describe('manual assignment and target actions', () => {
       const page = await actionsOf('d5');
       expect(page).toMatchObject({ total: 1, content: [{ id: derived.id, detailStatus: 'canceling' }] });
     });
+
+    it('are closed when their rollout stops before the device saw them; canceling one then answers 409', async () => {
+      const stream = `rollout-${rolloutId}`;
+      // What the planner's stop appends (rollout decider); the gateway closes offered actions itself.
+      await store.append('acme', stream, await store.streamVersion('acme', stream), [{ type: 'io.rollgate.rollout.rollout-stopping.v1', data: { reason: 'manual', by: 'operator', at: Date.now() }, metadata: { actor: 'user:operator' } }]);
+      await planner.service.app.get(loadBuilt<typeof import('../shared/projections.service')>('apps/rollout-planner/src/shared/projections.service.ts').Projections).catchUp();
+      const [untouched] = (await actionsOf('d6')).content;
+      expect(untouched).toMatchObject({ type: 'cancel', status: 'finished', detailStatus: 'canceled' });
+      expect(await planner.request('DELETE', `/rest/v1/targets/d6/actions/${untouched.id}`, { auth: operator })).toMatchObject({ status: 409, body: { code: 'action_closed' } });
+      expect(await store.streamVersion('acme', `action-${untouched.id}`)).toBe(0);
+      // d5's action had begun its stream: it is the gateway's (and the device's) to close.
+      expect((await actionsOf('d5')).content[0]).toMatchObject({ detailStatus: 'canceling' });
+    });
   });
 });
