@@ -11,6 +11,7 @@ import { RolloutCreation } from './rollout-creation.service';
 export class RolloutCreationRecovery implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('rollout-creation-recovery');
   private recovery: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     @Inject(Projections) private readonly projections: Projections,
@@ -22,11 +23,22 @@ export class RolloutCreationRecovery implements OnApplicationBootstrap, BeforeAp
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.recovery;
   }
 
   private async recover(): Promise<void> {
-    await this.projections.catchUp();
+    // A large backlog (a million targets to project after a restart) can take longer than one catch-up wait.
+    while (!this.stopping) {
+      try {
+        await this.projections.catchUp();
+        break;
+      } catch (error) {
+        if (!this.projections.healthy) throw error;
+        this.logger.log(`waiting for the read models before checking abandoned creations: ${(error as Error).message}`);
+      }
+    }
+    if (this.stopping) return;
     const failed = await this.creation.failAbandoned();
     if (failed.length > 0) await this.projections.catchUp();
   }

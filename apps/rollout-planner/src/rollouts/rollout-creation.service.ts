@@ -62,7 +62,9 @@ export class RolloutCreation {
     // The name is the natural key (unique per tenant in hawkBit): a duplicate lands on the same stream.
     const rolloutId = naturalId('rollout', body.name);
     const at = Date.now();
+    const started = performance.now();
     const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets });
+    const plannedMs = performance.now() - started;
     const groupIds = planned.plan.groups.map((_, i) => naturalId('rolloutgroup', rolloutId, String(i)));
     const summary = planSummary(planned.plan, planned.targets, groupIds);
 
@@ -86,7 +88,11 @@ export class RolloutCreation {
       await unlock(lock);
       throw error;
     }
+    const createdMs = performance.now() - started;
     const done = this.complete(caller, rolloutId, groupIds, groupsCreated, planned, at)
+      .then(() => this.logger.log(
+        `rollout ${rolloutId}: ${planned.targets.length} targets in ${groupIds.length} groups; planned in ${Math.round(plannedMs)} ms, created in ${Math.round(createdMs)} ms, membership recorded in ${Math.round(performance.now() - started)} ms`,
+      ))
       .catch(async (error: unknown) => {
         this.logger.error(`creation of rollout ${rolloutId} failed, removing it: ${(error as Error).message}`);
         await this.failCleanly(caller, rolloutId).catch((cleanup: unknown) => this.logger.error(`could not remove rollout ${rolloutId}: ${(cleanup as Error).message}`));
@@ -100,23 +106,29 @@ export class RolloutCreation {
   private async complete(context: WriteContext, rolloutId: string, groupIds: string[], groupsCreated: GroupEvent[][], planned: PlannedRollout, at: number): Promise<void> {
     const { plan, targets } = planned;
     const groups = groupIds.map((groupId, g) => ({ streamId: groupStream(groupId), version: groupsCreated[g].length, state: groupsCreated[g].reduce(groupDecider.evolve, groupDecider.initialState) }));
-    let batch: Array<{ streamId: string; expectedVersion: number; events: GroupEvent[] }> = [];
+    // One append request per stream and transaction: a stream's chunks in one batch go in as one request.
+    let batch = new Map<string, { streamId: string; expectedVersion: number; events: GroupEvent[] }>();
+    let chunks = 0;
     const flush = async () => {
-      if (batch.length > 0) await this.repository.appendDecided(context, 'rollout', batch);
-      batch = [];
+      if (batch.size > 0) await this.repository.appendDecided(context, 'rollout', [...batch.values()]);
+      batch = new Map();
+      chunks = 0;
     };
     const decide = (g: number, command: GroupCommand) => {
       const group = groups[g];
       const events = groupDecider.decide(command, group.state);
-      batch.push({ streamId: group.streamId, expectedVersion: group.version, events });
+      const request = batch.get(group.streamId) ?? { streamId: group.streamId, expectedVersion: group.version, events: [] };
+      request.events.push(...events);
+      batch.set(group.streamId, request);
       group.state = events.reduce(groupDecider.evolve, group.state);
       group.version += events.length;
+      chunks += 1;
     };
     for (let g = 0; g < plan.groups.length; g++) {
       const members = plan.groups[g].members;
       for (let from = 0; from < members.length; from += MEMBERSHIP_CHUNK) {
         decide(g, { type: 'add-group-members', targetIds: Array.from(members.subarray(from, from + MEMBERSHIP_CHUNK), (k) => targets[k].id), at });
-        if (batch.length >= CHUNKS_PER_TRANSACTION) await flush();
+        if (chunks >= CHUNKS_PER_TRANSACTION) await flush();
       }
     }
     await flush();
@@ -128,7 +140,7 @@ export class RolloutCreation {
     });
     const rollout = await this.repository.load(context.tenant, rolloutStream(rolloutId), rolloutDecider);
     const completed = rolloutDecider.decide({ type: 'complete-rollout-creation', at: Date.now() }, rollout.state);
-    await this.repository.appendDecided(context, 'rollout', [...batch, { streamId: rolloutStream(rolloutId), expectedVersion: rollout.version, events: completed }]);
+    await this.repository.appendDecided(context, 'rollout', [...batch.values(), { streamId: rolloutStream(rolloutId), expectedVersion: rollout.version, events: completed }]);
   }
 
   /**
