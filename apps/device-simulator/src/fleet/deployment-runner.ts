@@ -128,7 +128,7 @@ async function report(context: FleetContext, device: SimDevice, job: DeploymentJ
   if (job.canceled || context.stopped) return false;
   if (result === 'ok') return true;
   if (result === 'gone') context.counters.feedbackGone++;
-  finish(context, device, job, device.status === 'downloading' || device.status === 'installing' ? 'idle' : device.status, 'gone');
+  finish(context, device, job, device.status === 'downloading' || device.status === 'installing' ? 'idle' : device.status, result === 'gone' ? 'gone' : 'unreported');
   return false;
 }
 

@@ -2,8 +2,12 @@
 export const DEVICE_STATUSES = ['idle', 'offline', 'downloading', 'downloaded', 'waiting-window', 'installing', 'updated', 'failed', 'canceled', 'unauthorized'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
-/** How one action ended for one device, as the device saw it. */
-export const ACTION_OUTCOMES = ['success', 'failure', 'downloaded', 'canceled', 'cancel-rejected', 'denied', 'gone'] as const;
+/**
+ * How one action ended for one device, as the device saw it. `gone`: the server answered 404/410 (the action is
+ * no longer active for it); `unreported`: the device gave up on a message the server refused (other 4xx) or
+ * never answered after retries.
+ */
+export const ACTION_OUTCOMES = ['success', 'failure', 'downloaded', 'canceled', 'cancel-rejected', 'denied', 'gone', 'unreported'] as const;
 export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
 
 export interface ActionSettled {
