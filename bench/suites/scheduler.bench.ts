@@ -118,7 +118,9 @@ export const suite: BenchSuite = {
 };
 
 async function startScheduler(db: TestDatabase, names: BusNames): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps/group-scheduler/src/main.js')], {
+  // BENCH_SCHEDULER_PROFILE=<dir>: the scheduler writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_SCHEDULER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCHEDULER_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, join(WORKSPACE, 'dist/apps/group-scheduler/src/main.js')], {
     env: { ...process.env, DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'info', ...serviceBusEnv(names) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -327,7 +329,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 }
 
-async function waitFor(probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function waitFor(probe: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
