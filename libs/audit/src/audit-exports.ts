@@ -34,6 +34,16 @@ export class RolloutAudit {
     return replayRollout(record.events, instant).snapshot;
   }
 
+  /**
+   * The rollout now, for live views that poll (`rollgate rollouts watch`): the same fold, over each action's
+   * first and last event only. `eventsApplied` then counts the events read, not the log's.
+   */
+  async currentState(tenant: string, idOrName: string): Promise<RolloutSnapshot> {
+    const rolloutId = await this.reader.resolveRollout(tenant, idOrName);
+    const record = await this.reader.readRollout(tenant, rolloutId, undefined, { actions: 'ends' });
+    return replayRollout(record.events).snapshot;
+  }
+
   async export(tenant: string, idOrName: string, key: SigningKey, now = new Date()): Promise<RolloutExport> {
     const rolloutId = await this.reader.resolveRollout(tenant, idOrName);
     const record = await this.reader.readRollout(tenant, rolloutId);

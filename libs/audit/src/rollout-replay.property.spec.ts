@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { evolveAction, type ActionEvent, type ActionState } from '@rollgate/rollout-domain';
 import { RolloutLogFixture } from '../test/rollout-log.fixture';
 import { replayRollout } from './rollout-replay';
 
@@ -49,6 +50,30 @@ describe('replayRollout properties', () => {
         const k = pick % log.events.length;
         const instant = new Date(log.events[k].recordedAt);
         expect(replayRollout(log.events, instant).snapshot).toEqual(replayRollout(log.events.slice(0, k + 1), instant).snapshot);
+      }),
+    );
+  });
+});
+
+/** Every action event the decider knows, with the payload fields evolve reads. */
+const actionEvents = fc.oneof(
+  fc.constantFrom<ActionEvent['type']>('action-confirmed', 'action-confirmation-denied', 'action-retrieved', 'action-cancel-requested', 'action-canceled', 'action-cancel-rejected', 'action-timed-out')
+    .map((type) => ({ type, data: { at: 5 } }) as unknown as ActionEvent),
+  fc.constantFrom('RUNNING', 'DOWNLOAD', 'DOWNLOADED', 'FINISHED', 'ERROR', 'WARNING', 'CANCELED').map((status) => ({ type: 'action-feedback-received', data: { at: 5, status } }) as unknown as ActionEvent),
+  fc.integer({ min: 2, max: 4 }).map((nextAttempt) => ({ type: 'action-attempt-failed', data: { at: 5, nextAttempt } }) as unknown as ActionEvent),
+);
+
+describe('an action\'s status from the ends of its stream (what live views read)', () => {
+  it('equals the fold over the whole stream, except a denied confirmation last, which keeps the created status', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('SCHEDULED', 'WAIT_FOR_CONFIRMATION'), fc.array(actionEvents, { maxLength: 12 }), (initial, rest) => {
+        const created = { type: 'action-created', data: { at: 1, status: initial, actionId: '1', targetId: 't', distributionSetId: 'ds', actionType: 'forced', weight: 0, maxAttempts: 1 } } as unknown as ActionEvent;
+        const all = [created, ...rest].reduce<ActionState>(evolveAction, { status: 'INITIAL' });
+        const ends = (rest.length === 0 ? [created] : [created, rest[rest.length - 1]]).reduce<ActionState>(evolveAction, { status: 'INITIAL' });
+        // A confirmation is only ever denied while the action waits for one, which is how it was created.
+        const deniedLast = rest.length > 0 && rest[rest.length - 1].type === 'action-confirmation-denied';
+        if (deniedLast) fc.pre(initial === 'WAIT_FOR_CONFIRMATION' && rest.slice(0, -1).every((e) => e.type === 'action-confirmation-denied'));
+        expect(ends.status).toBe(all.status);
       }),
     );
   });

@@ -105,6 +105,10 @@ describe('audit routes of the Management API', () => {
       });
     }
     const last = (await api('GET', `/rest/v1/rollouts/${rolloutId}/audit/state`)) as unknown as RolloutSnapshot;
+    // The live view's lighter read (each action's first and last event) answers what the full replay does.
+    const full = (await api('GET', `/rest/v1/rollouts/${rolloutId}/audit/state?asOf=${new Date().toISOString()}`)) as unknown as RolloutSnapshot;
+    expect({ ...last, asOf: '', eventsApplied: 0, lastPosition: '' }).toEqual({ ...full, asOf: '', eventsApplied: 0, lastPosition: '' });
+    expect(last.eventsApplied).toBeLessThan(full.eventsApplied);
     expect(last).toMatchObject({ status: 'stopped', stopReason: 'rollback', groups: [{ status: 'finished' }, { status: 'error', gate: 'canary_gate FAIL: error_rate 8% > 1%' }] });
   });
 
