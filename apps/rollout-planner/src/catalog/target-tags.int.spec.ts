@@ -61,6 +61,9 @@ describe('/rest/v1/targettags and tag assignment', () => {
     const filtered = (await planner.request('GET', '/rest/v1/targets?q=tags.name==eu;tags.name==prod', { auth: as.reader })).body as PageOf<{ controllerId: string }>;
     expect(filtered.content.map((t) => t.controllerId)).toEqual(['d2']);
     expect((await planner.request('GET', '/rest/v1/targets/d2/tags', { auth: as.reader })).body).toMatchObject([{ id: eu.id, name: 'eu' }, { id: prod.id, name: 'prod' }]);
+    expect((await planner.request('GET', '/rest/v1/targets/d2', { auth: as.reader })).body).toMatchObject({
+      _links: { self: { href: '/rest/v1/targets/d2' }, tags: { href: '/rest/v1/targets/d2/tags' }, actions: { href: '/rest/v1/targets/d2/actions' }, assignedDS: { href: '/rest/v1/targets/d2/assignedDS' } },
+    });
   });
 
   it('refuses unknown targets and tags, and unassigns', async () => {

@@ -156,6 +156,15 @@ export function toTarget(row: TargetRow, caller: Principal): Record<string, unkn
     ...(row.last_target_query !== null ? { lastControllerRequestAt: Number(row.last_target_query) } : {}),
     requestAttributes: Object.keys(row.attributes).length === 0,
     ...audit(row),
-    _links: link(`targets/${encodeURIComponent(row.controller_id)}`),
+    _links: targetLinks(`targets/${encodeURIComponent(row.controller_id)}`),
+  };
+}
+
+/** hawkBit's HAL links of a target: itself and its sub-resources. */
+function targetLinks(self: string): Record<string, { href: string }> {
+  const href = (path: string) => link(path).self;
+  return {
+    self: href(self), assignedDS: href(`${self}/assignedDS`), installedDS: href(`${self}/installedDS`), attributes: href(`${self}/attributes`),
+    actions: href(`${self}/actions`), tags: href(`${self}/tags`),
   };
 }
