@@ -24,6 +24,7 @@ export interface ActionEventView {
 export interface DeviceUpdate {
   controllerId: string;
   actionId: string;
+  distributionSetId: string;
   /** where the image's rawfile entry writes its payload */
   installPath: string;
   payload: Buffer;
@@ -76,7 +77,7 @@ export class DeviceUpdateFlow {
     await this.api.uploadArtifact(moduleId, `firmware-${options.controllerId}.swu`, image.bytes);
     const setId = await this.api.createDistributionSet(`release-${options.controllerId}`, version, [moduleId]);
     const actionId = await this.api.assign(setId, options.controllerId);
-    return { controllerId: options.controllerId, actionId, installPath: options.installPath, payload, imageBytes: image.bytes.length };
+    return { controllerId: options.controllerId, actionId, distributionSetId: setId, installPath: options.installPath, payload, imageBytes: image.bytes.length };
   }
 
   /** A set whose only module has no artifact: nothing a swupdate device could install. */
@@ -85,7 +86,7 @@ export class DeviceUpdateFlow {
     const moduleId = await this.api.createSoftwareModule(`empty-${controllerId}`, version);
     const setId = await this.api.createDistributionSet(`empty-${controllerId}`, version, [moduleId]);
     const actionId = await this.api.assign(setId, controllerId);
-    return { controllerId, actionId, installPath: join(this.workDir, `never-installed-${controllerId}`), payload: Buffer.alloc(0), imageBytes: 0 };
+    return { controllerId, actionId, distributionSetId: setId, installPath: join(this.workDir, `never-installed-${controllerId}`), payload: Buffer.alloc(0), imageBytes: 0 };
   }
 
   /** suricatta on the "device", as its init system would start it (`confirm` after a reboot). */
@@ -140,6 +141,16 @@ export class DeviceUpdateFlow {
         ...(Array.isArray(data.details) ? { details: data.details as string[] } : {}),
       };
     });
+  }
+
+  /** The target's installed distribution set as the Management API reports it, once it reports one. */
+  async installedSet(controllerId: string): Promise<string> {
+    const path = `/rest/v1/targets/${encodeURIComponent(controllerId)}/installedDS`;
+    const body = await eventually(async () => {
+      const answer = await this.api.request('GET', path);
+      return answer.status === 200 ? (answer.body as { id: string | number }) : undefined;
+    }, 30_000, 250);
+    return String(body.id);
   }
 
   installed(update: DeviceUpdate): Buffer | undefined {

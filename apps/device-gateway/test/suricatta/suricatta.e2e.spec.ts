@@ -68,6 +68,9 @@ describe('suricatta against device-gateway', () => {
       const action = await flow.actionReaches(update, 'finished', rebooted);
 
       expect(action).toMatchObject({ type: 'update', status: 'finished', detailStatus: 'finished' });
+      expect(await flow.installedSet('dev-success')).toBe(update.distributionSetId);
+      // The closed action is no longer offered: the device finds nothing more to do.
+      await rebooted.waitForOutput('No pending action on server');
       const history = await flow.api.actionStatusHistory('dev-success', update.actionId);
       expect(history[0]).toMatchObject({ type: 'finished', messages: ['Update Installed.'] });
       expect(history.map((entry) => entry.messages).flat()).toContain('All Chunks Installed.');

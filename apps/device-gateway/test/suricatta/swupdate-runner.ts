@@ -3,9 +3,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CheckResult {
+  /** swupdate's own verdict, read from its log (see runSwupdateOnFile) */
   accepted: boolean;
   output: string;
 }
+
+/** The installer's status line when an image passed (in check mode the "install" is a dry run). */
+const PASSED = 'SWUPDATE successful !';
+/** The installer's final failure status: "Image invalid or corrupted", "Installation failed", ... */
+const FAILED = /SWUPDATE failed \[1\]/;
 
 /** Board and revision swupdate runs as (`-H board:rev`); images list the revisions they are compatible with. */
 export interface Hardware {
@@ -15,7 +21,10 @@ export interface Hardware {
 
 /**
  * Runs `swupdate -c` (check mode: parse, verify the signature against the CA, check hardware compatibility,
- * install nothing) or, with `install`, a local install from the file. The exit code is the verdict.
+ * install nothing) or, with `install`, a local install from the file. The verdict is read from the
+ * installer's status lines, because the 2022.12 build's other signals are unreliable: it sometimes exits 1
+ * after a run that passed (a race while it shuts down its threads, about one run in seven here), and its
+ * closing "SWUpdate was successful !" line is printed even after it refused an image in check mode.
  */
 export function runSwupdateOnFile(image: string, caCertPath: string, hardware: Hardware, workDir: string, mode: 'check' | 'install'): Promise<CheckResult> {
   const args = ['-v', ...(mode === 'check' ? ['-c'] : []), '-i', image, '-k', caCertPath, '-H', `${hardware.board}:${hardware.revision}`];
@@ -23,7 +32,8 @@ export function runSwupdateOnFile(image: string, caCertPath: string, hardware: H
     // Generous: on a loaded shared machine a verify-and-install of a few kilobytes has taken tens of seconds.
     execFile('swupdate', args, { env: isolatedEnv(workDir), timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const killed = error !== null && (error as { killed?: boolean }).killed ? '\n(swupdate was killed after 180 s)' : '';
-      resolve({ accepted: error === null, output: `${stdout}${stderr}${killed}` });
+      const output = `${stdout}${stderr}${killed}`;
+      resolve({ accepted: output.includes(PASSED) && !FAILED.test(output), output });
     });
   });
 }
