@@ -70,9 +70,11 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
   let distributorUrl: string;
   let fleet: FleetHandle | undefined;
   let spare: FleetHandle | undefined;
-  const devices: DeviceSpec[] = generateFleet({ count: 24, seed: 'e2e', prefix: 'e2e', initialVersion: '1.0.0' });
+  let slow: FleetHandle | undefined;
+  const devices: DeviceSpec[] = generateFleet({ count: 25, seed: 'e2e', prefix: 'e2e', initialVersion: '1.0.0' });
   const updated = devices.slice(0, 20);
-  const spares = devices.slice(20);
+  const spares = devices.slice(20, 24);
+  const straggler = devices[24];
   const image = randomBytes(400_000);
   const telemetry: TelemetrySample[] = [];
 
@@ -81,9 +83,17 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     const text = await response.text();
     return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };
+  /** Appends as another service would: load the version, append, retry when a device's feedback got in between. */
   const append = async (streamId: string, aggregate: string, events: Array<[string, object]>) => {
-    const version = await store.streamVersion(T, streamId);
-    await store.append(T, streamId, version, events.map(([name, data]) => ({ type: eventType(aggregate, name), data, metadata: { source: 'rollgate/test' } })));
+    for (let attempt = 1; ; attempt++) {
+      const version = await store.streamVersion(T, streamId);
+      try {
+        await store.append(T, streamId, version, events.map(([name, data]) => ({ type: eventType(aggregate, name), data, metadata: { source: 'rollgate/test' } })));
+        return;
+      } catch (error) {
+        if ((error as Error).name !== 'ConcurrencyError' || attempt >= 5) throw error;
+      }
+    }
   };
   const actionEvents = async (actionId: number) => (await store.readStream(T, `action-${actionId}`)).map((e) => ({ type: e.type.split('.')[3], data: e.data as Record<string, unknown> }));
 
@@ -170,6 +180,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
   afterAll(async () => {
     await fleet?.stop();
     await spare?.stop();
+    await slow?.stop();
     for (const service of services.reverse()) await service.close();
     await pool?.end();
     await deleteTestStreams(nc, names);
@@ -179,9 +190,9 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
   });
 
   it('registers the fleet through the Management API with a token per device', async () => {
-    expect(await registerFleet({ plannerUrl, tenant: T, username: 'admin', password: ADMIN_PASSWORD, devices, chunkSize: 10 })).toEqual({ created: 24 });
+    expect(await registerFleet({ plannerUrl, tenant: T, username: 'admin', password: ADMIN_PASSWORD, devices, chunkSize: 10 })).toEqual({ created: 25 });
     const listed = await rest('GET', '/targets?limit=100&q=id==e2e-*');
-    expect((listed.body as { total: number }).total).toBe(24);
+    expect((listed.body as { total: number }).total).toBe(25);
   });
 
   it('polls with TargetTokens at the server’s pace and reports device type, region, architecture and disk as attributes', async () => {
@@ -302,6 +313,23 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     });
     expect(canceled.map((e) => e.type)).toContain('action-cancel-requested');
     expect(spare.stats().cancelFeedbackSent).toBe(2);
+  });
+
+  it('stops reporting an action the server closed meanwhile (410): the scheduler timed it out during the install', async () => {
+    expect((await rest('PUT', '/system/configs/user.confirmation.flow.enabled', { value: false })).status).toBe(200);
+    const slowInstalls: FleetProfiles = { ...PROFILES, base: { ...PROFILES.base, installSuccessProbability: 1, installDurationMs: { min: 20_000, max: 20_000 }, installSteps: 20 } };
+    slow = startFleet({ gatewayUrl, tenant: T, devices: [straggler], profiles: slowInstalls, seed: 'e2e', auth: 'target-token', startSpreadMs: 10 });
+    const ds = await distributionSet('5.0.0');
+    await startRollout('r5', ds, [straggler.controllerId], 5_000);
+    await slow.waitFor((s) => s.byStatus.installing === 1 && s.feedbackSent >= 3, 30_000);
+    // As the scheduler appends it when a device stays in progress too long (docs/event-flow.md, "Timeouts").
+    await append('action-5000', 'action', [['action-timed-out', { from: 'RUNNING', lastProgressAt: Date.now() - 60_000, timeoutMs: 30_000, at: Date.now() }]]);
+    const [settled] = await slow.waitForSettled(1, { timeoutMs: 30_000 });
+    expect(settled).toEqual({ controllerId: straggler.controllerId, actionId: '5000', outcome: 'gone', version: '5.0.0' });
+    expect(slow.stats()).toMatchObject({ feedbackGone: 1, byStatus: expect.objectContaining({ idle: 1, installing: 0 }), byVersion: { '1.0.0': 1 } });
+    expect(slow.stats().httpStatus['410']).toBe(1);
+    // Nothing the device sent after the timeout reached the log.
+    expect((await actionEvents(5_000)).at(-1)?.type).toBe('action-timed-out');
   });
 
   it('asks for consent with the confirmation flow on: a kiosk confirms and installs, a sensor hub denies', async () => {
