@@ -131,8 +131,10 @@ export class HealthEvaluation {
     const commands: HealthCommand[] = [];
     const concluded: Array<() => void> = [];
     for (const device of rollout.devices.values()) {
-      // A verified device is still watched: one that falls back on a later reboot failed after all.
+      // A verified device is still watched: one that falls back on a later reboot failed after all. Until its
+      // reported version changes there is nothing new to conclude, so it costs one comparison per round.
       if (device.deployedAt === undefined || device.fallback) continue;
+      if (device.verified && store.device(device.controllerId)?.runningVersion === targetVersion) continue;
       const outcome = assessVerification(store.device(device.controllerId), device.deployedAt, targetVersion);
       if (outcome.status === 'pending' || (outcome.status === 'verified' && device.verified)) continue;
       const group = rollout.groups.get(device.groupId);

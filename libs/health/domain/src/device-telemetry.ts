@@ -302,6 +302,18 @@ export function bucketMean(b: TelemetryBucket, metric: MetricName): { value: num
   }
 }
 
+/** The buckets whose start lies in the window, oldest first; walks back from the newest and stops early. */
+export function bucketsIn(device: DeviceTelemetry | undefined, window: TimeWindow): TelemetryBucket[] {
+  if (!device) return [];
+  const found: TelemetryBucket[] = [];
+  for (let i = device.buckets.length - 1; i >= 0; i--) {
+    const b = device.buckets[i];
+    if (b.start < window.from) break;
+    if (b.start < window.to) found.push(b);
+  }
+  return found.reverse();
+}
+
 /** Whether a bucket lies inside a window (by its start; buckets are aligned to the window's clock). */
 export function inWindow(b: TelemetryBucket, window: TimeWindow): boolean {
   return b.start >= window.from && b.start < window.to;

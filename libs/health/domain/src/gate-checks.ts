@@ -1,5 +1,5 @@
 import { combineBaselines, type CohortBaseline } from './baseline';
-import { bucketMean, restartsIn, type DeviceTelemetry } from './device-telemetry';
+import { bucketMean, bucketsIn, restartsIn, type DeviceTelemetry } from './device-telemetry';
 import { summarizeWindow, windowMean, type FleetWindow } from './fleet-window';
 import type { CheckSpec, CheckType, GateSpec } from './gate-config';
 import { byDeviceType, type GateDevice } from './gate-device';
@@ -127,8 +127,8 @@ export function memoryGrowthPer10Min(device: DeviceTelemetry | undefined, window
   if (!device) return undefined;
   const xs: number[] = [];
   const ys: number[] = [];
-  for (const b of device.buckets) {
-    if (b.start < window.from || b.start >= window.to || (version !== undefined && b.version !== version)) continue;
+  for (const b of bucketsIn(device, window)) {
+    if (version !== undefined && b.version !== version) continue;
     const m = bucketMean(b, 'memoryMb');
     if (m) {
       xs.push(b.start);

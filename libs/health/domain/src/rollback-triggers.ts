@@ -1,6 +1,6 @@
 import type { RolloutExecution } from '@rollgate/rollout-domain';
 import { combineBaselines, type CohortBaseline } from './baseline';
-import { bucketMean, restartsIn } from './device-telemetry';
+import { bucketMean, bucketsIn, restartsIn } from './device-telemetry';
 import { summarizeWindow, windowMean } from './fleet-window';
 import { memoryGrowthPer10Min } from './gate-checks';
 import { byDeviceType, type GateDevice } from './gate-device';
@@ -251,8 +251,8 @@ function memoryLeaks(input: TriggerInput, t: TriggerThresholds): RollbackTrigger
 function memorySpan(d: GateDevice, window: TimeWindow, version: string | undefined): number {
   let first: number | undefined;
   let last: number | undefined;
-  for (const b of d.telemetry?.buckets ?? []) {
-    if (b.start < window.from || b.start >= window.to || b.memN === 0 || (version !== undefined && b.version !== version)) continue;
+  for (const b of bucketsIn(d.telemetry, window)) {
+    if (b.memN === 0 || (version !== undefined && b.version !== version)) continue;
     first ??= b.start;
     last = b.start;
   }
@@ -265,8 +265,7 @@ function thermalEscalations(input: TriggerInput, t: TriggerThresholds): Rollback
   for (const d of input.deployed) {
     const xs: number[] = [];
     const ys: number[] = [];
-    for (const b of d.telemetry?.buckets ?? []) {
-      if (b.start < window.from || b.start >= window.to) continue;
+    for (const b of bucketsIn(d.telemetry, window)) {
       const m = bucketMean(b, 'temperatureC');
       if (m) {
         xs.push(b.start);
