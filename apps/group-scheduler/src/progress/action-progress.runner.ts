@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { parseEventType } from '@rollgate/contracts';
 import { EventStore, inTransaction, loadCheckpoint, saveCheckpoint, tailLog, isAfter, checkpointOf, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
 import { TERMINAL_ACTION_STATUSES, type ActionStatus } from '@rollgate/rollout-domain';
-import { actionIdOfStream, actionTransitionOf, groupStream, soakAfter } from '@rollgate/scheduling-domain';
+import { actionIdOfStream, actionTransitionOf, findRange, groupStream, soakAfter } from '@rollgate/scheduling-domain';
 import type { Pool, PoolClient } from 'pg';
 import type { Rollout, SchedulerEngine } from '../engine/scheduler-engine';
 import type { WrittenEvent } from '../writes/stream-writer';
@@ -21,7 +21,7 @@ const IN_PROGRESS: readonly ActionStatus[] = ['RETRIEVED', 'DOWNLOAD', 'DOWNLOAD
 interface Range {
   groupId: string;
   rolloutId: string;
-  first: number;
+  firstActionId: number;
   size: number;
 }
 
@@ -186,25 +186,8 @@ export class ActionProgressRunner {
       `SELECT group_id, rollout_id, first_action_id, size FROM scheduler_groups WHERE tenant = $1 ORDER BY first_action_id`,
       [tenant],
     );
-    return rows.map((r) => ({ groupId: r.group_id, rolloutId: r.rollout_id, first: Number(r.first_action_id), size: r.size }));
+    return rows.map((r) => ({ groupId: r.group_id, rolloutId: r.rollout_id, firstActionId: Number(r.first_action_id), size: r.size }));
   }
-}
-
-/** Binary search over ranges sorted by first id: the last range starting at or before the id, if it holds it. */
-function findRange(ranges: readonly Range[], actionId: number): Range | undefined {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (ranges[mid].first <= actionId) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  if (found < 0) return undefined;
-  const r = ranges[found];
-  return actionId < r.first + r.size ? r : undefined;
 }
 
 function eventNameOf(type: string): string {

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { ACTION_STATUSES } from '@rollgate/rollout-domain';
-import { actionIdOfStream, actionTransitionOf, positionInRange } from './action-transition';
+import { actionIdOfStream, actionTransitionOf, findRange, positionInRange } from './action-transition';
 
 describe('action events as counter transitions', () => {
   it('reads the transition each action event records', () => {
@@ -31,5 +32,22 @@ describe('action events as counter transitions', () => {
     expect(positionInRange({ firstActionId: 100, size: 10 }, 109)).toBe(9);
     expect(positionInRange({ firstActionId: 100, size: 10 }, 110)).toBeUndefined();
     expect(positionInRange({ firstActionId: 100, size: 10 }, 99)).toBeUndefined();
+  });
+});
+
+describe('action id -> group by contiguous id ranges', () => {
+  it('property: binary search finds exactly the range a linear scan finds', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(20), fc.nat(30)), { maxLength: 40 }), fc.nat(2000), (blocks, probe) => {
+      // Reserved blocks one after the other, with gaps (failed reservations) and empty groups.
+      let next = 1;
+      const ranges = blocks.map(([gap, size], i) => {
+        next += gap;
+        const range = { groupId: `g${i}`, firstActionId: next, size };
+        next += size;
+        return range;
+      });
+      const linear = ranges.find((r) => probe >= r.firstActionId && probe < r.firstActionId + r.size);
+      expect(findRange(ranges, probe)).toBe(linear);
+    }));
   });
 });

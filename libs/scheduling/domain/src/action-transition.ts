@@ -60,3 +60,22 @@ export function positionInRange(range: ActionRange, actionId: number): number | 
   const p = actionId - range.firstActionId;
   return p >= 0 && p < range.size ? p : undefined;
 }
+
+/**
+ * The range holding `actionId` among ranges sorted by firstActionId (they never overlap: ids are reserved in
+ * blocks). Binary search: the last range starting at or before the id, if the id falls inside it.
+ */
+export function findRange<R extends ActionRange>(sorted: readonly R[], actionId: number): R | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid].firstActionId <= actionId) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (found < 0) return undefined;
+  return positionInRange(sorted[found], actionId) === undefined ? undefined : sorted[found];
+}
