@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,17 @@ describe('rollgate rollouts and audit against a real planner', () => {
     }
   }
 
+  /** With `input` on stdin (a token piped in, as scripts do). */
+  async function rollgateWithInput(args: string[], input: string): Promise<{ code: number; stdout: string }> {
+    const env = { ...process.env, HOME: dir, ROLLGATE_CONFIG: join(dir, 'config.json'), ROLLGATE_PASSWORD: '' };
+    const child = spawn(join(cli.binDir, 'rollgate'), args, { cwd: dir, env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end(input);
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    return { code, stdout };
+  }
+
   async function ok(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
     const result = await rollgate(args, extraEnv);
     expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
@@ -65,6 +76,16 @@ describe('rollgate rollouts and audit against a real planner', () => {
     expect(await ok(['context', 'show'])).toBe(`* ops\t${planner.url}\ttenant acme\tuser admin\n`);
   });
 
+  it('takes a token on stdin for a CI context, and keeps tenants apart when reading the log', async () => {
+    const issued = await planner.request('POST', '/rest/v1/system/tokens', { tenant: 'acme', user: 'admin', password: ADMIN_PASSWORD }, { name: 'ci', permissions: ['READ_TARGET'] });
+    const token = (issued.body as { token: string }).token;
+    expect(await rollgateWithInput(['context', 'set', 'ci', '--server', planner.url, '--tenant', 'acme', '--token-stdin'], `${token}\n`)).toEqual({ code: 0, stdout: `context ci set and in use (${planner.url}, tenant acme, token)\n` });
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toContain(token);
+    expect(await ok(['targets', 'list'], { ROLLGATE_PASSWORD: '' })).toMatch(/^CONTROLLER ID[\s\S]*cam-3/);
+    expect((await rollgate(['rollouts', 'list'], { ROLLGATE_PASSWORD: '' })).stderr).toMatch(/^rollgate: missing permission READ_ROLLOUT \[HTTP 403\] \(forbidden\)\n$/);
+    await ok(['context', 'use', 'ops']);
+  });
+
   it('creates from flags, waits for approval, is refused to its creator and approved by another user', async () => {
     const created = await ok(['rollouts', 'create', '--name', 'cam-1.0', '--distribution-set', 'cam-fw:1.0', '--filter', 'controllerId==cam-*', '--groups', '2', '--error-threshold', '20', '--error-action', 'rollback']);
     expect(created).toMatch(/^id: \S+\nname: cam-1\.0\nstatus: waiting_for_approval\n/);
@@ -85,7 +106,8 @@ describe('rollgate rollouts and audit against a real planner', () => {
     expect(notRunning.stderr).toMatch(/^rollgate: .+ \(rollout is ready\) \[HTTP 409\] \(rollout_not_running\)\n$/);
     expect((await rollgate(['rollouts', 'get', 'no-such-rollout'])).stderr).toBe('rollgate: no rollout named no-such-rollout (rollout_not_found)\n');
     expect((await rollgate(['targets', 'list'], { ROLLGATE_PASSWORD: 'wrong' })).stderr).toMatch(/^rollgate: invalid credentials \[HTTP 401\] \(unauthorized\)\n$/);
-    expect((await rollgate(['--context', 'nope', 'targets', 'list'])).stderr).toBe('rollgate: no context named "nope"; known: ops, approver (context_not_found)\n');
+    expect((await rollgate(['--context', 'nope', 'targets', 'list'])).stderr).toBe('rollgate: no context named "nope"; known: ops, ci, approver (context_not_found)\n');
+    expect((await rollgate(['audit', 'history', 'cam-1.0', '--tenant', 'globex'])).stderr).toBe('rollgate: no rollout cam-1.0 in tenant globex (rollout_not_found)\n');
     expect((await rollgate(['rollouts', 'create', '--name', 'x'])).stderr).toBe('rollgate: the rollout needs distributionSetId: give --distribution-set or set it in the file (rollout_field_missing)\n');
     writeFileSync(join(dir, 'bad.yaml'), 'rollout:\n  waves: 3\n');
     expect((await rollgate(['rollouts', 'create', '-f', join(dir, 'bad.yaml')])).stderr).toBe('rollgate: rollout.waves must be a list (rollout_file_invalid)\n');

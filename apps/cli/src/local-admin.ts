@@ -37,3 +37,28 @@ export function bootstrapEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; 
     env: { ...env, ROLLGATE_BOOTSTRAP_TENANT: admin.tenant, ROLLGATE_BOOTSTRAP_ADMIN_USER: admin.user, ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: admin.password },
   };
 }
+
+/**
+ * The local stack's service-to-service secrets (artifact upload token, download-link secret), random on first
+ * use and kept in .data/local-secrets.json (owner only) like the demo admin. Set the variables yourself to
+ * use your own.
+ */
+export function localServiceEnv(env: NodeJS.ProcessEnv, urls: { distributor: string }, file = join(dirname(LOCAL_ADMIN_FILE), 'local-secrets.json')): NodeJS.ProcessEnv {
+  let secrets: { uploadToken: string; linkSecret: string };
+  if (existsSync(file)) {
+    secrets = JSON.parse(readFileSync(file, 'utf8')) as typeof secrets;
+  } else {
+    secrets = { uploadToken: randomBytes(24).toString('base64url'), linkSecret: randomBytes(32).toString('base64url') };
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  const uploadToken = env.ARTIFACTS_UPLOAD_TOKEN ?? secrets.uploadToken;
+  return {
+    ARTIFACTS_UPLOAD_TOKEN: uploadToken,
+    ROLLGATE_ARTIFACTS_UPLOAD_TOKEN: uploadToken,
+    ROLLGATE_ARTIFACTS_URL: urls.distributor,
+    ARTIFACTS_LINK_SECRET: secrets.linkSecret,
+    ARTIFACTS_PUBLIC_URL: urls.distributor,
+    ...env,
+  };
+}

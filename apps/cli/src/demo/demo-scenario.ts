@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiClient } from '../api-client';
+import { writeRolloutEvidence } from '../commands/audit.command';
+import { watch } from '../commands/rollouts.command';
+import { SimulatedFleetProcess } from './simulated-fleet.process';
+
+export interface DemoOptions {
+  plannerUrl: string;
+  gatewayUrl: string;
+  databaseUrl: string;
+  tenant: string;
+  user: string;
+  password: string;
+  devices: number;
+  /** the device type the bad build breaks */
+  badDeviceType: string;
+  dataDir: string;
+  out: NodeJS.WriteStream;
+}
+
+export interface DemoResult {
+  good: { rolloutId: string; exitCode: number };
+  bad: { rolloutId: string; exitCode: number };
+  rollbacks: string[];
+  reports: string[];
+  versions: Record<string, number>;
+}
+
+const GOOD = '2.0.0';
+const BAD = '2.1.0';
+
+/**
+ * What Rollgate is for, in one run: a simulated fleet on 1.0.0; a canary-plus-waves rollout of a good build
+ * that passes every health gate and completes; then a bad build (it crash-loops and errors on one device type
+ * after install) whose canary fails its health gate, so the rollout stops and its devices are rolled back
+ * automatically to the build they had. Soaks and gate windows are seconds instead of the seeds' minutes so
+ * that it fits in a few minutes; everything else runs as in production, through the services' APIs.
+ */
+export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
+  const api = new ApiClient({ server: o.plannerUrl, tenant: o.tenant, user: o.user }, { ROLLGATE_PASSWORD: o.password });
+  const say = (line: string) => o.out.write(`\n== ${line}\n`);
+  // Each run gets its own device prefix and rollout names, so a second `npm start` on the same database works.
+  const run = Date.now().toString(36);
+  const prefix = `dev${run}`;
+  mkdirSync(o.dataDir, { recursive: true });
+
+  say('tenant configuration: devices poll every 2 s, target tokens on');
+  await configureTenant(api);
+
+  say(`simulated fleet: ${o.devices} devices over 4 device types and 3 regions, running 1.0.0 (build ${BAD} is bad on ${o.badDeviceType})`);
+  const fleet = SimulatedFleetProcess.start({
+    gatewayUrl: o.gatewayUrl, plannerUrl: o.plannerUrl, tenant: o.tenant, user: o.user, password: o.password,
+    devices: o.devices, prefix, seed: run, badBuilds: [`${BAD}:${o.badDeviceType}`],
+    logFile: join(o.dataDir, 'device-simulator.log'), fleetFile: join(o.dataDir, 'demo-fleet.json'),
+  });
+  try {
+    await fleet.ready();
+    const filter = `controllerId==${prefix}-*`;
+    await waitForTargets(api, filter, o.devices);
+
+    say(`build ${GOOD}: software module, artifact and distribution set`);
+    const goodSet = await publishBuild(api, GOOD);
+    const badSet = await publishBuild(api, BAD);
+
+    say(`rollout of ${GOOD}: canary, then waves of 15 %, 35 % and the rest, each behind a health gate`);
+    const good = await createAndStart(api, rolloutBody(`demo-${run}-good`, goodSet, filter));
+    const goodExit = await watch(api, good, 1_000, 6 * 60_000, o.out);
+
+    say(`rollout of ${BAD}: the same plan; the canary's ${o.badDeviceType}s will crash-loop after install`);
+    const bad = await createAndStart(api, rolloutBody(`demo-${run}-bad`, badSet, filter));
+    const badExit = await watch(api, bad, 1_000, 6 * 60_000, o.out);
+
+    const rollbacks = await rollbackRolloutsOf(api, bad);
+    for (const rollback of rollbacks) {
+      say(`automatic rollback ${rollback}: the failed devices return to ${GOOD}`);
+      await watch(api, rollback, 1_000, 3 * 60_000, o.out);
+    }
+
+    say('audit: evidence bundles and reports, rebuilt from the event log');
+    const reportsDir = join(o.dataDir, 'reports');
+    const reports: string[] = [];
+    for (const rollout of [good, bad, ...rollbacks]) {
+      reports.push(...(await writeRolloutEvidence({ databaseUrl: o.databaseUrl, tenant: o.tenant, rollout, outDir: reportsDir })));
+    }
+    for (const file of reports) o.out.write(`  ${file}\n`);
+    return { good: { rolloutId: good, exitCode: goodExit }, bad: { rolloutId: bad, exitCode: badExit }, rollbacks, reports, versions: fleet.versions() };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+async function configureTenant(api: ApiClient): Promise<void> {
+  const settings: Array<[string, unknown]> = [
+    ['minPollingTime', '00:00:01'], ['pollingTime', '00:00:02'], ['pollingOverdueTime', '00:01:00'],
+    ['authentication.targettoken.enabled', true],
+  ];
+  for (const [key, value] of settings) await api.put(`/rest/v1/system/configs/${encodeURIComponent(key)}`, { value });
+}
+
+/** Devices report their type and region themselves (configData); the plan splits by them, so wait for all. */
+async function waitForTargets(api: ApiClient, filter: string, devices: number): Promise<void> {
+  const q = `${filter};attribute.region=in=(eu,us,apac)`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const page = await api.get<{ total: number }>('/rest/v1/targets', { q, limit: 1 });
+    if (page.total >= devices) return;
+    if (Date.now() > deadline) throw new Error(`only ${page.total} of ${devices} devices reported their attributes within 2 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** A software module with one artifact and a distribution set of it; reused when it already exists. */
+async function publishBuild(api: ApiClient, version: string): Promise<string> {
+  const existing = await api.get<{ content: Array<{ id: string | number }> }>('/rest/v1/distributionsets', { q: `name==demo-app;version==${version}`, limit: 1 });
+  if (existing.content.length > 0) return String(existing.content[0].id);
+  const [module] = await api.post<Array<{ id: string | number }>>('/rest/v1/softwaremodules', [{ name: 'demo-app', version, type: 'application' }]);
+  const form = new FormData();
+  form.append('file', new Blob([buildImage(version)]), `demo-app-${version}.bin`);
+  await api.upload(`/rest/v1/softwaremodules/${module.id}/artifacts`, form);
+  const [set] = await api.post<Array<{ id: string | number }>>('/rest/v1/distributionsets', [{ name: 'demo-app', version, type: 'app', modules: [{ id: module.id }] }]);
+  return String(set.id);
+}
+
+/** 256 KiB of deterministic bytes per version: devices download and verify it like any artifact. */
+function buildImage(version: string): Uint8Array {
+  const image = new Uint8Array(256 * 1024);
+  for (let offset = 0, block = 0; offset < image.length; offset += 32, block += 1) {
+    image.set(createHash('sha256').update(`${version}:${block}`).digest(), offset);
+  }
+  return image;
+}
+
+/** The seeds' canary-plus-waves configuration with soaks and gate windows in seconds. */
+export function rolloutBody(name: string, distributionSetId: string, targetFilterQuery: string): Record<string, unknown> {
+  const seconds = (n: number) => n / 60;
+  const window = '30s';
+  return {
+    name, distributionSetId, targetFilterQuery, type: 'forced',
+    strategy: 'canary-waves',
+    canary: { percentage: 2, minDevices: 8, maxDevices: 40, soakMinutes: seconds(10) },
+    waves: [
+      { name: 'wave-1', percentage: 15, soakMinutes: seconds(5), failureThresholdPercent: 5, autoRollback: true },
+      { name: 'wave-2', percentage: 35, soakMinutes: seconds(5), failureThresholdPercent: 5, autoRollback: true },
+      { name: 'wave-3', percentage: 100, soakMinutes: seconds(5), failureThresholdPercent: 5, autoRollback: true },
+    ],
+    global: { maxParallelDeploys: 2_000, deployTimeoutMinutes: 2, offlineDevicePolicy: 'skip_and_queue' },
+    healthGates: {
+      enabled: true,
+      canary_gate: {
+        immediate_ms: 4_000, short_term_ms: 8_000, soak_ms: 12_000, phase_min_samples: 2, min_samples: 10,
+        error_rate_window: window, latency_p95_window: window, memory_trend_window: window, application_health_window: window, crash_count_window: window,
+      },
+      wave_gate: { min_samples: 10, error_rate_window: window, latency_p95_window: window, device_health_window: window, crash_count_window: window },
+      completion_gate: { min_samples: 10, error_rate_window: window, fleet_coverage_window: window, device_health_window: window },
+    },
+    errorAction: { action: 'ROLLBACK', expression: '' },
+  };
+}
+
+async function createAndStart(api: ApiClient, body: Record<string, unknown>): Promise<string> {
+  const created = await api.post<{ id: string | number }>('/rest/v1/rollouts', body);
+  const id = String(created.id);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const rollout = await api.get<{ status: string }>(`/rest/v1/rollouts/${id}`);
+    if (rollout.status === 'ready') break;
+    if (rollout.status !== 'creating' || Date.now() > deadline) throw new Error(`rollout ${body.name as string} is ${rollout.status}, not ready`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await api.post(`/rest/v1/rollouts/${id}/start`);
+  return id;
+}
+
+/** The rollback rollouts the scheduler created for a stopped rollout (their names point at their cause). */
+async function rollbackRolloutsOf(api: ApiClient, rolloutId: string): Promise<string[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const page = await api.get<{ content: Array<{ id: string | number; name: string; description?: string }> }>('/rest/v1/rollouts', { limit: 100, sort: 'createdAt:DESC' });
+    const rollbacks = page.content.filter((r) => r.name.includes(rolloutId) || (r.description ?? '').includes(rolloutId)).map((r) => String(r.id));
+    if (rollbacks.length > 0 || Date.now() > deadline) return rollbacks;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
