@@ -120,6 +120,18 @@ describe('group-scheduler: start, cascade, errors', () => {
     expect(met?.data).toMatchObject({ counters: { finished: 2, verified: 2 } });
   });
 
+  it('skips an event whose payload breaks its contract without holding the consumer back', async () => {
+    const r = await log.createRollout('malformed', [{ size: 1 }, { size: 1 }]);
+    await start('malformed');
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[0].groupId}`, 'group-started'));
+    // Without its startAt the timer could not be stored: retried, the event would stall the consumer until dead-lettered.
+    await log.store.append(TENANT, 'rollout-malformed', 'any', [{ type: 'io.rollgate.rollout.rollout-start-scheduled.v1', data: { by: 'admin', at: Date.now() }, metadata: { source: 'rollgate/test' } }]);
+    await log.device(r, 0, 0, 'finished');
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[1].groupId}`, 'group-started'));
+    const deadLetters = await pool.query(`SELECT count(*)::int AS n FROM dead_letters WHERE consumer = 'group-scheduler'`);
+    expect(deadLetters.rows[0].n).toBe(0);
+  });
+
   it('STOP on an error count: stopping (which cancels every open action in that one event), then stopped', async () => {
     const r = await log.createRollout('err-stop', [{ size: 6, conditions: { error: { kind: 'count', threshold: 1 }, errorAction: 'STOP' } }, { size: 2 }]);
     await start('err-stop');

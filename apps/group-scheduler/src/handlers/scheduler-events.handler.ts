@@ -3,6 +3,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { eventType, parseEventType, type CloudEvent } from '@rollgate/contracts';
 import { JetStreamContext, OnEvent } from '@rollgate/service-kit';
 import { SchedulerEngine } from '../engine/scheduler-engine';
+import { PayloadGuard } from './payload-guard';
 
 const rollout = (event: string) => eventType('rollout', event);
 const health = (event: string) => eventType('health', event);
@@ -18,6 +19,7 @@ const TARGET_STREAM = /^target-(.+)$/;
 @Controller()
 export class SchedulerEventsHandler {
   private readonly logger = new Logger('scheduler-events');
+  private readonly guard = new PayloadGuard();
 
   constructor(@Inject(SchedulerEngine) private readonly engine: SchedulerEngine) {}
 
@@ -125,9 +127,10 @@ export class SchedulerEventsHandler {
 
   private async react(event: CloudEvent, ctx: JetStreamContext): Promise<void> {
     const type = parseEventType(event.type).event;
-    if (typeof event.data !== 'object' || event.data === null) {
+    const problem = this.guard.problem(event.type, event.data);
+    if (problem) {
       // Retrying cannot fix a payload; the consumer must not stall behind it either.
-      this.logger.warn(`ignoring ${event.type} ${event.id}: its data is not an object`);
+      this.logger.warn(`ignoring ${event.type} ${event.id} on ${event.streamid}: ${problem}`);
       return;
     }
     await this.engine.react(ctx.tx, event.tenant, [{ streamId: event.streamid, type, data: event.data, eventId: event.id }]);

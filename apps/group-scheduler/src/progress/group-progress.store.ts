@@ -91,17 +91,6 @@ export class GroupProgressStore {
     );
   }
 
-  /** The group whose id range holds `actionId`, if any (manual assignments belong to none). */
-  async groupOfAction(tx: PoolClient, tenant: string, actionId: number): Promise<{ groupId: string; firstActionId: number; size: number } | undefined> {
-    const { rows } = await tx.query<{ group_id: string; first_action_id: string; size: number }>(
-      `SELECT group_id, first_action_id, size FROM scheduler_groups WHERE tenant = $1 AND first_action_id <= $2 ORDER BY first_action_id DESC LIMIT 1`,
-      [tenant, actionId],
-    );
-    const row = rows[0];
-    if (!row || actionId >= Number(row.first_action_id) + row.size) return undefined;
-    return { groupId: row.group_id, firstActionId: Number(row.first_action_id), size: row.size };
-  }
-
   /** Adds a batch's deltas to one group, answering its counters after (the row is locked until commit). */
   async applyDelta(tx: PoolClient, tenant: string, groupId: string, d: CounterDelta): Promise<GroupProgress | undefined> {
     const { rows } = await tx.query<Row>(

@@ -1,4 +1,4 @@
-import { counterBucket, type ActionStatus, type GroupCounters, type RateRamp } from '@rollgate/rollout-domain';
+import type { GroupCounters, RateRamp } from '@rollgate/rollout-domain';
 
 /**
  * Pacing of a running group: how many of its members (from position 0) may have open actions. Pure: the
@@ -98,9 +98,4 @@ export function rateRefillAt(bucket: RateBucket, perMinute: number, wanted: numb
 /** Ended actions for pacing: their slot is free again. */
 export function endedCount(counters: Pick<GroupCounters, 'finished' | 'error' | 'canceled' | 'downloaded'>, downloadOnly: boolean): number {
   return counters.finished + counters.error + counters.canceled + (downloadOnly ? counters.downloaded : 0);
-}
-
-/** Whether a status counts as notified (the device saw its action) for the ramp. */
-export function isNotified(status: ActionStatus): boolean {
-  return counterBucket(status) !== 'scheduled';
 }
