@@ -120,6 +120,20 @@ describe('group-scheduler: start, cascade, errors', () => {
     expect(met?.data).toMatchObject({ counters: { finished: 2, verified: 2 } });
   });
 
+  it('completes a manual stop from the planner, and a stopped rollout cascades no further', async () => {
+    const r = await log.createRollout('manual-stop', [{ size: 2 }, { size: 2 }]);
+    await start('manual-stop');
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[0].groupId}`, 'group-started'));
+    await log.rolloutCommand('manual-stop', { type: 'stop-rollout', by: 'admin', at: Date.now() });
+    await eventually(() => hasEvent('rollout-manual-stop', 'rollout-stopped'));
+    await log.devices(r, 0, [0, 1], 'finished');
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[0].groupId}`, 'group-success-condition-met'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await hasEvent(`rolloutgroup-${r.groups[1].groupId}`, 'group-started')).toBe(false);
+    const types = await log.types('rollout-manual-stop');
+    expect(types.slice(types.indexOf('rollout-stopping'))).toEqual(['rollout-stopping', 'rollout-stopped']);
+  });
+
   it('skips an event whose payload breaks its contract without holding the consumer back', async () => {
     const r = await log.createRollout('malformed', [{ size: 1 }, { size: 1 }]);
     await start('malformed');
