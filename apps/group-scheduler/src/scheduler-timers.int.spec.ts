@@ -84,6 +84,20 @@ describe('group-scheduler: time, pacing, gates, scale-out', () => {
     await eventually(() => hasEvent('rollout-paced', 'rollout-finished'));
   });
 
+  it('releases at the ramped maximumPerMinute: the base rate first, more once devices were notified', async () => {
+    const rate = { maximumPerMinute: 600, ramp: { baseRatePerMinute: 3, incrementFactor: 10, notifiedThreshold: 3 } };
+    const r = await log.createRollout('ramped', [{ size: 6 }], { rate });
+    await start('ramped');
+    await eventually(() => hasEvent(`rolloutgroup-${r.groups[0].groupId}`, 'group-started'));
+    const [started] = await dataOf(`rolloutgroup-${r.groups[0].groupId}`, 'group-started');
+    expect(started).toMatchObject({ size: 6, released: 3 });
+    // Three notified devices raise the rate to 30/min; the pacing timer releases the rest as tokens refill.
+    await log.devices(r, 0, [0, 1, 2], 'finished');
+    await eventually(async () => (await dataOf(`rolloutgroup-${r.groups[0].groupId}`, 'group-actions-released')).some((d) => d.released === 6), 20_000);
+    const released = await dataOf(`rolloutgroup-${r.groups[0].groupId}`, 'group-actions-released');
+    expect((released.at(-1)!.at as number) - (started.at as number)).toBeGreaterThanOrEqual(3_000);
+  });
+
   it('waits for the health gate: CAUTION soaks and asks again, PASS proceeds, FAIL applies the error action', async () => {
     const gated = { healthGate: 'canary_gate' };
     const r = await log.createRollout('gated', [{ size: 2, conditions: gated }, { size: 2, conditions: { ...gated, errorAction: 'STOP' } }, { size: 1 }], { soakMs: [300, 300] });
