@@ -34,7 +34,7 @@ describe('baselines: last 24 h per cohort, incident windows excluded', () => {
     const incident = { from: T0 + 5 * MIN, to: at };
     const baseline = captureBaseline(cohort, [store.device('d1'), store.device('d2')], at, [], MIN, (id) => (id === 'd1' ? [incident] : []));
     expect(baseline.metrics.errorRate).toMatchObject({ buckets: 15, mean: 0.023333 });
-    expect(baseline.excludedByDevice).toEqual({ d1: [incident] });
+    expect(baseline.deviceIncidents).toEqual({ devices: 1, windows: [incident] });
   });
 
   it('combines cohorts bucket-weighted and names them', () => {

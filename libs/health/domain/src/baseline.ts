@@ -33,8 +33,11 @@ export interface CohortBaseline {
   window: TimeWindow;
   /** windows left out for every device of the cohort (maintenance, fleet-wide incidents) */
   excluded: TimeWindow[];
-  /** windows left out for single devices (incidents that concerned them), by controllerId */
-  excludedByDevice?: Record<string, TimeWindow[]>;
+  /**
+   * Windows left out for single devices (the incidents that concerned them, all on the log): the distinct
+   * windows and how many devices had any. Per device they would not fit an event for a large cohort.
+   */
+  deviceIncidents?: { devices: number; windows: TimeWindow[] };
   devices: number;
   /** the fine bucket size; buckets older than the store's compaction age are coarser (their own span) */
   bucketMs: number;
@@ -61,10 +64,12 @@ export function captureBaseline(
   const samples = emptyMetricRecord(() => 0);
   // per metric: bucket start → [sum, count] of device means, for the cohort's trend over time
   const series = emptyMetricRecord(() => new Map<number, [number, number]>());
-  const excludedByDevice: Record<string, TimeWindow[]> = {};
+  const incidentWindows = new Map<string, TimeWindow>();
+  let devicesWithIncidents = 0;
   for (const device of devices) {
     const own = device ? excludedFor(device.controllerId) : [];
-    if (device && own.length > 0) excludedByDevice[device.controllerId] = [...own];
+    if (own.length > 0) devicesWithIncidents += 1;
+    for (const w of own) incidentWindows.set(`${w.from}|${w.to}`, w);
     for (const b of device?.buckets ?? []) {
       if (b.start < window.from || b.start >= window.to || b.version !== cohort.version || overlapsAny(b, excluded) || overlapsAny(b, own)) continue;
       for (const metric of METRICS) {
@@ -85,7 +90,7 @@ export function captureBaseline(
     metrics[metric] = summarize(values[metric], samples[metric], series[metric]);
   }
   const result: CohortBaseline = { cohort, window, excluded: [...excluded], devices: devices.length, bucketMs, metrics };
-  if (Object.keys(excludedByDevice).length > 0) result.excludedByDevice = excludedByDevice;
+  if (devicesWithIncidents > 0) result.deviceIncidents = { devices: devicesWithIncidents, windows: [...incidentWindows.values()].sort((a, b) => a.from - b.from) };
   return result;
 }
 

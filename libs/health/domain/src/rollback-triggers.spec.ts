@@ -114,6 +114,7 @@ describe('automatic rollback triggers (the seeds\' numbers)', () => {
     const triggers = fire({ ...input, deployed: many }).triggers.filter((t) => t.trigger === 'memory_leak');
     expect(triggers.map((t) => t.controllerIds.length)).toEqual([5000, 5000, 2000]);
     expect(triggers[2].keys[0]).toBe('memory_leak:leak-10000');
+    expect((triggers[2].evidence.devices as Array<{ controllerId: string }>).map((d) => d.controllerId)).toEqual(triggers[2].controllerIds);
   });
 
   it('takes the rollout\'s overrides of the seeds\' numbers', () => {

@@ -147,7 +147,7 @@ export function evaluateTriggers(input: TriggerInput, memory: TriggerMemory): { 
     const fresh = trigger.keys.filter((k) => !fired.has(k));
     if (fresh.length === 0) continue;
     fresh.forEach((k) => fired.add(k));
-    const evidence = { ...trigger.evidence, ignoredOverrides: ignored.length > 0 ? ignored : undefined };
+    const evidence: Record<string, unknown> = { ...trigger.evidence, ignoredOverrides: ignored.length > 0 ? ignored : undefined };
     if (trigger.scope !== 'affected_devices') {
       triggers.push({ ...trigger, keys: fresh, evidence });
       continue;
@@ -155,7 +155,10 @@ export function evaluateTriggers(input: TriggerInput, memory: TriggerMemory): { 
     const ids = trigger.controllerIds.filter((id) => fresh.includes(`${trigger.trigger}:${id}`));
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_TRIGGER) {
       const part = ids.slice(i, i + MAX_IDS_PER_TRIGGER);
-      triggers.push({ ...trigger, controllerIds: part, keys: part.map((id) => `${trigger.trigger}:${id}`), evidence });
+      const inPart = new Set(part);
+      // Each event carries the per-device figures of its own devices only (an event has a size limit).
+      const perDevice = Array.isArray(evidence.devices) ? { devices: (evidence.devices as Array<{ controllerId: string }>).filter((d) => inPart.has(d.controllerId)) } : {};
+      triggers.push({ ...trigger, controllerIds: part, keys: part.map((id) => `${trigger.trigger}:${id}`), evidence: { ...evidence, ...perDevice } });
     }
   }
   return { triggers, memory: { fired: [...fired].sort(), errorRateChecks: degradation.checks } };
