@@ -18,3 +18,27 @@ describe('rollout body rules', () => {
     expect(() => checkCreateRules({ ...base, type: 'timeforced', forcetime: 1, amountGroups: 3 })).not.toThrow();
   });
 });
+
+describe('Rollgate extensions of the body', () => {
+  it('reads a COUNT error condition as a number of failed devices and passes the success mode through', () => {
+    expect(conditionsOf({ errorCondition: { condition: 'COUNT', expression: ' 3 ' } }, {}, 'forced', 'verified')).toMatchObject({
+      error: { kind: 'count', threshold: 3 }, success: { threshold: 100, mode: 'verified' },
+    });
+  });
+
+  it('keeps each strategy’s block to its strategy and each setting to one place', () => {
+    const problems = (body: Record<string, unknown>) => {
+      try {
+        checkCreateRules({ ...base, ...body } as Parameters<typeof checkCreateRules>[0]);
+        return [];
+      } catch (error) {
+        return (error as { issues: Array<{ path: string }> }).issues.map((i) => i.path);
+      }
+    };
+    expect(problems({ strategy: 'rolling', rolling: { maxUnavailable: 1 }, waves: [{ name: 'w', percentage: 10 }] })).toEqual(['/waves']);
+    expect(problems({ strategy: 'canary-waves', waves: [{ name: 'canary', percentage: 10 }] })).toEqual(['/waves/0/name']);
+    expect(problems({ deployTimeoutMinutes: 5, global: { deployTimeoutMinutes: 10 } })).toEqual(['/deployTimeoutMinutes']);
+    expect(problems({ maintenanceWindow: { schedule: '0 0 2 * * ?', duration: '25:61:00', timezone: '+00:00' } })).toEqual(['/maintenanceWindow']);
+    expect(problems({ strategy: 'canary-waves', waves: [{ name: 'w', percentage: 100 }], canary: { minDevices: 1, maxDevices: 3 }, maxParallel: 5, maximumPerMinute: 10 })).toEqual([]);
+  });
+});

@@ -11,7 +11,7 @@ import type { Principal } from '../identity/principal';
 import { naturalId } from '../catalog/catalog-ids';
 import { AggregateRepository, type WriteContext } from '../shared/aggregate.repository';
 import { findOne } from '../shared/read-model.queries';
-import { MEMBERSHIP_CHUNK } from './group-membership.commands';
+import { MEMBERSHIP_CHUNK } from './group-membership.constants';
 import type { CreateRolloutRequest } from './rollout-body.schema';
 import { RolloutPlanning, type Candidate, type PlannedRollout } from './rollout-planning.service';
 
@@ -220,7 +220,12 @@ export function planSummary(plan: Plan, targets: readonly Candidate[], groupIds:
   const hash = createHash('sha256').update(plan.seed);
   plan.groups.forEach((group) => {
     hash.update(`\u0001${group.name}`);
-    for (const k of group.members) hash.update(`\u0000${targets[k].id}`);
+    // The same bytes as one update per member, fed a chunk at a time (a million updates cost far more).
+    for (let from = 0; from < group.members.length; from += MEMBERSHIP_CHUNK) {
+      let text = '';
+      for (const k of group.members.subarray(from, from + MEMBERSHIP_CHUNK)) text += `\u0000${targets[k].id}`;
+      hash.update(text);
+    }
   });
   return { hash: hash.digest('hex'), seed: plan.seed, groups: plan.groups.map((group, i) => ({ groupId: groupIds[i], name: group.name, size: group.members.length })) };
 }
