@@ -189,6 +189,9 @@ describe('rollgate rollouts and audit against a real planner', () => {
     const fromApi = await ok(['-o', 'json', 'audit', 'history', 'cam-1.0', '--api']);
     expect(JSON.parse(fromApi)).toEqual(JSON.parse(fromLog));
     expect(await ok(['audit', 'history', 'cam-1.0'])).toMatch(/rollout-approval-given\s+\S*approver\s+approved by approver: "canary looks fine"/);
+    const withoutDevices = JSON.parse(await ok(['-o', 'json', 'audit', 'history', 'cam-1.0', '--no-devices'])) as { entries: Array<{ stream: string }> };
+    expect(withoutDevices.entries.length).toBe(JSON.parse(fromLog).entries.filter((e: { stream: string }) => !e.stream.startsWith('action-')).length);
+    expect(withoutDevices.entries.length).toBeLessThan(JSON.parse(fromLog).entries.length);
     const instant = new Date().toISOString();
     const stateFromLog = JSON.parse(await ok(['-o', 'json', 'audit', 'replay', 'cam-1.0', '--as-of', instant]));
     expect(JSON.parse(await ok(['-o', 'json', 'audit', 'replay', 'cam-1.0', '--as-of', instant, '--api']))).toEqual(stateFromLog);

@@ -30,10 +30,12 @@ const tenantOptions = (command: Command): Command =>
 
 export function registerAudit(audit: Command, databaseUrl: () => string): void {
   tenantOptions(audit.command('history').argument('<rollout>', 'rollout id or name').description('every event of the rollout, its groups, actions and health verdicts, with actor and cause'))
-    .action(async (rollout: string, o: TenantOption, command: Command) => {
+    .option('--no-devices', 'leave out the devices\' action events (thousands in a large rollout)')
+    .action(async (rollout: string, o: TenantOption & { devices: boolean }, command: Command) => {
       const history = o.api
         ? await apiFor(command).get<{ rolloutId: string; entries: HistoryEntry[] }>(`/rest/v1/rollouts/${encodeURIComponent(rollout)}/audit/history`)
         : await withLog(databaseUrl(), (pool) => new RolloutAudit(pool).history(tenantOf(o, command), rollout));
+      if (!o.devices) history.entries = history.entries.filter((e) => !e.stream.startsWith('action-'));
       console.log(globals(command).output === 'json' ? JSON.stringify(history, null, 2) : formatHistory(history.entries));
     });
 

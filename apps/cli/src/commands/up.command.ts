@@ -116,7 +116,7 @@ async function runScenario(services: RunningService[], admin: LocalAdmin | undef
   try {
     const result = await runDemoScenario({
       plannerUrl: url('rollout-planner'), gatewayUrl: url('device-gateway'), databaseUrl, tenant: admin.tenant, user: admin.user, password: admin.password,
-      devices, badDeviceType: 'camera', dataDir: join(options.logDir ? join(options.logDir, '..') : join(REPO_ROOT, '.data'), 'demo'), out: process.stdout,
+      devices, badDeviceType: 'camera', dataDir: options.logDir ? join(options.logDir, 'demo') : join(REPO_ROOT, '.data', 'demo'), out: process.stdout,
     });
     console.log(`\ndemo finished in ${Math.round((Date.now() - started) / 1000)} s: good build ${result.good.exitCode === 0 ? 'completed' : 'did NOT complete'}, bad build ${result.bad.exitCode !== 0 ? 'stopped and rolled back' : 'was NOT stopped'}; devices per build now ${JSON.stringify(result.versions)}`);
     return result.good.exitCode === 0 && result.bad.exitCode !== 0 && result.rollbacks.length > 0 ? result : undefined;
