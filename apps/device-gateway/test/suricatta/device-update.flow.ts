@@ -21,12 +21,16 @@ export interface ActionEventView {
 }
 
 /** One device's update, set up through the Management API like an operator would, for one suricatta. */
-export interface DeviceUpdate {
+export interface DeviceUpdate extends Release {
   controllerId: string;
   actionId: string;
-  distributionSetId: string;
   /** where the image's rawfile entry writes its payload */
   installPath: string;
+}
+
+export interface Release {
+  distributionSetId: string;
+  /** what the image installs */
   payload: Buffer;
   /** size of the uploaded .swu */
   imageBytes: number;
@@ -64,20 +68,36 @@ export class DeviceUpdateFlow {
 
   /** Builds and uploads a signed image for this device, creates its set, and assigns it. */
   async assignUpdate(options: UpdateOptions): Promise<DeviceUpdate> {
-    const payload = options.payloadBytes === undefined ? Buffer.from(`firmware for ${options.controllerId}\n`) : randomBytes(options.payloadBytes);
-    const imageDir = join(this.workDir, `image-${options.controllerId}`);
+    const release = await this.prepareRelease(options.controllerId, options.installPath, options.payloadBytes);
+    const actionId = await this.api.assign(release.distributionSetId, options.controllerId);
+    return { controllerId: options.controllerId, actionId, installPath: options.installPath, ...release };
+  }
+
+  /**
+   * A signed image installing one file at `installPath` (absolute, or relative to each device's directory),
+   * uploaded as the artifact of a new software module, in a new distribution set.
+   */
+  async prepareRelease(name: string, installPath: string, payloadBytes?: number): Promise<Release> {
+    const payload = payloadBytes === undefined ? Buffer.from(`firmware for ${name}\n`) : randomBytes(payloadBytes);
+    const imageDir = join(this.workDir, `image-${name}`);
     mkdirSync(imageDir, { recursive: true });
     const version = `1.0.${Date.now() % 100_000}`;
     const image = buildSwuImage(
-      { version, board: HARDWARE.board, hardwareRevisions: [HARDWARE.revision], files: [{ filename: 'payload.bin', content: payload, installPath: options.installPath }] },
+      { version, board: HARDWARE.board, hardwareRevisions: [HARDWARE.revision], files: [{ filename: 'payload.bin', content: payload, installPath }] },
       this.identity,
       imageDir,
     );
-    const moduleId = await this.api.createSoftwareModule(`firmware-${options.controllerId}`, version);
-    await this.api.uploadArtifact(moduleId, `firmware-${options.controllerId}.swu`, image.bytes);
-    const setId = await this.api.createDistributionSet(`release-${options.controllerId}`, version, [moduleId]);
-    const actionId = await this.api.assign(setId, options.controllerId);
-    return { controllerId: options.controllerId, actionId, distributionSetId: setId, installPath: options.installPath, payload, imageBytes: image.bytes.length };
+    const moduleId = await this.api.createSoftwareModule(`firmware-${name}`, version);
+    await this.api.uploadArtifact(moduleId, `firmware-${name}.swu`, image.bytes);
+    const distributionSetId = await this.api.createDistributionSet(`release-${name}`, version, [moduleId]);
+    return { distributionSetId, payload, imageBytes: image.bytes.length };
+  }
+
+  /** A device's own directory (its working directory, where relative install paths land). */
+  deviceDir(controllerId: string): string {
+    const dir = join(this.workDir, `device-${controllerId}`);
+    mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   /** A set whose only module has no artifact: nothing a swupdate device could install. */
@@ -91,8 +111,6 @@ export class DeviceUpdateFlow {
 
   /** suricatta on the "device", as its init system would start it (`confirm` after a reboot). */
   startDevice(controllerId: string, credential: DeviceCredential, extra: { confirm?: 1 | 2 | 3; proxyUrl?: string; identify?: Record<string, string> } = {}): SuricattaProcess {
-    const deviceDir = join(this.workDir, `device-${controllerId}`);
-    mkdirSync(deviceDir, { recursive: true });
     const device = startSuricatta({
       gatewayUrl: this.stack.url('device-gateway'),
       tenant: TENANT,
@@ -100,7 +118,7 @@ export class DeviceUpdateFlow {
       credential,
       caCertPath: this.identity.caCertPath,
       hardware: HARDWARE,
-      workDir: deviceDir,
+      workDir: this.deviceDir(controllerId),
       ...extra,
     });
     this.devices.push(device);
@@ -151,6 +169,20 @@ export class DeviceUpdateFlow {
       return answer.status === 200 ? (answer.body as { id: string | number }) : undefined;
     }, 30_000, 250);
     return String(body.id);
+  }
+
+  /** A file under a device's own directory, if it exists (images with relative install paths put it there). */
+  fileOnDevice(controllerId: string, relativePath: string): Buffer | undefined {
+    const path = join(this.deviceDir(controllerId), relativePath);
+    return existsSync(path) ? readFileSync(path) : undefined;
+  }
+
+  /** The one action a target has, as the Management API lists it (rollout actions get their id from the group). */
+  async onlyActionOf(controllerId: string): Promise<ActionResource> {
+    const answer = await this.api.request('GET', `/rest/v1/targets/${encodeURIComponent(controllerId)}/actions`);
+    const actions = (answer.body as { content?: ActionResource[] }).content ?? [];
+    if (answer.status !== 200 || actions.length !== 1) throw new Error(`expected one action of ${controllerId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+    return actions[0];
   }
 
   installed(update: DeviceUpdate): Buffer | undefined {

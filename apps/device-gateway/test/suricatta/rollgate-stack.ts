@@ -9,7 +9,7 @@ import { connectTestNats, createTestDatabase, deleteTestStreams, NATS_URL, servi
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
 /** The services a device update needs: the Management API, the artifact store, and the device side. */
-export const STACK_SERVICES = ['rollout-planner', 'artifact-distributor', 'device-gateway'] as const;
+export const STACK_SERVICES = ['rollout-planner', 'artifact-distributor', 'device-gateway', 'group-scheduler'] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 
 export const TENANT = 'acme';
@@ -50,7 +50,7 @@ export async function startRollgateStack(): Promise<RollgateStack> {
   const names = testBusNames();
   const artifactsDir = mkdtempSync(join(tmpdir(), 'rg-suricatta-artifacts-'));
   const secrets = runSecrets();
-  const ports = { 'rollout-planner': await freePort(), 'artifact-distributor': await freePort(), 'device-gateway': await freePort() };
+  const ports = Object.fromEntries(await Promise.all(STACK_SERVICES.map(async (name) => [name, await freePort()] as const))) as Record<StackService, number>;
   const urlOf = (service: StackService) => `http://127.0.0.1:${ports[service]}`;
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: db.url,

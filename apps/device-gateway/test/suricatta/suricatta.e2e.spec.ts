@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventually } from '@rollgate/testing';
 import { HARDWARE } from './device-update.flow';
 import { SlowLinkProxy } from './slow-link.proxy';
@@ -190,6 +192,56 @@ describe('suricatta against device-gateway', () => {
       expect(action).toMatchObject({ status: 'finished', detailStatus: 'finished' });
       const events = await flow.actionEvents(update);
       expect(events[events.length - 1]).toMatchObject({ execution: 'closed', finished: 'success', status: 'FINISHED', details: ['Update Installed.'] });
+    });
+  });
+
+  describe('rollouts', () => {
+    it('rolls a set out in two groups: the second device is offered the update only after the first confirmed it', async () => {
+      const { flow } = suite;
+      const tokens = { 'fleet-a': await flow.registerTarget('fleet-a'), 'fleet-b': await flow.registerTarget('fleet-b') };
+      // One image for the fleet; a relative path lands in each device's own directory.
+      const release = await flow.prepareRelease('fleet', 'rootfs/firmware.bin');
+      for (const id of Object.keys(tokens)) mkdirSync(join(flow.deviceDir(id), 'rootfs'), { recursive: true });
+      const created = await flow.api.request('POST', '/rest/v1/rollouts', {
+        name: 'fleet-rollout', distributionSetId: release.distributionSetId, targetFilterQuery: 'controllerId==fleet-*', amountGroups: 2,
+        successCondition: { condition: 'THRESHOLD', expression: '100' }, successAction: { action: 'NEXTGROUP' },
+      });
+      expect(created).toMatchObject({ status: 201, body: { totalTargets: 2, totalGroups: 2 } });
+      const rolloutId = (created.body as { id: string }).id;
+      await eventually(async () => ((await flow.api.request('GET', `/rest/v1/rollouts/${rolloutId}`)).body as { status: string }).status === 'ready', 30_000, 250);
+      expect((await flow.api.request('POST', `/rest/v1/rollouts/${rolloutId}/start`)).status).toBe(200);
+
+      const devices = { 'fleet-a': flow.startDevice('fleet-a', { kind: 'target-token', token: tokens['fleet-a'] }), 'fleet-b': flow.startDevice('fleet-b', { kind: 'target-token', token: tokens['fleet-b'] }) };
+      const first = await eventually(async () => (Object.keys(devices) as Array<keyof typeof devices>).find((id) => flow.fileOnDevice(id, 'rootfs/firmware.bin') !== undefined), 90_000, 250);
+      const second = first === 'fleet-a' ? 'fleet-b' : 'fleet-a';
+      expect(flow.fileOnDevice(first, 'rootfs/firmware.bin')).toEqual(release.payload);
+      // Installed but unconfirmed: the first group is not done, so the second device keeps finding nothing.
+      await devices[first].waitForOutput('Update successful, executing post-update actions');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(flow.fileOnDevice(second, 'rootfs/firmware.bin')).toBeUndefined();
+      expect(devices[second].output()).toContain('No pending action on server');
+      expect(devices[second].output()).not.toContain('deploymentBase');
+
+      await devices[first].stop();
+      const firstRebooted = flow.startDevice(first, { kind: 'target-token', token: tokens[first] }, { confirm: 2 });
+      const firstAction = await flow.onlyActionOf(first);
+      await flow.actionReaches({ controllerId: first, actionId: String(firstAction.id), installPath: '', ...release }, 'finished', firstRebooted);
+
+      await devices[second].waitForOutput('Update successful, executing post-update actions', 90_000);
+      expect(flow.fileOnDevice(second, 'rootfs/firmware.bin')).toEqual(release.payload);
+      await devices[second].stop();
+      const secondRebooted = flow.startDevice(second, { kind: 'target-token', token: tokens[second] }, { confirm: 2 });
+      const secondAction = await flow.onlyActionOf(second);
+      await flow.actionReaches({ controllerId: second, actionId: String(secondAction.id), installPath: '', ...release }, 'finished', secondRebooted);
+
+      const rollout = await eventually(async () => {
+        const answer = (await flow.api.request('GET', `/rest/v1/rollouts/${rolloutId}`)).body as { status: string };
+        return answer.status === 'finished' ? answer : undefined;
+      }, 60_000, 250);
+      expect(rollout).toMatchObject({ status: 'finished', totalTargets: 2 });
+      const groups = (await flow.api.request('GET', `/rest/v1/rollouts/${rolloutId}/deploygroups`)).body as { content: Array<{ status: string; totalTargets: number }> };
+      expect(groups.content.map((g) => [g.status, g.totalTargets])).toEqual([['finished', 1], ['finished', 1]]);
+      expect([firstAction, secondAction].map((a) => a.rollout)).toEqual([rolloutId, rolloutId]);
     });
   });
 });

@@ -54,7 +54,7 @@ export interface SuricattaOptions {
   proxyUrl?: string;
   /** attributes the device reports as hawkBit configData (swupdate.cfg's `identify` section) */
   identify?: Record<string, string>;
-  /** a directory of this run: swupdate's IPC sockets go there so that runs never share them */
+  /** the device's own directory: its working directory, and where its IPC sockets go so devices never share them */
   workDir: string;
 }
 
@@ -83,7 +83,8 @@ export function startSuricatta(options: SuricattaOptions): SuricattaProcess {
   const config = options.identify ? ['-f', writeSwupdateConfig(options.workDir, options.identify)] : [];
   const args = ['-v', ...config, '-k', options.caCertPath, '-H', `${options.hardware.board}:${options.hardware.revision}`, '-u', suricattaArgs.join(' ')];
   const env = { ...isolatedEnv(options.workDir), ...(options.proxyUrl !== undefined ? { http_proxy: options.proxyUrl } : {}) };
-  const child = spawn('swupdate', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // The device's directory is its working directory: images that install to relative paths install there.
+  const child = spawn('swupdate', args, { cwd: options.workDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
