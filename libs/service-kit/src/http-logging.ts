@@ -24,6 +24,9 @@ export function httpLoggerParams(config: ServiceConfig): Params {
       // The line is written when the response finishes, outside the request's context: name its trace here.
       customProps: (req: IncomingMessage) => traceIdsOfRequest(req),
       autoLogging: { ignore: (req: MiddieRequest) => QUIET_PATHS.has(pathOf(req).split('?')[0]) },
+      // A fleet polls thousands of times a second: answered requests are debug lines, refusals info, failures
+      // error, so that the default level shows what needs attention (LOG_LEVEL=debug shows every request).
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
       customSuccessMessage: (req, res, ms) => `${req.method} ${pathOf(req)} ${res.statusCode} ${Math.round(ms)}ms`,
       customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     },
