@@ -47,6 +47,10 @@ export interface SimDevice extends RandomState {
   /** the last action this device settled (so a lingering link does not start it again) */
   settledActionId?: string;
   confirmedActionId?: string;
+  /** after a 429, the device sends nothing before this time (Retry-After applies to the device, not one request) */
+  throttledUntil: number;
+  /** the poll answer (ETag) whose configData request this device has answered with a 2xx */
+  attributesAnsweredFor?: string;
   cancelHandled?: string;
 }
 
@@ -117,6 +121,8 @@ export async function send(context: FleetContext, device: SimDevice, url: string
   const profile = context.profiles.profileFor(device.spec.deviceType, device.spec.region, device.version);
   const latency = between(device, profile.latencyMs);
   if (latency >= 1 && !(await context.scheduler.sleep(latency))) return undefined;
+  const throttled = device.throttledUntil - context.scheduler.clock.now();
+  if (throttled > 0 && !(await context.scheduler.sleep(throttled))) return undefined;
   if (context.stopped) return undefined;
   const headers: Record<string, string> = { authorization: device.authorization, accept: 'application/hal+json, application/json' };
   if (options.etag !== undefined) headers['if-none-match'] = options.etag;
@@ -125,7 +131,11 @@ export async function send(context: FleetContext, device: SimDevice, url: string
     const pool = method === 'GET' ? context.reads : context.writes;
     const answer = await pool.run((http) => http.request(url, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) }));
     context.countStatus(answer.status);
-    if (answer.status === 429) context.counters.throttled++;
+    if (answer.status === 429) {
+      context.counters.throttled++;
+      const now = context.scheduler.clock.now();
+      device.throttledUntil = Math.max(device.throttledUntil, now + (retryAfterMs(answer, now) ?? 1_000));
+    }
     return answer;
   } catch {
     if (!context.stopped) context.counters.networkErrors++;
@@ -167,7 +177,8 @@ export async function postWithRetry(context: FleetContext, device: SimDevice, ur
     if (answer && answer.status >= 200 && answer.status < 300) return 'ok';
     if (answer && (answer.status === 404 || answer.status === 410)) return 'gone';
     if (answer && answer.status !== 429 && answer.status < 500) return 'refused';
-    const wait = (answer && retryAfterMs(answer, context.scheduler.clock.now())) ?? delayMs;
+    // After a 429 the device's own throttle (in send) already waits Retry-After; otherwise back off.
+    const wait = answer?.status === 429 ? 0 : delayMs;
     delayMs *= 2;
     if (!(await context.scheduler.sleep(wait))) return 'unreachable';
   }

@@ -130,6 +130,7 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
       version,
       sleepMs: DEFAULT_SLEEP_MS,
       offlineUntil: 0,
+      throttledUntil: 0,
       bootedAt: this.startedAt,
       crashLooping: false,
       restartsSinceBoot: 0,
@@ -214,8 +215,9 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
   private async followLinks(device: SimDevice, links: PollAnswer['_links'], fresh: boolean): Promise<void> {
     if (!links) return;
     const resolve = (href: string) => new URL(href, this.gatewayOrigin).toString();
-    // The server asks for attributes with this link; answer it once per fresh poll answer.
-    if (links.configData && fresh) await this.sendAttributes(device);
+    // The server asks for attributes with this link: answer it once per poll answer that carries it, and again
+    // after a refusal (e.g. 429) even when the next poll is a 304 of the same answer.
+    if (links.configData && (fresh || device.attributesAnsweredFor !== device.etag)) await this.sendAttributes(device);
     if (links.cancelAction && device.cancelHandled !== links.cancelAction.href) {
       device.cancelHandled = links.cancelAction.href;
       await handleCancel(this, device, resolve(links.cancelAction.href));
@@ -241,13 +243,20 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
       mode: 'merge',
       data: { deviceType: spec.deviceType, region: spec.region, architecture: spec.architecture, freeDiskMb: String(spec.freeDiskMb), runningVersion: device.version },
     };
+    const etag = device.etag;
     const answer = await send(this, device, `${device.base}/configData`, { method: 'PUT', body });
-    if (answer && answer.status >= 200 && answer.status < 300) this.counters.configDataSent++;
+    if (answer && answer.status >= 200 && answer.status < 300) {
+      this.counters.configDataSent++;
+      device.attributesAnsweredFor = etag;
+    } else {
+      device.attributesAnsweredFor = undefined;
+    }
   }
 
   private async sendHealth(device: SimDevice): Promise<void> {
     const interval = this.options.telemetryIntervalMs ?? 0;
-    if (device.status !== 'offline' && device.status !== 'unauthorized') {
+    // Telemetry is lossy by design: a sample due while the server throttles this device is dropped, not queued.
+    if (device.status !== 'offline' && device.status !== 'unauthorized' && device.throttledUntil <= this.scheduler.clock.now()) {
       const now = this.scheduler.clock.now();
       const profile = this.profiles.profileFor(device.spec.deviceType, device.spec.region, device.version);
       const sample = healthSample(profile, { deviceType: device.spec.deviceType, runningVersion: device.version, uptimeMs: now - device.bootedAt, crashLooping: device.crashLooping }, device, now);

@@ -43,7 +43,7 @@ export class Scheduler {
 
   constructor(
     readonly clock: Clock = systemClock,
-    private readonly batchSize = 2_000,
+    private readonly batchSize = 500,
   ) {}
 
   get size(): number {
