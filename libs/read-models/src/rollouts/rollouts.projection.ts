@@ -115,7 +115,8 @@ export const rolloutsProjection: ReadModelProjection = {
         controller_id text NOT NULL,
         PRIMARY KEY (tenant, group_id, controller_id)
       )`);
-    await db.query(`CREATE INDEX ON "${t('rollout_group_targets')}" (tenant, rollout_id)`);
+    // No second index on rollout_id: a million members would maintain it row by row at creation, and the
+    // only rollout-wide access (a hard delete) goes through the rollout's groups and the primary key instead.
   },
 
   async apply(db, events, t) {
@@ -153,7 +154,7 @@ async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: Log
   if (event === 'rollout-deleted') {
     // A rollout that never created actions is gone; one that did stays visible as deleted (hawkBit).
     if (d.hard) {
-      await db.query(`DELETE FROM ${t.targets} WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
+      await db.query(`DELETE FROM ${t.targets} WHERE tenant = $1 AND group_id IN (SELECT g.id FROM ${t.groups} g WHERE g.tenant = $1 AND g.rollout_id = $2)`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.groups} WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.rollouts} WHERE tenant = $1 AND id = $2`, [e.tenant, id]);
     } else {
