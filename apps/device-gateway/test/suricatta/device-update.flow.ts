@@ -20,10 +20,14 @@ export interface ActionEventView {
   details?: string[];
 }
 
-/** One device's update, set up through the Management API like an operator would, for one suricatta. */
-export interface DeviceUpdate extends Release {
+/** Which action of which target. */
+export interface ActionRef {
   controllerId: string;
   actionId: string;
+}
+
+/** One device's update, set up through the Management API like an operator would, for one suricatta. */
+export interface DeviceUpdate extends Release, ActionRef {
   /** where the image's rawfile entry writes its payload */
   installPath: string;
 }
@@ -130,7 +134,7 @@ export class DeviceUpdateFlow {
   }
 
   /** Waits until the Management API shows the action in `detailStatus` (hawkBit's exact state, lower case). */
-  async actionReaches(update: DeviceUpdate, detailStatus: string, device: SuricattaProcess, timeoutMs = 90_000): Promise<ActionResource> {
+  async actionReaches(update: ActionRef, detailStatus: string, device: SuricattaProcess, timeoutMs = 90_000): Promise<ActionResource> {
     let last: ActionResource | undefined;
     try {
       return await eventually(async () => {
@@ -147,7 +151,7 @@ export class DeviceUpdateFlow {
   }
 
   /** The action's stream in the event log, reduced to what the assertions look at. */
-  async actionEvents(update: DeviceUpdate): Promise<ActionEventView[]> {
+  async actionEvents(update: ActionRef): Promise<ActionEventView[]> {
     const events = await this.store.readStream(TENANT, `action-${update.actionId}`);
     return events.map((event) => {
       const data = event.data as Record<string, unknown>;
@@ -178,11 +182,11 @@ export class DeviceUpdateFlow {
   }
 
   /** The one action a target has, as the Management API lists it (rollout actions get their id from the group). */
-  async onlyActionOf(controllerId: string): Promise<ActionResource> {
+  async onlyActionOf(controllerId: string): Promise<ActionRef & { resource: ActionResource }> {
     const answer = await this.api.request('GET', `/rest/v1/targets/${encodeURIComponent(controllerId)}/actions`);
     const actions = (answer.body as { content?: ActionResource[] }).content ?? [];
     if (answer.status !== 200 || actions.length !== 1) throw new Error(`expected one action of ${controllerId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
-    return actions[0];
+    return { controllerId, actionId: String(actions[0].id), resource: actions[0] };
   }
 
   installed(update: DeviceUpdate): Buffer | undefined {

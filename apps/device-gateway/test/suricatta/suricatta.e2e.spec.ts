@@ -11,7 +11,7 @@ import { GATEWAY_TOKEN, useSuricattaSuite } from './suricatta-suite';
  * installs it, and reports through feedback, exactly as it would against Eclipse hawkBit. Everything an
  * operator does goes through the Management API; the evidence is the action resource, the files on the
  * "device", and the action's stream in the log. One set of services for the whole file (each test has its
- * own target), because three services per file is what the shared PostgreSQL can afford.
+ * own target), because one set of services per file is what the shared PostgreSQL can afford.
  */
 jest.setTimeout(600_000);
 
@@ -223,16 +223,14 @@ describe('suricatta against device-gateway', () => {
       expect(devices[second].output()).not.toContain('deploymentBase');
 
       await devices[first].stop();
-      const firstRebooted = flow.startDevice(first, { kind: 'target-token', token: tokens[first] }, { confirm: 2 });
       const firstAction = await flow.onlyActionOf(first);
-      await flow.actionReaches({ controllerId: first, actionId: String(firstAction.id), installPath: '', ...release }, 'finished', firstRebooted);
+      await flow.actionReaches(firstAction, 'finished', flow.startDevice(first, { kind: 'target-token', token: tokens[first] }, { confirm: 2 }));
 
       await devices[second].waitForOutput('Update successful, executing post-update actions', 90_000);
       expect(flow.fileOnDevice(second, 'rootfs/firmware.bin')).toEqual(release.payload);
       await devices[second].stop();
-      const secondRebooted = flow.startDevice(second, { kind: 'target-token', token: tokens[second] }, { confirm: 2 });
       const secondAction = await flow.onlyActionOf(second);
-      await flow.actionReaches({ controllerId: second, actionId: String(secondAction.id), installPath: '', ...release }, 'finished', secondRebooted);
+      await flow.actionReaches(secondAction, 'finished', flow.startDevice(second, { kind: 'target-token', token: tokens[second] }, { confirm: 2 }));
 
       const rollout = await eventually(async () => {
         const answer = (await flow.api.request('GET', `/rest/v1/rollouts/${rolloutId}`)).body as { status: string };
@@ -241,7 +239,7 @@ describe('suricatta against device-gateway', () => {
       expect(rollout).toMatchObject({ status: 'finished', totalTargets: 2 });
       const groups = (await flow.api.request('GET', `/rest/v1/rollouts/${rolloutId}/deploygroups`)).body as { content: Array<{ status: string; totalTargets: number }> };
       expect(groups.content.map((g) => [g.status, g.totalTargets])).toEqual([['finished', 1], ['finished', 1]]);
-      expect([firstAction, secondAction].map((a) => a.rollout)).toEqual([rolloutId, rolloutId]);
+      expect([firstAction, secondAction].map((a) => a.resource.rollout)).toEqual([rolloutId, rolloutId]);
     });
   });
 });
