@@ -25,13 +25,16 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Two spec files may call this at once, and infra/local/up may be installing too: wait for dpkg's lock
+# instead of failing on it.
+APT_WAIT=(-o DPkg::Lock::Timeout=300)
 # The package index may be missing on fresh containers; update it only when the candidate is unknown.
 if ! apt-cache policy swupdate 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get "${APT_WAIT[@]}" update -qq
 fi
 # --no-install-recommends: only the binary and its libraries; the package's systemd units are not started in
 # containers (no init), and the tests run swupdate themselves.
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends swupdate
+"${SUDO[@]}" apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends swupdate
 
 if ! command -v swupdate >/dev/null 2>&1; then
   echo "install-swupdate: apt-get finished but swupdate is still not on PATH" >&2
