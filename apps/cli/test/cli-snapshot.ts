@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
@@ -41,8 +41,12 @@ export function snapshotCli(): CliSnapshot {
   return { binDir, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-function compiledFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.js'))
-    .map((entry) => join(entry.parentPath, entry.name));
+/** The build's output under apps/ and libs/: each .js has its .map (other files people leave in dist/ do not count). */
+function compiledFiles(dist: string): string[] {
+  return ['apps', 'libs'].flatMap((root) =>
+    readdirSync(join(dist, root), { withFileTypes: true, recursive: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.js'))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((file) => existsSync(`${file}.map`)),
+  );
 }

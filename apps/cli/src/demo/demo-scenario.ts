@@ -57,8 +57,8 @@ export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
   });
   try {
     await fleet.ready();
-    const filter = `controllerId==${prefix}-*`;
-    await waitForTargets(api, filter, o.devices);
+    const filter = `controllerId==${prefix}-*;attribute.region=in=(eu,us,apac)`;
+    await waitForTargets(api, filter, o.devices, o.out);
 
     say(`build ${GOOD}: software module, artifact and distribution set`);
     const goodSet = await publishBuild(api, GOOD);
@@ -99,14 +99,23 @@ async function configureTenant(api: ApiClient): Promise<void> {
   for (const [key, value] of settings) await api.put(`/rest/v1/system/configs/${encodeURIComponent(key)}`, { value });
 }
 
-/** Devices report their type and region themselves (configData); the plan splits by them, so wait for all. */
-async function waitForTargets(api: ApiClient, filter: string, devices: number): Promise<void> {
-  const q = `${filter};attribute.region=in=(eu,us,apac)`;
+/**
+ * Devices report their type and region themselves (configData); the plan splits by them, so wait until the
+ * online devices have (a share of the fleet is simulated offline, and those join later or are queued).
+ */
+async function waitForTargets(api: ApiClient, filter: string, devices: number, out: NodeJS.WriteStream): Promise<void> {
   const deadline = Date.now() + 120_000;
+  let last = -1;
+  let stableSince = Date.now();
   for (;;) {
-    const page = await api.get<{ total: number }>('/rest/v1/targets', { q, limit: 1 });
-    if (page.total >= devices) return;
-    if (Date.now() > deadline) throw new Error(`only ${page.total} of ${devices} devices reported their attributes within 2 minutes`);
+    const { total } = await api.get<{ total: number }>('/rest/v1/targets', { q: filter, limit: 1 });
+    if (total !== last) [last, stableSince] = [total, Date.now()];
+    const settled = total >= devices || (total >= devices / 2 && Date.now() - stableSince > 8_000);
+    if (settled || Date.now() > deadline) {
+      if (total < devices / 2) throw new Error(`only ${total} of ${devices} devices reported their attributes within 2 minutes`);
+      out.write(`  ${total} of ${devices} devices online and reporting (the others are simulated offline)\n`);
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
