@@ -34,7 +34,10 @@ export function snapshotCli(): CliSnapshot {
       execFileSync(join(binDir, 'rollgate'), ['--help'], { stdio: 'pipe' });
       break;
     } catch (error) {
-      if (attempt >= 5) throw error;
+      if (attempt >= 5) {
+        rmSync(root, { recursive: true, force: true });
+        throw error;
+      }
       execFileSync('sleep', ['2']);
     }
   }
