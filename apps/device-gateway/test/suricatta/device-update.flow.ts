@@ -62,7 +62,7 @@ export class DeviceUpdateFlow {
     private readonly identity: SigningIdentity,
     private readonly workDir: string,
   ) {
-    this.api = new ManagementClient(stack.url('rollout-planner'));
+    this.api = new ManagementClient(stack.url('rollout-planner'), () => stack.output('rollout-planner').split('\n').slice(-20).join('\n'));
     this.store = new EventStore(pool);
   }
 

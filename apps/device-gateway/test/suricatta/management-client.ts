@@ -4,12 +4,14 @@ import { ADMIN } from './rollgate-stack';
 export interface ApiAnswer {
   status: number;
   body: unknown;
+  /** the planner's recent log, kept with server errors */
+  serverLog?: string;
 }
 
 /** A Management API call that did not answer as the flow needs; the message carries the whole answer. */
 export class ManagementApiError extends Error {
   constructor(what: string, answer: ApiAnswer) {
-    super(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+    super(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.body)}${answer.serverLog ? `\n--- rollout-planner\n${answer.serverLog}` : ''}`);
   }
 }
 
@@ -28,7 +30,11 @@ export interface ActionResource {
 export class ManagementClient {
   private readonly authorization = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
 
-  constructor(private readonly baseUrl: string) {}
+  /** `serverLog`: the planner's recent log, appended to errors (a 500 says nothing by itself) */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly serverLog: () => string = () => '',
+  ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
@@ -46,6 +52,7 @@ export class ManagementClient {
     } catch {
       // not JSON: keep the text for the error message
     }
+    if (response.status >= 500) return { status: response.status, body: parsed, serverLog: this.serverLog() };
     return { status: response.status, body: parsed };
   }
 

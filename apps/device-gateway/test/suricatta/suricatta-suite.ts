@@ -44,11 +44,7 @@ export function useSuricattaSuite(): SuricattaSuite {
     stack = await startRollgateStack();
     pool = testPool(stack.db.url, 2);
     flow = new DeviceUpdateFlow(stack, pool, createSigningIdentity(dir), dir);
-    try {
-      await configureTenant(flow);
-    } catch (error) {
-      throw new Error(`${String(error)}\n--- rollout-planner\n${stack.output('rollout-planner').split('\n').slice(-30).join('\n')}`);
-    }
+    await configureTenant(flow);
   });
 
   afterEach(async () => {
