@@ -8,7 +8,7 @@ import { connectTestNats, createTestDatabase, deleteTestStreams, NATS_URL, servi
 
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
-/** The services a device update needs: the Management API, the artifact store, and the device side. */
+/** The services a device update needs: the Management API, the artifact store, the device side, and rollouts. */
 export const STACK_SERVICES = ['rollout-planner', 'artifact-distributor', 'device-gateway', 'group-scheduler'] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 
@@ -39,7 +39,7 @@ export interface RollgateStack {
 }
 
 /**
- * rollout-planner, artifact-distributor and device-gateway as the processes they run as in production
+ * rollout-planner, artifact-distributor, device-gateway and group-scheduler as the processes they run as in production
  * (`node dist/apps/<name>/src/main.js`, built by Jest's global setup), on one fresh database and bus names
  * of their own, with real PostgreSQL and NATS. Child processes rather than in-process Nest apps: suricatta
  * is a separate program talking HTTP, and the services meet each other only through the log and HTTP too.

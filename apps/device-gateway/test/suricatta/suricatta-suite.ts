@@ -29,7 +29,7 @@ export interface SuricattaSuite {
 
 /**
  * Registers the hooks every suricatta spec needs: swupdate installed (or the suite fails saying why), the
- * three services on a fresh database and bus, a throwaway signing CA, and the tenant configured as a
+ * four services on a fresh database and bus, a throwaway signing CA, and the tenant configured as a
  * hawkBit operator would for these devices (both token kinds on, one-second polling so tests are quick).
  */
 export function useSuricattaSuite(): SuricattaSuite {
