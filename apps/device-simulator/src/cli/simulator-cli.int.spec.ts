@@ -108,7 +108,7 @@ describe('the device-simulator CLI', () => {
     expect(run.lines.map((l) => l.event)).toEqual(expect.arrayContaining(['registered', 'started', 'stats', 'stopped']));
     expect(run.lines.find((l) => l.event === 'registered')).toMatchObject({ created: 30 });
     const stopped = run.lines.find((l) => l.event === 'stopped')!;
-    expect(stopped).toMatchObject({ devices: 30, configDataSent: expect.any(Number), networkErrors: 0 });
+    expect(stopped).toMatchObject({ devices: 30, configDataSent: expect.any(Number), networkErrors: 0, taskErrors: 0 });
     expect(stopped.polls as number).toBeGreaterThanOrEqual(30);
     expect(stopped.healthSent as number).toBeGreaterThanOrEqual(30);
     expect(Object.keys(stopped.httpStatus as object)).not.toContain('401');

@@ -39,6 +39,8 @@ export interface FleetCounters {
   throttled: number;
   networkErrors: number;
   malformedAnswers: number;
+  /** a device task that threw (a bug, not the network): the device carries on with its next poll */
+  taskErrors: number;
 }
 
 export interface FleetStats extends FleetCounters {
@@ -59,7 +61,7 @@ export interface FleetStats extends FleetCounters {
 export function emptyCounters(): FleetCounters {
   return {
     polls: 0, pollsNotModified: 0, feedbackSent: 0, feedbackGone: 0, healthSent: 0, configDataSent: 0, confirmationsSent: 0,
-    cancelFeedbackSent: 0, bytesDownloaded: 0, downloadResumes: 0, checksumFailures: 0, fallbacks: 0, throttled: 0, networkErrors: 0, malformedAnswers: 0,
+    cancelFeedbackSent: 0, bytesDownloaded: 0, downloadResumes: 0, checksumFailures: 0, fallbacks: 0, throttled: 0, networkErrors: 0, malformedAnswers: 0, taskErrors: 0,
   };
 }
 

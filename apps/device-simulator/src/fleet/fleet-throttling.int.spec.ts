@@ -50,7 +50,7 @@ describe('a simulated fleet against a rate-limited device-gateway', () => {
       profiles: { base: { ...BASE_PROFILE, offlineShare: 0, latencyMs: { min: 0, max: 0 } } },
     });
     const stats = await fleet.waitFor((s) => s.throttled > 0 && s.configDataSent >= devices.length && s.healthSent >= devices.length * 2, 60_000);
-    expect(stats.networkErrors).toBe(0);
+    expect(stats).toMatchObject({ networkErrors: 0, taskErrors: 0 });
     expect(stats.byStatus.idle).toBe(devices.length);
     // Over a while, the devices' successful requests stay near what the gateway allows: 1/s each plus the burst.
     const before = fleet.stats();

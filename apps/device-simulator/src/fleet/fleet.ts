@@ -158,7 +158,7 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
 
   private track(work: Promise<void>): void {
     const tracked = work.catch(() => {
-      this.counters.networkErrors++;
+      this.counters.taskErrors++;
     });
     this.running.add(tracked);
     void tracked.finally(() => this.running.delete(tracked));
@@ -175,9 +175,13 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
       this.scheduler.at(device.offlineUntil, (stopped) => this.wake(device, stopped, 'poll'));
       return;
     }
-    const next = await this.pollOnce(device);
-    if (this.stopping) return;
-    this.scheduler.after(next, (stopped) => this.wake(device, stopped, 'poll'));
+    let next = this.clampSleep(device.sleepMs);
+    try {
+      next = await this.pollOnce(device);
+    } finally {
+      // Even after an unexpected error (counted by track) the device polls again: one bad answer must not end it.
+      if (!this.stopping) this.scheduler.after(next, (stopped) => this.wake(device, stopped, 'poll'));
+    }
   }
 
   /** One poll and what its links ask for; returns the delay until the next poll. */
@@ -255,16 +259,19 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
 
   private async sendHealth(device: SimDevice): Promise<void> {
     const interval = this.options.telemetryIntervalMs ?? 0;
-    // Telemetry is lossy by design: a sample due while the server throttles this device is dropped, not queued.
-    if (device.status !== 'offline' && device.status !== 'unauthorized' && device.throttledUntil <= this.scheduler.clock.now()) {
-      const now = this.scheduler.clock.now();
-      const profile = this.profiles.profileFor(device.spec.deviceType, device.spec.region, device.version);
-      const sample = healthSample(profile, { deviceType: device.spec.deviceType, runningVersion: device.version, uptimeMs: now - device.bootedAt, crashLooping: device.crashLooping }, device, now);
-      this.applyRestarts(device, sample.restarts, profile.fallbackAfterRestarts, now);
-      const result = await postWithRetry(this, device, `${device.base}/health`, sample);
-      if (result === 'ok') this.counters.healthSent++;
+    try {
+      // Telemetry is lossy by design: a sample due while the server throttles this device is dropped, not queued.
+      if (device.status !== 'offline' && device.status !== 'unauthorized' && device.throttledUntil <= this.scheduler.clock.now()) {
+        const now = this.scheduler.clock.now();
+        const profile = this.profiles.profileFor(device.spec.deviceType, device.spec.region, device.version);
+        const sample = healthSample(profile, { deviceType: device.spec.deviceType, runningVersion: device.version, uptimeMs: now - device.bootedAt, crashLooping: device.crashLooping }, device, now);
+        this.applyRestarts(device, sample.restarts, profile.fallbackAfterRestarts, now);
+        const result = await postWithRetry(this, device, `${device.base}/health`, sample);
+        if (result === 'ok') this.counters.healthSent++;
+      }
+    } finally {
+      if (!this.stopping) this.scheduler.after(interval, (stopped) => this.wake(device, stopped, 'health'));
     }
-    if (!this.stopping) this.scheduler.after(interval, (stopped) => this.wake(device, stopped, 'health'));
   }
 
   /** A crash-looping device whose build keeps failing boots back into its previous slot (A/B fallback). */
