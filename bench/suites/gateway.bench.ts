@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -52,8 +53,13 @@ export const suite: BenchSuite = {
       await load(reference, () => '/', deviceAgent, WARMUP_SECONDS);
       await load(gateway, pollDevice, deviceAgent, WARMUP_SECONDS);
       const ref1 = await load(reference, () => '/', deviceAgent, POLL_SECONDS / 2);
+      const cpuBefore = cpuSeconds(gateway.pid);
       const gw1 = await load(gateway, pollDevice, deviceAgent, POLL_SECONDS / 2);
       const gw2 = await load(gateway, pollDevice, deviceAgent, POLL_SECONDS / 2);
+      const cpuAfter = cpuSeconds(gateway.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) {
+        report.metric('poll_cpu_us', ((cpuAfter - cpuBefore) * 1e6) / (gw1.ok + gw2.ok + gw1.errors + gw2.errors), 'µs/poll');
+      }
       const ref2 = await load(reference, () => '/', deviceAgent, POLL_SECONDS / 2);
       const polls = merge(gw1, gw2);
       const bare = merge(ref1, ref2);
@@ -133,8 +139,20 @@ async function seedFleet(store: EventStore, devices: number): Promise<void> {
 }
 
 interface Target {
+  pid?: number;
   port: number;
   auth: (path: string) => string;
+}
+
+/** user + system CPU seconds of a process (Linux /proc), to tell CPU cost per request from waiting on a busy machine */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -155,7 +173,7 @@ async function startGateway(db: TestDatabase, names: BusNames, children: ChildPr
   const started = Date.now();
   await waitForPort(port, child, 180_000);
   console.log(`gateway rebuilt its memory and listened after ${Date.now() - started} ms`);
-  return { port, auth: (path) => `TargetToken token${Number(path.split('/')[4].slice('dev-'.length))}` };
+  return { pid: child.pid, port, auth: (path) => `TargetToken token${Number(path.split('/')[4].slice('dev-'.length))}` };
 }
 
 /** The reference: a bare node:http server answering a body of the poll's size, keep-alive, one process. */
