@@ -31,6 +31,9 @@ export class RollbackOrchestrator {
   async execute(tx: PoolClient, tenant: string, rollout: Rollout, request: RollbackRequested, requestEventId: string | undefined, now: number): Promise<WrittenEvent[]> {
     const d = request.data;
     const cause = d.cause ?? `group ${d.groupId} failed its error condition`;
+    // Named after the request event: a redelivery finds its rollouts, and two requests (health-evaluator
+    // splits large device lists) never share one even within a millisecond.
+    const requestKey = (requestEventId ?? String(d.at)).replace(/-/g, '').slice(-12);
     const members = await this.affectedMembers(tx, tenant, rollout, request);
     if (requestEventId) await this.awaitDeployments(requestEventId);
     const deployments = await targetDeployments(tx, tenant, members);
@@ -38,13 +41,13 @@ export class RollbackOrchestrator {
     const written: WrittenEvent[] = [];
     const created: Array<{ rolloutId: string; distributionSetId: string; devices: number }> = [];
     for (const [i, target] of plan.rollouts.entries()) {
-      const rollbackId = `${rollout.rolloutId}-rb${d.at}-${i}`;
+      const rollbackId = `${rollout.rolloutId}-rb-${requestKey}-${i}`;
       const events = await this.createRollback(tx, tenant, rollout, rollbackId, target.distributionSetId, target.batches, { rolloutId: rollout.rolloutId, groupId: d.groupId, cause }, now);
       if (events === undefined) return []; // done by an earlier delivery
       written.push(...events);
       created.push({ rolloutId: rollbackId, distributionSetId: target.distributionSetId, devices: target.batches.reduce((n, b) => n + b.length, 0) });
     }
-    const incident = { incidentId: `${rollout.rolloutId}-incident-${d.at}`, cause, groupId: d.groupId, rollbackRollouts: created, devicesWithoutPrevious: plan.withoutPrevious.length };
+    const incident = { incidentId: `${rollout.rolloutId}-incident-${requestKey}`, cause, groupId: d.groupId, rollbackRollouts: created, devicesWithoutPrevious: plan.withoutPrevious.length };
     try {
       const { events } = await this.writer.execute(tx, tenant, 'rollout', rolloutStream(rollout.rolloutId), rolloutDecider, { type: 'record-incident', incident, at: now });
       written.push(...events.map((event) => ({ tenant, streamId: rolloutStream(rollout.rolloutId), event })));
