@@ -7,3 +7,4 @@ export { DEFAULT_PROFILES, BASE_PROFILE, DEVICE_TYPES, REGIONS, badBuild } from 
 export { ProfileResolver, ProfileError, resolveProfile, validateProfile, type DeviceProfile, type FleetProfiles, type ProfileOverrides, type BuildProfile } from './profiles/device-profile';
 export { downloadArtifact, type DownloadOutcome } from './download/artifact-download';
 export { HttpClient } from './ddi/http-client';
+export { DISTRIBUTION_SET_METADATA_KEY, versionOfDeployment } from './ddi/ddi-types';

@@ -28,6 +28,13 @@ describe('DDI wire helpers', () => {
     expect(feedbackBody('5', { execution: 'closed', finished: 'failure', code: 2, details: ['x'] }, 0).status).toEqual({ execution: 'closed', result: { finished: 'failure' }, code: 2, details: ['x'] });
   });
 
+  it('names the installed version after the distribution set when a chunk carries it', () => {
+    expect(versionOfDeployment([
+      { part: 'os', name: 'firmware', version: '2.0.0', metadata: [{ key: 'signature.image.swu', value: 'ed25519:k:sig' }] },
+      { part: 'application', name: 'app', version: '1.1', metadata: [{ key: 'rollgate.distributionSet', value: 'os:2.0.0' }] },
+    ])).toBe('os:2.0.0');
+  });
+
   it('names the installed version after the chunks', () => {
     expect(versionOfDeployment([{ part: 'os', name: 'firmware', version: '2.0.0' }])).toBe('2.0.0');
     expect(versionOfDeployment([{ part: 'os', name: 'firmware', version: '2.0.0' }, { part: 'application', name: 'app', version: '1.1' }])).toBe('firmware:2.0.0+app:1.1');

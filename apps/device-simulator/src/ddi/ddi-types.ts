@@ -99,8 +99,22 @@ export function feedbackBody(actionId: string, step: FeedbackStep, now: number):
   };
 }
 
-/** The version a deployment installs: one chunk's version, or `name:version` of each chunk joined by '+'. */
+/**
+ * Chunk metadata naming the distribution set (`name:version`) a deployment installs. hawkBit's deploymentBase
+ * carries only modules; telemetry's `runningVersion` is compared with the distribution set's `name:version`
+ * (health-evaluator), so a gateway that adds this key lets devices report exactly that.
+ */
+export const DISTRIBUTION_SET_METADATA_KEY = 'rollgate.distributionSet';
+
+/**
+ * The version a deployment installs: the distribution set named in chunk metadata when present; otherwise one
+ * chunk's version, or `name:version` of each chunk joined by '+'.
+ */
 export function versionOfDeployment(chunks: readonly DdiChunk[]): string {
+  for (const chunk of chunks) {
+    const named = chunk.metadata?.find((entry) => entry.key === DISTRIBUTION_SET_METADATA_KEY)?.value;
+    if (named) return named;
+  }
   if (chunks.length === 1) return chunks[0].version;
   return chunks.map((chunk) => `${chunk.name}:${chunk.version}`).join('+');
 }
