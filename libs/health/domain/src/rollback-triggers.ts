@@ -2,7 +2,6 @@ import type { RolloutExecution } from '@rollgate/rollout-domain';
 import { combineBaselines, type CohortBaseline } from './baseline';
 import { bucketMean, bucketsIn, restartsIn } from './device-telemetry';
 import { summarizeWindow, windowMean } from './fleet-window';
-import { memoryGrowthPer10Min } from './gate-checks';
 import { byDeviceType, type GateDevice } from './gate-device';
 import { MINUTE_MS, type TimeWindow } from './health.types';
 import { round6, selectPercentile, slope } from './stats';
@@ -240,26 +239,29 @@ function memoryLeaks(input: TriggerInput, t: TriggerThresholds): RollbackTrigger
   const window: TimeWindow = { from: input.at - t.memory_leak_window_ms, to: input.at + 1 };
   const leaking: Array<{ controllerId: string; growth: number; spanMs: number }> = [];
   for (const d of input.deployed) {
-    const span = memorySpan(d, window, input.targetVersion);
+    const trend = memoryTrendOf(d, window, input.targetVersion);
     // "over 30 minutes": a short burst of growth right after install is not yet a leak.
-    if (span < t.memory_leak_window_ms / 2) continue;
-    const growth = memoryGrowthPer10Min(d.telemetry, window, input.targetVersion);
-    if (growth !== undefined && growth > t.memory_leak_percent) leaking.push({ controllerId: d.controllerId, growth: round6(growth), spanMs: span });
+    if (!trend || trend.spanMs < t.memory_leak_window_ms / 2) continue;
+    if (trend.growth > t.memory_leak_percent) leaking.push({ controllerId: d.controllerId, growth: round6(trend.growth), spanMs: trend.spanMs });
   }
   if (leaking.length === 0) return [];
   const ids = leaking.map((l) => l.controllerId);
   return [make('memory_leak', ids, ids.map((id) => `memory_leak:${id}`), { window, threshold: t.memory_leak_percent, rule: 'memory growth > threshold % per 10 min, measured over at least half the window', devices: leaking })];
 }
 
-function memorySpan(d: GateDevice, window: TimeWindow, version: string | undefined): number {
-  let first: number | undefined;
-  let last: number | undefined;
+/** One device's memory growth (% per 10 min, least squares) and the time its memory buckets span, in one walk. */
+function memoryTrendOf(d: GateDevice, window: TimeWindow, version: string | undefined): { growth: number; spanMs: number } | undefined {
+  const xs: number[] = [];
+  const ys: number[] = [];
   for (const b of bucketsIn(d.telemetry, window)) {
     if (b.memN === 0 || (version !== undefined && b.version !== version)) continue;
-    first ??= b.start;
-    last = b.start;
+    xs.push(b.start);
+    ys.push(b.memSum / b.memN);
   }
-  return first === undefined || last === undefined ? 0 : last - first;
+  if (xs.length < 3) return undefined;
+  const level = ys.reduce((sum, y) => sum + y, 0) / ys.length;
+  const growth = level <= 0 ? 0 : (slope(xs, ys) * 600_000 * 100) / level;
+  return { growth, spanMs: xs[xs.length - 1] - xs[0] };
 }
 
 function thermalEscalations(input: TriggerInput, t: TriggerThresholds): RollbackTrigger[] {
