@@ -3,7 +3,7 @@
 // whole tree). The `@rollgate/*` path aliases are rewritten to relative requires at compile time, so
 // `node dist/...` runs without a runtime resolver. Type checking is a separate step (`npm run typecheck`).
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,12 @@ const options = {
   jsc: { ...swcrc.jsc, baseUrl: root, paths: compilerOptions.paths },
 };
 
+async function writeAtomically(target, content) {
+  const temporary = `${target}.${process.pid}.tmp`;
+  await writeFile(temporary, content);
+  await rename(temporary, target);
+}
+
 const files = [];
 for (const sourceRoot of sourceRoots) for await (const file of sources(join(root, sourceRoot))) files.push(file);
 
@@ -46,8 +52,10 @@ await Promise.all(
     const target = join(outDir, relative(root, file)).replace(/\.ts$/, '.js');
     const { code, map } = await transformFile(file, { ...options, filename: file, sourceFileName: relative(dirname(target), file) });
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, map ? `${code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n` : code);
-    if (map) await writeFile(`${target}.map`, map);
+    // Write aside, then rename: a service or test loading dist/ while another build runs never reads a half
+    // written file (rename replaces atomically).
+    if (map) await writeAtomically(`${target}.map`, map);
+    await writeAtomically(target, map ? `${code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n` : code);
   }),
 );
 if (!process.argv.includes('--quiet')) console.log(`built ${files.length} files into dist/`);
