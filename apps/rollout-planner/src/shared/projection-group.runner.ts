@@ -12,7 +12,7 @@ interface Member {
  * Keeps several projections current from ONE tail of the log: one LISTEN connection and one reader for all of
  * them, where a ProjectionRunner each would hold a connection per projection (a planner runs a dozen, and
  * every test and instance multiplies that against PostgreSQL's connection limit). Each batch is applied to each
- * projection with the event store's `applyBatch`: in its own transaction, under its own lock, with its own
+ * projection with the event store's `applyBatch` (concurrently, bounded by the pool): in its own transaction, under its own lock, with its own
  * checkpoint, so the checkpoints, rebuilds and several instances work exactly as with separate runners. A
  * projection whose apply fails stops (and is reported); the others go on.
  */
@@ -73,14 +73,18 @@ export class ProjectionGroupRunner {
 
   private async loop(from: Checkpoint): Promise<void> {
     for await (const batch of tailLog(this.pool, this.store, from, { ...this.options, signal: this.abort.signal })) {
-      for (const member of this.members) {
-        if (member.failure !== undefined) continue;
-        try {
-          member.checkpoint = await applyBatch(this.pool, member.projection, batch, liveTables);
-        } catch (error) {
-          member.failure = error;
-        }
-      }
+      // Concurrently, as separate runners would: the pool's size bounds how many apply at once.
+      await Promise.all(
+        this.members
+          .filter((member) => member.failure === undefined)
+          .map(async (member) => {
+            try {
+              member.checkpoint = await applyBatch(this.pool, member.projection, batch, liveTables);
+            } catch (error) {
+              member.failure = error;
+            }
+          }),
+      );
     }
   }
 }

@@ -7,6 +7,8 @@ import { ProjectionGroupRunner } from './projection-group.runner';
 
 /** How long a write waits for its read models before answering; past it the client gets an error, not stale data. */
 const CATCH_UP_TIMEOUT_MS = 10_000;
+/** The listener plus up to five read models applying a batch at the same time. */
+const PROJECTION_CONNECTIONS = 6;
 
 /**
  * Runs the planner's read models. They start after the migrations (onApplicationBootstrap) and stop before
@@ -20,9 +22,9 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig, @Inject(EventStore) private readonly store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
     const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection, actionsProjection, targetDeploymentsProjection];
-    // A small pool of their own: one connection LISTENs, one applies a batch, one answers checkpoint reads.
-    // The service's pool stays for requests (the read models once held a listener each there and starved it).
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: 3, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` });
+    // A small pool of their own: one connection LISTENs, the others apply a batch to several read models at
+    // once. The service's pool stays for requests (the read models once held a listener each there and starved it).
+    this.pool = new Pool({ connectionString: config.databaseUrl, max: PROJECTION_CONNECTIONS, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` });
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
     this.runner = new ProjectionGroupRunner(this.pool, store, projections, { idleMs: 50 });
     // Writes wait for the read models: a planner whose projections stopped cannot answer, so it is not ready.
