@@ -50,6 +50,43 @@ describe('EventStore against PostgreSQL', () => {
     expect(await log.store.streamVersion('acme', 'rollout-3')).toBe(2);
   });
 
+  it('appends to many existing streams of several tenants in one batch, each chained to its own head', async () => {
+    const streams = Array.from({ length: 40 }, (_, i) => ({ tenant: i % 2 ? 'acme' : 'globex', streamId: `batch-${i}` }));
+    await log.store.appendMany(streams.map((s, i) => ({ ...s, expectedVersion: 0, events: Array.from({ length: 1 + (i % 3) }, (_, n) => testEvent(n)) })));
+    const results = await log.store.appendMany(streams.map((s, i) => ({ ...s, expectedVersion: 1 + (i % 3), events: [testEvent(99)] })));
+    expect(results.map((r) => r.version)).toEqual(streams.map((_, i) => 2 + (i % 3)));
+    for (const [i, s] of streams.entries()) {
+      const events = await log.store.readStream(s.tenant, s.streamId);
+      expect(events).toHaveLength(2 + (i % 3));
+      expect(events.at(-1)!.prevHash!.equals(events.at(-2)!.hash)).toBe(true);
+    }
+    expect((await verifyLog(log.pool, log.store)).ok).toBe(true);
+  });
+
+  it('refuses a whole batch when one stream of many is at a stale version, naming that stream', async () => {
+    await log.store.appendMany([1, 2, 3].map((i) => ({ tenant: 'acme', streamId: `stale-${i}`, expectedVersion: 0, events: [testEvent(i)] })));
+    const refusal = log.store.appendMany([1, 2, 3].map((i) => ({ tenant: 'acme', streamId: `stale-${i}`, expectedVersion: i === 2 ? 2 : 1, events: [testEvent(i)] })));
+    await expect(refusal).rejects.toMatchObject({ streamId: 'stale-2', expectedVersion: 2, actualVersion: 1 });
+    expect(await Promise.all([1, 2, 3].map((i) => log.store.streamVersion('acme', `stale-${i}`)))).toEqual([1, 1, 1]);
+  });
+
+  it('continues a stream appended to twice in one batch from the first append', async () => {
+    await log.store.appendMany([
+      { tenant: 'acme', streamId: 'twice', expectedVersion: 0, events: [testEvent(1)] },
+      { tenant: 'acme', streamId: 'twice', expectedVersion: 1, events: [testEvent(2)] },
+    ]);
+    const events = await log.store.readStream('acme', 'twice');
+    expect(events.map((e) => e.streamVersion)).toEqual([1, 2]);
+    expect(events[1].prevHash!.equals(events[0].hash)).toBe(true);
+  });
+
+  it('recognises a retried batch of many streams by caller ids and writes nothing twice', async () => {
+    const requests = [1, 2, 3].map((i) => ({ tenant: 'acme', streamId: `retried-${i}`, expectedVersion: 0 as const, events: [testEvent(i, { id: `01900000-0000-7000-8000-00000000010${i}` })] }));
+    const first = await log.store.appendMany(requests);
+    const retry = await log.store.appendMany(requests);
+    expect(retry).toEqual(first.map((r) => ({ ...r, duplicate: true })));
+  });
+
   it('appends to many streams atomically: all or nothing', async () => {
     await log.store.append('acme', 'group-b', 0, [testEvent(1)]);
     await expect(

@@ -55,25 +55,28 @@ export class EventStore {
   async appendInTransaction(client: PoolClient, requests: AppendRequest[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     const rows = new CopyRows();
-    for (const request of requests) {
-      const ids = request.events.map((e) => e.id ?? uuidv7());
-      // Only ids the caller chose can make this a retry; ids generated here are new by construction.
-      const callerIds = request.events.filter((e) => e.id !== undefined).map((e) => e.id as string);
-      // The head lookup is in flight while the payloads are serialised. A new stream (expected version 0)
-      // needs no lookup at all: if it exists after all, the unique constraint refuses the insert.
-      const lookup =
-        request.expectedVersion === 0 && callerIds.length === 0
-          ? Promise.resolve({ head: { version: 0, hash: null }, existing: [] })
-          : streamHeadAndExisting(client, request.tenant, request.streamId, callerIds);
-      const payloads = request.events.map((e) => [canonicalJson(e.data), canonicalJson(e.metadata ?? {})] as const);
-      const { head, existing } = await lookup;
-      if (existing.length > 0 && existing.length === ids.length) {
+    const ids = requests.map((request) => request.events.map((e) => e.id ?? uuidv7()));
+    // One round trip for the heads and retried ids of the whole batch (a per-stream query made a
+    // 500-stream group commit cost 500 round trips). It is in flight while the payloads are serialised.
+    const lookup = batchHeadsAndExisting(client, requests);
+    const payloads = requests.map((request) => request.events.map((e) => [canonicalJson(e.data), canonicalJson(e.metadata ?? {})] as const));
+    const { heads, existingById } = await lookup;
+    // A stream appended to twice in one batch continues from its first append's head.
+    const batchHeads = new Map<string, StreamHead>();
+    requests.forEach((request, requestIndex) => {
+      const key = streamKey(request.tenant, request.streamId);
+      const existing = [...new Set(callerIdsOf(request).map((id) => id.toLowerCase()))]
+        .map((id) => existingById.get(id))
+        .filter((e): e is ExistingEvent => e !== undefined)
+        .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+      if (existing.length > 0 && existing.length === request.events.length) {
         results.push(duplicateResult(request, existing));
-        continue;
+        return;
       }
       if (existing.length > 0) {
         throw new ConcurrencyError(request.streamId, versionOf(request.expectedVersion), Math.max(...existing.map((e) => e.streamVersion)));
       }
+      const head = batchHeads.get(key) ?? heads.get(key) ?? NEW_STREAM_HEAD;
       if (request.expectedVersion !== 'any' && request.expectedVersion !== head.version) {
         throw new ConcurrencyError(request.streamId, request.expectedVersion, head.version);
       }
@@ -83,15 +86,16 @@ export class EventStore {
       const recordedAtIso = recordedAt.toISOString();
       request.events.forEach((event, index) => {
         version += 1;
-        const fields = { id: ids[index], tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
-        const [dataJson, metadataJson] = payloads[index];
+        const fields = { id: ids[requestIndex][index], tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
+        const [dataJson, metadataJson] = payloads[requestIndex][index];
         if (dataJson.length + metadataJson.length > MAX_EVENT_PAYLOAD_BYTES / 4) assertPayloadSize(request.streamId, dataJson, metadataJson);
         const hash = eventHashOfCanonical(prevHash, fields, dataJson, metadataJson, recordedAtIso);
         rows.add(fields, recordedAtIso, dataJson, metadataJson, prevHash, hash);
         prevHash = hash;
       });
-      results.push({ streamId: request.streamId, version, eventIds: ids, duplicate: false });
-    }
+      batchHeads.set(key, { version, hash: prevHash });
+      results.push({ streamId: request.streamId, version, eventIds: ids[requestIndex], duplicate: false });
+    });
     await rows.insert(client);
     return results;
   }
@@ -258,24 +262,65 @@ async function streamHead(db: Queryable, tenant: string, streamId: string): Prom
   return rows.length === 0 ? { version: 0, hash: null } : { version: rows[0].stream_version, hash: rows[0].hash };
 }
 
-/** The stream's head and whichever of `ids` are already in the log, in one round trip. */
-async function streamHeadAndExisting(
+interface StreamHead {
+  version: number;
+  hash: Buffer | null;
+}
+
+interface ExistingEvent {
+  streamVersion: number;
+  position: bigint;
+}
+
+const NEW_STREAM_HEAD: StreamHead = { version: 0, hash: null };
+
+function streamKey(tenant: string, streamId: string): string {
+  return `${tenant}\u0000${streamId}`;
+}
+
+/** Only ids the caller chose can make an append a retry; ids generated here are new by construction. */
+function callerIdsOf(request: AppendRequest): string[] {
+  return request.events.filter((e) => e.id !== undefined).map((e) => e.id as string);
+}
+
+/**
+ * The heads of every stream of a batch and whichever caller-chosen event ids are already in the log, in one
+ * round trip. Each head is an index probe (LIMIT 1 per stream through the (tenant, stream_id, stream_version)
+ * unique index), so a long stream costs no more than a short one. A new stream (expected version 0) without
+ * caller ids needs no lookup: if it exists after all, the unique constraint refuses the insert.
+ */
+async function batchHeadsAndExisting(
   db: Queryable,
-  tenant: string,
-  streamId: string,
-  ids: string[],
-): Promise<{ head: { version: number; hash: Buffer | null }; existing: Array<{ streamVersion: number; position: bigint }> }> {
+  requests: AppendRequest[],
+): Promise<{ heads: Map<string, StreamHead>; existingById: Map<string, ExistingEvent> }> {
+  const streams = new Map<string, { tenant: string; streamId: string }>();
+  const callerIds: string[] = [];
+  for (const request of requests) {
+    const ids = callerIdsOf(request);
+    callerIds.push(...ids);
+    if (request.expectedVersion === 0 && ids.length === 0) continue;
+    streams.set(streamKey(request.tenant, request.streamId), { tenant: request.tenant, streamId: request.streamId });
+  }
+  const heads = new Map<string, StreamHead>();
+  const existingById = new Map<string, ExistingEvent>();
+  if (streams.size === 0 && callerIds.length === 0) return { heads, existingById };
+  const wanted = [...streams.values()];
   const { rows } = await db.query(
-    `(SELECT 'head' AS kind, stream_version, hash, NULL::bigint AS position FROM events WHERE tenant = $1 AND stream_id = $2 ORDER BY stream_version DESC LIMIT 1)
+    `SELECT 'head' AS kind, s.tenant, s.stream_id, h.stream_version, h.hash, NULL::uuid AS id, NULL::bigint AS position
+       FROM unnest($1::text[], $2::text[]) AS s(tenant, stream_id)
+       CROSS JOIN LATERAL (
+         SELECT stream_version, hash FROM events e
+          WHERE e.tenant = s.tenant AND e.stream_id = s.stream_id
+          ORDER BY stream_version DESC LIMIT 1) h
      UNION ALL
-     (SELECT 'existing', stream_version, NULL, position FROM events WHERE id = ANY($3::uuid[]) ORDER BY position)`,
-    [tenant, streamId, ids],
+     SELECT 'existing', NULL, NULL, stream_version, NULL, id, position FROM events WHERE id = ANY($3::uuid[])`,
+    [wanted.map((s) => s.tenant), wanted.map((s) => s.streamId), callerIds],
   );
-  const headRow = rows.find((r: { kind: string }) => r.kind === 'head');
-  return {
-    head: headRow ? { version: headRow.stream_version, hash: headRow.hash } : { version: 0, hash: null },
-    existing: rows.filter((r: { kind: string }) => r.kind === 'existing').map((r: { stream_version: number; position: string }) => ({ streamVersion: r.stream_version, position: BigInt(r.position) })),
-  };
+  for (const row of rows as Array<{ kind: string; tenant: string; stream_id: string; stream_version: number; hash: Buffer | null; id: string; position: string }>) {
+    if (row.kind === 'head') heads.set(streamKey(row.tenant, row.stream_id), { version: row.stream_version, hash: row.hash });
+    else existingById.set(row.id.toLowerCase(), { streamVersion: row.stream_version, position: BigInt(row.position) });
+  }
+  return { heads, existingById };
 }
 
 function duplicateResult(request: AppendRequest, existing: Array<{ streamVersion: number }>): AppendResult {
