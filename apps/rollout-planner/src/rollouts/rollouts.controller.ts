@@ -240,7 +240,16 @@ export class RolloutsController {
   private async answerCreation(caller: Principal, started: StartedCreation): Promise<Record<string, unknown>> {
     const finished = await Promise.race([started.done.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, CREATE_WAIT_MS, false).unref())]);
     if (!finished) started.done.catch(() => undefined); // failures are logged and cleaned up by the creation itself
-    await this.projections.catchUp();
+    try {
+      await this.projections.catchUp();
+    } catch (error) {
+      // The rollout exists in the log; read models lagging behind a large backlog must not turn that into a
+      // 500. The client gets 201 with the rollout as far as the read model shows it, and polls it from there.
+      if (!this.projections.healthy) throw error;
+      const row = await this.pool.query<RolloutRow>('SELECT * FROM rollouts WHERE tenant = $1 AND id = $2', [caller.tenant, started.rolloutId]);
+      if (row.rows.length === 0) return { id: started.rolloutId, status: 'creating', _links: { self: { href: `/rest/v1/rollouts/${started.rolloutId}` } } };
+      return toRollout(row.rows[0], true);
+    }
     return toRollout(await this.rollout(caller.tenant, started.rolloutId), true);
   }
 
