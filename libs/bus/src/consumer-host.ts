@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type Consumer, type ConsumerConfig, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type Consumer, type ConsumerConfig, type ConsumerInfo, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import type { Pool } from 'pg';
 import { allEventsSubject, type BusNames, type CloudEvent } from '@rollgate/contracts';
@@ -8,6 +8,7 @@ import { errorFields, STDERR_LOGGER, type BusLogger } from './bus-logger';
 import { insertDeadLetter, listDeadLetters, lockDeadLetter, markReplayed, markReplayFailed, type DeadLetter } from './dead-letters';
 import { inTransaction } from '@rollgate/event-store';
 import { applyOnce, decodeBusEvent, type EventHandler } from './idempotent-apply';
+import { consumerFilterFor, subjectKey, supportsMultiFilter, type ConsumerFilter } from './consumer-filter';
 
 export type { EventHandler, HandlerContext } from './idempotent-apply';
 
@@ -20,6 +21,12 @@ export interface ConsumerHostOptions {
   handlerFor: (type: string) => EventHandler | undefined;
   /** default allEventsSubject(names); one subject only (NATS 2.9 has no multi-filter consumers) */
   filterSubject?: string;
+  /**
+   * The event types `handlerFor` handles. When given (and no `filterSubject`), the consumer receives only
+   * their subjects, as narrowly as the server allows (see consumerFilterFor), and acks any other subject
+   * without decoding it. An existing durable consumer with another filter is recreated where it stood.
+   */
+  eventTypes?: readonly string[];
   /** deliveries before a failing event is termed and dead-lettered; default 5 */
   maxDeliver?: number;
   /** nak delay after the n-th failed delivery (the last one repeats); default [200, 1000, 5000, 15000] */
@@ -50,7 +57,8 @@ const FETCH_EXPIRES_MS = 1000;
  *
  * Per message, in stream order, one at a time (handlers rely on order):
  * - not a Rollgate CloudEvent: dead-letter, then term (redelivering it cannot help);
- * - no handler for its type: ack (the consumer filters on one subject and sees every type);
+ * - a subject outside `eventTypes`, or no handler for its type: ack (a consumer filter may be wider than
+ *   the handled types, see consumerFilterFor);
  * - else, in one transaction: record (consumer, event id) as processed, run the handler; commit; then ack.
  *   An event already recorded is a duplicate: commit and ack without running the handler.
  * - handler error: roll back; nak with the backoff for this delivery, or after `maxDeliver` deliveries
@@ -68,6 +76,7 @@ export class ConsumerHost {
   private loop: Promise<void> | undefined;
   private stopController = new AbortController();
   private pulling = false;
+  private filter: ConsumerFilter | undefined;
   private readonly counters: ConsumerStats = { applied: 0, duplicates: 0, skipped: 0, retried: 0, deadLettered: 0 };
 
   constructor(private readonly options: ConsumerHostOptions) {
@@ -186,6 +195,12 @@ export class ConsumerHost {
   }
 
   private async process(msg: JsMsg): Promise<void> {
+    if (this.filter && !this.filter.handledKeys.has(subjectKey(msg.subject))) {
+      // Nobody here handles this event, well-formed or not: decoding it would only cost CPU.
+      this.counters.skipped += 1;
+      msg.ack();
+      return;
+    }
     const deliveryCount = msg.info.deliveryCount;
     let event: CloudEvent;
     try {
@@ -289,25 +304,58 @@ export class ConsumerHost {
   private async ensureConsumer(): Promise<void> {
     const jsm = await jetstreamManager(this.options.nc);
     const stream = this.options.names.eventsStream;
-    const filterSubject = this.options.filterSubject ?? allEventsSubject(this.options.names);
+    const explicit = this.options.filterSubject;
+    this.filter = explicit || !this.options.eventTypes ? undefined : consumerFilterFor(this.options.names, this.options.eventTypes, supportsMultiFilter(this.options.nc.info?.version));
+    const wanted = explicit ? [explicit] : (this.filter?.subjects ?? [allEventsSubject(this.options.names)]);
+    const filterConfig = wanted.length === 1 ? { filter_subject: wanted[0] } : { filter_subjects: wanted };
     const settings = { ack_wait: nanos(this.ackWaitMs), max_deliver: this.maxDeliver + 1 };
-    let existing: ConsumerConfig | undefined;
+    let existing: ConsumerInfo | undefined;
     try {
-      existing = (await jsm.consumers.info(stream, this.consumer)).config;
+      existing = await jsm.consumers.info(stream, this.consumer);
     } catch (error) {
       if (!(error instanceof JetStreamApiError)) throw error;
       if (error.code === JetStreamApiCodes.StreamNotFound) throw new InfrastructureError('bus_stream_missing', `stream ${stream} does not exist: provision the streams first`, error);
       if (error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
     }
     if (!existing) {
-      await jsm.consumers.add(stream, { durable_name: this.consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: filterSubject, ...settings });
+      await jsm.consumers.add(stream, { durable_name: this.consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...filterConfig, ...settings });
       return;
     }
-    if (existing.filter_subject !== filterSubject) {
-      throw new ValidationError(`consumer ${this.consumer} filters on ${existing.filter_subject}, not ${filterSubject}: delete it or choose another durable name`, [], 'consumer_filter_changed');
+    const current = filtersOf(existing.config);
+    if (!sameFilters(current, wanted)) {
+      if (explicit) {
+        throw new ValidationError(`consumer ${this.consumer} filters on ${current.join(', ')}, not ${explicit}: delete it or choose another durable name`, [], 'consumer_filter_changed');
+      }
+      await this.recreateWithFilter(existing, filterConfig, settings);
+      return;
     }
-    if (existing.ack_wait !== settings.ack_wait || existing.max_deliver !== settings.max_deliver) {
+    if (existing.config.ack_wait !== settings.ack_wait || existing.config.max_deliver !== settings.max_deliver) {
       await jsm.consumers.update(stream, this.consumer, settings);
     }
   }
+
+  /**
+   * The handled types changed (or the consumer predates filtering): NATS 2.9 cannot change a filter, so
+   * the consumer is replaced by one that starts after the old one's ack floor. Events delivered but not
+   * acked are delivered again, which processed_events makes harmless; none is skipped.
+   */
+  private async recreateWithFilter(existing: ConsumerInfo, filterConfig: Partial<ConsumerConfig>, settings: Partial<ConsumerConfig>): Promise<void> {
+    const jsm = await jetstreamManager(this.options.nc);
+    const stream = this.options.names.eventsStream;
+    const resumeAt = existing.ack_floor.stream_seq + 1;
+    this.logger.warn({ consumer: this.consumer, from: filtersOf(existing.config), to: filterConfig, resumeAt }, 'consumer filter changed; recreating the consumer at its ack floor');
+    await jsm.consumers.delete(stream, this.consumer);
+    const start = resumeAt > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAt } : { deliver_policy: DeliverPolicy.All };
+    await jsm.consumers.add(stream, { durable_name: this.consumer, ack_policy: AckPolicy.Explicit, ...start, ...filterConfig, ...settings });
+  }
+}
+
+function filtersOf(config: ConsumerConfig): string[] {
+  if (config.filter_subjects?.length) return config.filter_subjects;
+  return config.filter_subject ? [config.filter_subject] : [];
+}
+
+function sameFilters(a: readonly string[], b: readonly string[]): boolean {
+  const sortedB = [...b].sort();
+  return a.length === b.length && [...a].sort().every((subject, i) => subject === sortedB[i]);
 }

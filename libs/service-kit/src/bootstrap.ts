@@ -86,13 +86,14 @@ async function connectTransport(app: NestFastifyApplication, config: ServiceConf
   const hostLogger = await app.resolve(PinoMethods);
   hostLogger.setContext('consumer');
   const transport = new JetStreamTransport(
-    (handlerFor) =>
+    (handlerFor, eventTypes) =>
       new ConsumerHost({
         pool: runtime.pool,
         nc: runtime.nc,
         names: config.busNames,
         durableName: config.service,
         handlerFor,
+        eventTypes,
         logger: hostLogger,
       }),
   );

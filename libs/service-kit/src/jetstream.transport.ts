@@ -11,8 +11,11 @@ export interface ConsumerHostLike {
   readonly attached: boolean;
 }
 
-/** Builds the consumer host once Nest has registered the handlers; the kit passes pool, NATS and names. */
-export type ConsumerHostFactory = (handlerFor: (type: string) => EventHandler | undefined) => ConsumerHostLike;
+/**
+ * Builds the consumer host once Nest has registered the handlers; the kit passes pool, NATS and names.
+ * `eventTypes` are the handled types, for the host's consumer filter.
+ */
+export type ConsumerHostFactory = (handlerFor: (type: string) => EventHandler | undefined, eventTypes: string[]) => ConsumerHostLike;
 
 type TransportEvent = 'attached' | 'stopped';
 
@@ -23,12 +26,16 @@ type TransportEvent = 'attached' | 'stopped';
  * a module's `controllers`); the host asks `handlerFor(type)` per message and acks types nobody handles. Pulling, acking, nak with backoff and dead-lettering stay in the host:
  * this class only turns a CloudEvent into a handler call and reports the outcome by resolving or
  * rejecting, which is all the host needs to decide between ack and nak.
+ * A service without handlers runs no consumer at all: receiving and acking every event of the stream for
+ * nothing cost the gateway a share of its feedback throughput. It counts as attached (it misses nothing).
  */
 export class JetStreamTransport extends Server<Record<TransportEvent, () => void>> implements CustomTransportStrategy {
   // Like Kafka's transport: a handler's failure goes to the client library (the host naks or dead-letters
   // and logs it), so Nest need not report it too. RollgateExceptionFilter hands the error back unchanged.
   override readonly propagatesEventHandlerErrors = true;
   private host: ConsumerHostLike | undefined;
+  /** listening without a consumer, because no handler is registered */
+  private idle = false;
   private readonly listeners = new Map<TransportEvent, Array<() => void>>();
 
   constructor(private readonly createHost: ConsumerHostFactory) {
@@ -47,6 +54,7 @@ export class JetStreamTransport extends Server<Record<TransportEvent, () => void
   async close(): Promise<void> {
     const host = this.host;
     this.host = undefined;
+    this.idle = false;
     await host?.stop();
     this.emit('stopped');
   }
@@ -57,13 +65,13 @@ export class JetStreamTransport extends Server<Record<TransportEvent, () => void
 
   /** The ConsumerHost, e.g. for its dead letters: `transport.unwrap<ConsumerHost>().listDeadLetters()`. */
   unwrap<T>(): T {
-    if (!this.host) throw new Error('the JetStream transport is not listening');
+    if (!this.host) throw new Error(this.idle ? 'the JetStream transport runs no consumer: the service handles no bus events' : 'the JetStream transport is not listening');
     return this.host as T;
   }
 
   /** For readiness: true while the durable consumer is attached and pulling. */
   get attached(): boolean {
-    return this.host?.attached ?? false;
+    return this.idle || (this.host?.attached ?? false);
   }
 
   /** Event types some provider handles, e.g. for logging what a service consumes. */
@@ -72,7 +80,13 @@ export class JetStreamTransport extends Server<Record<TransportEvent, () => void
   }
 
   private async start(): Promise<void> {
-    const host = this.createHost((type) => this.handlerFor(type));
+    const eventTypes = this.eventTypes;
+    if (eventTypes.length === 0) {
+      this.idle = true;
+      this.emit('attached');
+      return;
+    }
+    const host = this.createHost((type) => this.handlerFor(type), eventTypes);
     await host.start();
     this.host = host;
     this.emit('attached');
