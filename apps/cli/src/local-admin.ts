@@ -59,6 +59,8 @@ export function localServiceEnv(env: NodeJS.ProcessEnv, urls: { distributor: str
     ROLLGATE_ARTIFACTS_URL: urls.distributor,
     ARTIFACTS_LINK_SECRET: secrets.linkSecret,
     ARTIFACTS_PUBLIC_URL: urls.distributor,
+    // The local stack runs the demo's compressed timeline: rollback triggers and verification every 5 s.
+    HEALTH_EVALUATION_INTERVAL_MS: '5000',
     ...env,
   };
 }

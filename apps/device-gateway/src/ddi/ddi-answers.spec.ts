@@ -52,7 +52,7 @@ describe('DDI answers', () => {
         chunks: [{
           part: 'os', version: '2.0', name: 'fw',
           artifacts: [{ filename: 'fw.bin', size: 100, hashes: { sha1: 'b'.repeat(40), md5: 'c'.repeat(32), sha256: 'a'.repeat(64) }, _links: { 'download-http': { href: 'http://dl/m1/fw.bin' }, 'md5sum-http': { href: 'http://dl/m1/fw.bin.MD5SUM' } } }],
-          metadata: [{ key: 'signature.fw.bin', value: 'ed25519:k1:c2ln' }],
+          metadata: [{ key: 'rollgate.distributionSet', value: 'os:2' }, { key: 'signature.fw.bin', value: 'ed25519:k1:c2ln' }],
         }],
       },
       actionHistory: { status: 'SCHEDULED', messages: ['action-created: SCHEDULED'] },

@@ -77,7 +77,10 @@ export function chunksOf(memory: TenantMemory, distributionSetId: string, links:
   return ds.modules.flatMap((moduleId) => {
     const module = memory.modules.get(moduleId);
     if (!module) return [];
-    const metadata: Array<{ key: string; value: string }> = [];
+    // Which distribution set this is, as health-evaluator names builds (`name:version`): a device reports it
+    // back as its running version, which two-phase verification and the gates compare (hawkBit's chunks carry
+    // only the module's own version).
+    const metadata: Array<{ key: string; value: string }> = [{ key: 'rollgate.distributionSet', value: `${ds.name}:${ds.version}` }];
     const artifacts = [...module.artifacts.entries()].flatMap(([fileName, sha256]) => {
       const stored = memory.artifacts.get(sha256);
       if (!stored) return [];
@@ -91,7 +94,7 @@ export function chunksOf(memory: TenantMemory, distributionSetId: string, links:
         _links: { 'download-http': { href: link.href }, 'md5sum-http': { href: link.md5sumHref }, ...(link.href.startsWith('https:') ? { download: { href: link.href }, md5sum: { href: link.md5sumHref } } : {}) },
       }];
     });
-    return [{ part: module.type, version: module.version, name: module.name, artifacts, ...(metadata.length > 0 ? { metadata } : {}) }];
+    return [{ part: module.type, version: module.version, name: module.name, artifacts, metadata }];
   });
 }
 

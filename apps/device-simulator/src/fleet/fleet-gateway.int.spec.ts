@@ -205,7 +205,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
       const answer = await rest('GET', `/targets/${first.controllerId}/attributes`);
       return Object.keys(answer.body as object).length > 0 ? answer.body : undefined;
     });
-    expect(attributes).toEqual({ deviceType: first.deviceType, region: first.region, architecture: first.architecture, freeDiskMb: String(first.freeDiskMb), runningVersion: '1.0.0' });
+    expect(attributes).toEqual({ deviceType: first.deviceType, region: first.region, architecture: first.architecture, freeDiskMb: String(first.freeDiskMb), free_disk_bytes: String(first.freeDiskMb * 1024 * 1024), runningVersion: '1.0.0' });
     // 20 devices for over a second at a 1 s sleep: about one poll per device per second, not a storm.
     const rate = stats.polls / (stats.uptimeMs / 1000) / 20;
     expect(rate).toBeLessThan(3);
@@ -225,8 +225,8 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     expect(updated.some((d, p) => d.deviceType !== 'kiosk' && d.deviceType !== 'sensor-hub' && predicted[p])).toBe(true);
     expect(updated.some((d, p) => d.deviceType !== 'sensor-hub' && !predicted[p])).toBe(true);
     updated.forEach((device, p) => {
-      expect(outcomeOf.get(device.controllerId)).toEqual({ controllerId: device.controllerId, actionId: String(1_000 + p), version: '2.0.0', outcome: predicted[p] ? 'success' : 'failure' });
-      expect(fleet!.device(device.controllerId)?.version).toBe(predicted[p] ? '2.0.0' : '1.0.0');
+      expect(outcomeOf.get(device.controllerId)).toEqual({ controllerId: device.controllerId, actionId: String(1_000 + p), version: 'os:2.0.0', outcome: predicted[p] ? 'success' : 'failure' });
+      expect(fleet!.device(device.controllerId)?.version).toBe(predicted[p] ? 'os:2.0.0' : '1.0.0');
     });
     const stats = fleet!.stats();
     expect(stats).toMatchObject({ checksumFailures: 0, networkErrors: 0, taskErrors: 0, malformedAnswers: 0 });
@@ -234,7 +234,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     expect(stats.downloadResumes).toBe(updated.filter((d) => d.region === 'apac').length);
     expect(stats.bytesDownloaded).toBe(20 * image.length);
     const successes = predicted.filter(Boolean).length;
-    expect(stats.byVersion).toEqual({ '2.0.0': successes, '1.0.0': 20 - successes });
+    expect(stats.byVersion).toEqual({ 'os:2.0.0': successes, '1.0.0': 20 - successes });
 
     const succeeded = updated.findIndex((d) => d.deviceType === 'kiosk');
     const events = await eventually(async () => {
@@ -251,7 +251,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     ]);
     const failed = predicted.findIndex((ok) => !ok);
     const failure = await eventually(async () => (await actionEvents(1_000 + failed)).find((e) => e.data.execution === 'closed'));
-    expect(failure.data).toMatchObject({ finished: 'failure', details: ['Installation of 2.0.0 failed: post-install check did not pass'] });
+    expect(failure.data).toMatchObject({ finished: 'failure', details: ['Installation of os:2.0.0 failed: post-install check did not pass'] });
   });
 
   it('sends telemetry that follows the running build: the bad build crash-loops on cameras only', async () => {
@@ -266,7 +266,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
       const sample = latest.get(device.controllerId)!;
       const running = fleet!.device(device.controllerId)!.version;
       expect(sample).toMatchObject({ tenant: T, deviceType: device.deviceType, runningVersion: running });
-      if (device.deviceType === 'camera' && running === '2.0.0') {
+      if (device.deviceType === 'camera' && running === 'os:2.0.0') {
         expect(sample.restarts).toBeGreaterThanOrEqual(1);
         expect(sample.errorRate).toBeGreaterThanOrEqual(0.25);
       } else {
@@ -277,7 +277,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
   });
 
   it('brings a crash-looping camera back to its previous build (A/B fallback), and its telemetry says so', async () => {
-    const cameras = updated.filter((d) => d.deviceType === 'camera' && fleet!.device(d.controllerId)?.version === '2.0.0');
+    const cameras = updated.filter((d) => d.deviceType === 'camera' && fleet!.device(d.controllerId)?.version === 'os:2.0.0');
     expect(cameras.length).toBeGreaterThan(0);
     await fleet!.waitFor((s) => s.fallbacks === cameras.length, 60_000);
     const since = Date.now();
@@ -325,7 +325,7 @@ describe('a simulated fleet against the real device-gateway, planner and distrib
     // As the scheduler appends it when a device stays in progress too long (docs/event-flow.md, "Timeouts").
     await append('action-5000', 'action', [['action-timed-out', { from: 'RUNNING', lastProgressAt: Date.now() - 60_000, timeoutMs: 30_000, at: Date.now() }]]);
     const [settled] = await slow.waitForSettled(1, { timeoutMs: 30_000 });
-    expect(settled).toEqual({ controllerId: straggler.controllerId, actionId: '5000', outcome: 'gone', version: '5.0.0' });
+    expect(settled).toEqual({ controllerId: straggler.controllerId, actionId: '5000', outcome: 'gone', version: 'os:5.0.0' });
     expect(slow.stats()).toMatchObject({ feedbackGone: 1, byStatus: expect.objectContaining({ idle: 1, installing: 0 }), byVersion: { '1.0.0': 1 } });
     expect(slow.stats().httpStatus['410']).toBe(1);
     // Nothing the device sent after the timeout reached the log.

@@ -105,8 +105,8 @@ describe('a rollout planned through the Management API, run by the scheduler, in
     const settled = await fleet!.waitForSettled(4, { timeoutMs: 120_000 });
     const eu = devices.filter((d) => d.region === 'eu').map((d) => d.controllerId).sort();
     expect(settled.map((s) => s.controllerId).sort()).toEqual(eu);
-    expect(settled.every((s) => s.outcome === 'success' && s.version === '2.0.0')).toBe(true);
-    expect(fleet!.stats().byVersion).toEqual({ '2.0.0': 4, '1.0.0': 8 });
+    expect(settled.every((s) => s.outcome === 'success' && s.version === 'os:2.0.0')).toBe(true);
+    expect(fleet!.stats().byVersion).toEqual({ 'os:2.0.0': 4, '1.0.0': 8 });
 
     await eventually(async () => ((await rest('GET', `/rollouts/${rolloutId}`)).body.status === 'finished' ? true : undefined), 60_000);
     const groups = (await rest('GET', `/rollouts/${rolloutId}/deploygroups`)).body as { content: Array<{ status: string; totalTargets: number }> };

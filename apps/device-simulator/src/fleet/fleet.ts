@@ -245,7 +245,8 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
     const { spec } = device;
     const body = {
       mode: 'merge',
-      data: { deviceType: spec.deviceType, region: spec.region, architecture: spec.architecture, freeDiskMb: String(spec.freeDiskMb), runningVersion: device.version },
+      // free_disk_bytes is what device-gateway's pre-deploy check reads (docs/event-flow.md); freeDiskMb is for people.
+      data: { deviceType: spec.deviceType, region: spec.region, architecture: spec.architecture, freeDiskMb: String(spec.freeDiskMb), free_disk_bytes: String(spec.freeDiskMb * 1024 * 1024), runningVersion: device.version },
     };
     const etag = device.etag;
     const answer = await send(this, device, `${device.base}/configData`, { method: 'PUT', body });

@@ -27,6 +27,9 @@ describe('device profiles', () => {
   it('keeps a bad build to the device type it names', () => {
     expect(resolveProfile(profiles, { deviceType: 'kiosk', region: 'eu', version: '2.0.0' }).crashLoopProbability).toBe(0);
     expect(resolveProfile(profiles, { deviceType: 'camera', region: 'eu', version: '2.0.0' }).crashLoopProbability).toBe(0.6);
+    // Devices run distribution sets (`name:version`); a rule naming the bare version matches them too.
+    expect(resolveProfile(profiles, { deviceType: 'camera', region: 'eu', version: 'firmware:2.0.0' }).crashLoopProbability).toBe(0.6);
+    expect(resolveProfile(profiles, { deviceType: 'camera', region: 'eu', version: 'firmware:12.0.0' }).crashLoopProbability).toBe(0);
   });
 
   it('names the first field out of bounds', () => {

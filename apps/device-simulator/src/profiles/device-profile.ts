@@ -112,8 +112,16 @@ export function validateProfile(profile: DeviceProfile, path = 'base'): DevicePr
   return profile;
 }
 
+/**
+ * A build rule names a version (`2.1.0`) or a distribution set (`app:2.1.0`); devices run distribution sets
+ * (`name:version`, from the chunk metadata), so a bare version matches any set of that version.
+ */
+function versionMatches(rule: string, running: string): boolean {
+  return rule === running || running.endsWith(`:${rule}`);
+}
+
 function buildApplies(build: BuildProfile, key: ProfileKey): boolean {
-  return build.version === key.version && (build.deviceType === undefined || build.deviceType === key.deviceType) && (build.region === undefined || build.region === key.region);
+  return versionMatches(build.version, key.version) && (build.deviceType === undefined || build.deviceType === key.deviceType) && (build.region === undefined || build.region === key.region);
 }
 
 /** base ← device type ← region ← matching builds, validated. */
