@@ -14,7 +14,7 @@ import { snapshotCli, type CliSnapshot } from '../test/cli-snapshot';
 jest.setTimeout(240_000);
 const run = promisify(execFile);
 
-const README = join(__dirname, '..', 'README-cli.md');
+const README = join(__dirname, '..', '..', '..', 'README.md');
 /** The README's examples talk to the local stack's planner; the test's planner listens elsewhere. */
 const README_SERVER = 'http://127.0.0.1:8080';
 const PASSWORD = 'readme-admin-password-1';
@@ -24,8 +24,17 @@ const IMAGE_SHA256 = createHash('sha256').update(IMAGE).digest('hex');
 
 /** Every `rollgate …` line of the README's sh blocks, in order: exactly what a reader would type. */
 function readmeCommands(): string[] {
-  const text = readFileSync(README, 'utf8');
+  const text = cliSection();
   return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) => block[1].split('\n').map((line) => line.trim()).filter((line) => line.startsWith('rollgate ')));
+}
+
+/** The README's CLI section: from its heading to the next section. */
+function cliSection(): string {
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf('## The `rollgate` CLI');
+  const end = text.indexOf('\n## ', start + 1);
+  if (start < 0) throw new Error('README.md has no "The `rollgate` CLI" section');
+  return text.slice(start, end < 0 ? undefined : end);
 }
 
 /** What each example must print (the rest must at least succeed), by the command's start. */
@@ -64,7 +73,7 @@ describe('the README\'s CLI examples, run as written against a real planner and 
     planner = await startAuditedPlanner({ ROLLGATE_BOOTSTRAP_TENANT: 'demo', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: PASSWORD }, { withArtifacts: true });
     pool = testPool(planner.db.url);
     dir = mkdtempSync(join(tmpdir(), 'rg-readme-'));
-    const yaml = /```yaml\n# rollout.yaml\n([\s\S]*?)```/.exec(readFileSync(README, 'utf8'))?.[1];
+    const yaml = /```yaml\n# rollout.yaml\n([\s\S]*?)```/.exec(cliSection())?.[1];
     writeFileSync(join(dir, 'rollout.yaml'), yaml ?? '');
     writeFileSync(join(dir, 'edge-os-2.1.0.swu'), IMAGE);
     env = {
