@@ -1,5 +1,16 @@
+import { eventType, type BusNames } from '@rollgate/contracts';
+import { EventStore } from '@rollgate/event-store';
+import { actionDecider, type ActionCommand, type ActionState } from '@rollgate/rollout-domain';
+import type { DomainEvent } from '@rollgate/shared-domain';
+import { eventually, serviceBusEnv } from '@rollgate/testing';
+import { Pool } from 'pg';
+import type * as SchedulerServiceFile from '../../../group-scheduler/src/scheduler.service';
+import { loadBuilt } from '../../test/built-workspace';
 import { basic, startPlanner, type Planner } from '../../test/planner.harness';
 import { createCallers, type Callers } from '../../test/tenants.fixture';
+
+type PerStatus = Record<'notstarted' | 'scheduled' | 'running' | 'finished' | 'error' | 'cancelled', number>;
+const NONE: PerStatus = { notstarted: 0, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 0 };
 
 jest.setTimeout(120_000);
 
@@ -9,7 +20,9 @@ jest.setTimeout(120_000);
  * tenant's configuration), start, and the progress keys.
  */
 describe('hawkBit rollout flow with approval', () => {
-  let planner: Planner;
+  let planner: Planner & { db: { url: string }; names: BusNames };
+  let scheduler: { close(): Promise<void> };
+  let devices: Devices;
   let as: Callers;
   let approver: string;
   let setId: string;
@@ -19,8 +32,16 @@ describe('hawkBit rollout flow with approval', () => {
     as = await createCallers(planner, ['READ_ROLLOUT']);
     await planner.createUser('acme', 'approver', 'approver-password-1', ['ROLE_ROLLOUT_ADMIN']);
     approver = basic('acme\\approver', 'approver-password-1');
+    // The real group-scheduler on the planner's database and bus: it runs the rollout once started.
+    const { startGroupScheduler } = loadBuilt<typeof SchedulerServiceFile>('apps/group-scheduler/src/scheduler.service.ts');
+    scheduler = await startGroupScheduler({ DATABASE_URL: planner.db.url, PORT: '0', LOG_LEVEL: 'fatal', ROLLGATE_TIMER_POLL_MS: '50', ...serviceBusEnv(planner.names) });
+    devices = new Devices(planner.db.url);
   });
-  afterAll(() => planner?.close());
+  afterAll(async () => {
+    await scheduler?.close();
+    await devices?.close();
+    await planner?.close();
+  });
 
   it('creates, waits for approval, is approved by a second user, starts and reports totalTargetsPerStatus', async () => {
     expect((await planner.request('PUT', '/rest/v1/system/configs/rollout.approval.enabled', { auth: as.admin, body: { value: true } })).status).toBe(200);
@@ -51,8 +72,37 @@ describe('hawkBit rollout flow with approval', () => {
     expect(approved).toMatchObject({ status: 200, body: { status: 'ready', approvalRemark: 'looks good', approveDecidedBy: 'approver' } });
 
     expect(await planner.request('POST', `/rest/v1/rollouts/${id}/start`, { auth: approver })).toMatchObject({ status: 200, body: { status: 'starting' } });
-    const read = await planner.request('GET', `/rest/v1/rollouts/${id}`, { auth: as.reader });
-    expect(read).toMatchObject({ status: 200, body: { totalTargets: 50, totalTargetsPerStatus: { notstarted: 50, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 0 } } });
+    const perStatus = async (path: string) => ((await planner.request('GET', path, { auth: as.reader })).body as { status: string; totalTargetsPerStatus: PerStatus });
+    const groupIds = ((await planner.request('GET', `/rest/v1/rollouts/${id}/deploygroups?sort=index:ASC`, { auth: as.reader })).body as { content: Array<{ id: string }> }).content.map((g) => g.id);
+
+    // The scheduler starts the first group: its untouched members are scheduled, the others not started.
+    await eventually(async () => (await perStatus(`/rest/v1/rollouts/${id}`)).status === 'running');
+    expect((await perStatus(`/rest/v1/rollouts/${id}`)).totalTargetsPerStatus).toEqual({ ...NONE, notstarted: 40, scheduled: 10 });
+
+    // Devices report group by group as device-gateway appends it: the first group has one failure (10%,
+    // under the 20% error threshold), every other device installs the set.
+    for (const [g, groupId] of groupIds.entries()) {
+      await eventually(async () => (await perStatus(`/rest/v1/rollouts/${id}/deploygroups/${groupId}`)).status === 'running');
+      const members = await devices.membersOf(groupId);
+      if (g === 0) {
+        await devices.report(id, groupId, members, 0, 'running');
+        expect(await eventually(async () => {
+          const read = await perStatus(`/rest/v1/rollouts/${id}/deploygroups/${groupId}`);
+          return read.totalTargetsPerStatus.running === 1 && read.totalTargetsPerStatus;
+        })).toEqual({ ...NONE, running: 1, scheduled: 9 });
+      }
+      for (let p = 0; p < members.targetIds.length; p++) await devices.report(id, groupId, members, p, g === 0 && p === 3 ? 'failure' : 'success');
+    }
+
+    const finished = await eventually(async () => {
+      const read = await perStatus(`/rest/v1/rollouts/${id}`);
+      return read.status === 'finished' && read;
+    });
+    expect(finished.totalTargetsPerStatus).toEqual({ ...NONE, finished: 49, error: 1 });
+    const firstGroup = await perStatus(`/rest/v1/rollouts/${id}/deploygroups/${groupIds[0]}`);
+    expect(firstGroup.totalTargetsPerStatus).toEqual({ ...NONE, finished: 9, error: 1 });
+    const lastGroup = await perStatus(`/rest/v1/rollouts/${id}/deploygroups/${groupIds[4]}`);
+    expect(lastGroup).toMatchObject({ status: 'finished', totalTargetsPerStatus: { ...NONE, finished: 10 } });
   });
 
   it('denies with a remark, after which the rollout cannot start', async () => {
@@ -63,3 +113,52 @@ describe('hawkBit rollout flow with approval', () => {
     expect(await planner.request('POST', `/rest/v1/rollouts/${id}/approve`, { auth: approver })).toMatchObject({ status: 409, body: { state: 'approval_denied' } });
   });
 });
+
+/** A group's members in position order and its first action id, as the gateway derives its actions from the log. */
+interface Members {
+  firstActionId: number;
+  targetIds: string[];
+}
+
+/** The device side of the log, appended as device-gateway does (action decider, `action-created` lazily first). */
+class Devices {
+  private readonly pool: Pool;
+  private readonly store: EventStore;
+
+  constructor(databaseUrl: string) {
+    this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    this.store = new EventStore(this.pool);
+  }
+
+  async membersOf(groupId: string): Promise<Members> {
+    const events = await this.store.readStream('acme', `rolloutgroup-${groupId}`);
+    const targetIds = events.filter((e) => e.type.endsWith('.group-members-added.v1')).flatMap((e) => (e.data as { targetIds: string[] }).targetIds);
+    const ready = events.find((e) => e.type.endsWith('.group-ready.v1'));
+    return { firstActionId: (ready!.data as { firstActionId: number }).firstActionId, targetIds };
+  }
+
+  /** The device at `position` retrieves its action (once) and reports progress or its final result. */
+  async report(rolloutId: string, groupId: string, members: Members, position: number, outcome: 'running' | 'success' | 'failure'): Promise<void> {
+    const actionId = members.firstActionId + position;
+    const stream = `action-${actionId}`;
+    const stored = await this.store.readStream('acme', stream);
+    let state = stored.map((e) => ({ type: e.type.split('.')[3], data: e.data }) as never).reduce(actionDecider.evolve, actionDecider.initialState) as ActionState;
+    const events: DomainEvent[] = [];
+    const run = (command: ActionCommand) => {
+      const decided = actionDecider.decide(command, state);
+      state = decided.reduce(actionDecider.evolve, state);
+      events.push(...decided);
+    };
+    const at = Date.now();
+    if (state.status === 'INITIAL') {
+      run({ type: 'create-action', actionId: String(actionId), targetId: members.targetIds[position], distributionSetId: 'set', rolloutId, groupId, at });
+      run({ type: 'retrieve-action', at });
+    }
+    run({ type: 'report-action-feedback', feedback: outcome === 'running' ? { execution: 'proceeding' } : { execution: 'closed', finished: outcome }, at });
+    await this.store.append('acme', stream, stored.length, events.map((e) => ({ type: eventType('action', e.type), data: e.data, metadata: { source: 'rollgate/device-gateway' } })));
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { Projections } from '../shared/projections.service';
 import { RolloutCreation } from './rollout-creation.service';
+import { ROLLOUT_READ_MODELS } from './rollout-read-models';
 
 /**
  * At start: a rollout still CREATING with no live planner creating it was abandoned by a crash, and is
@@ -31,15 +32,15 @@ export class RolloutCreationRecovery implements OnApplicationBootstrap, BeforeAp
     // A large backlog (a million targets to project after a restart) can take longer than one catch-up wait.
     while (!this.stopping) {
       try {
-        await this.projections.catchUp();
+        await this.projections.catchUp(ROLLOUT_READ_MODELS);
         break;
       } catch (error) {
-        if (!this.projections.healthy) throw error;
+        if (!this.projections.healthyFor(ROLLOUT_READ_MODELS)) throw error;
         this.logger.log(`waiting for the read models before checking abandoned creations: ${(error as Error).message}`);
       }
     }
     if (this.stopping) return;
     const failed = await this.creation.failAbandoned();
-    if (failed.length > 0) await this.projections.catchUp();
+    if (failed.length > 0) await this.projections.catchUp(ROLLOUT_READ_MODELS);
   }
 }

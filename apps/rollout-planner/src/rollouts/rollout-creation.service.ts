@@ -11,6 +11,7 @@ import type { Principal } from '../identity/principal';
 import { naturalId } from '../catalog/catalog-ids';
 import { AggregateRepository, type WriteContext } from '../shared/aggregate.repository';
 import { findOne } from '../shared/read-model.queries';
+import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
 import { MEMBERSHIP_CHUNK } from './group-membership.constants';
 import type { CreateRolloutRequest } from './rollout-body.schema';
 import { RolloutPlanning, type Candidate, type PlannedRollout } from './rollout-planning.service';
@@ -54,11 +55,14 @@ export class RolloutCreation {
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(AggregateRepository) private readonly repository: AggregateRepository,
     @Inject(RolloutPlanning) private readonly planning: RolloutPlanning,
+    @Inject(SignedArtifactsPolicy) private readonly signedArtifacts: SignedArtifactsPolicy,
   ) {}
 
   async start(caller: Principal, body: CreateRolloutRequest, options: CreationOptions = {}): Promise<StartedCreation> {
     const distributionSetId = String(body.distributionSetId);
     await findOne(this.pool, 'distribution_sets', 'id', caller.tenant, distributionSetId, 'distribution_set_not_found');
+    // Before planning: a set that requires signed artifacts but has unsigned ones must reach no device (422).
+    await this.signedArtifacts.requireSatisfied(caller.tenant, distributionSetId);
     // The name is the natural key (unique per tenant in hawkBit): a duplicate lands on the same stream.
     const rolloutId = naturalId('rollout', body.name);
     const at = Date.now();

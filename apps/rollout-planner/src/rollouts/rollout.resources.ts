@@ -1,3 +1,4 @@
+import { groupPerStatus, type GroupProgress, type PerStatusKey } from '@rollgate/read-models';
 import type { GroupConditions } from '@rollgate/rollout-domain';
 import { audit, link } from '../shared/read-model.queries';
 
@@ -25,7 +26,7 @@ export interface RolloutRow {
   last_modified_by: string;
 }
 
-export interface GroupRow {
+export interface GroupRow extends GroupProgress {
   id: string;
   rollout_id: string;
   idx: number;
@@ -50,22 +51,18 @@ export interface MemberRow {
   last_modified_by: string;
 }
 
-/**
- * hawkBit's progress keys. No action exists before the group-scheduler starts a group, and hawkBit counts
- * targets of groups not started yet as `notstarted`, so until then every target is there.
- */
-export function perStatus(totalTargets: number): Record<string, number> {
-  return { running: 0, notstarted: totalTargets, scheduled: 0, cancelled: 0, finished: 0, error: 0 };
-}
-
 const num = (value: string | null): number | undefined => (value === null ? undefined : Number(value));
 
-export function toRollout(row: RolloutRow, detailed: boolean): Record<string, unknown> {
+/**
+ * A rollout as hawkBit shows it; `perStatus` (hawkBit's `totalTargetsPerStatus`, counted by the rollouts read
+ * model) only in the detailed form of a single rollout, as hawkBit.
+ */
+export function toRollout(row: RolloutRow, perStatus?: Record<PerStatusKey, number>): Record<string, unknown> {
   const self = `rollouts/${row.id}`;
   return {
     id: row.id, name: row.name, description: row.description, status: row.status, targetFilterQuery: row.target_filter_query,
     distributionSetId: row.distribution_set_id, totalTargets: row.total_targets, totalGroups: row.total_groups,
-    ...(detailed ? { totalTargetsPerStatus: perStatus(row.total_targets) } : {}),
+    ...(perStatus ? { totalTargetsPerStatus: perStatus } : {}),
     strategy: row.strategy,
     // Rollgate: how far a large creation has got (members recorded so far of totalTargets), while CREATING.
     ...(row.status === 'creating' ? { creationProgress: { addedTargets: row.created_targets, totalTargets: row.total_targets } } : {}),
@@ -84,7 +81,7 @@ export function toRollout(row: RolloutRow, detailed: boolean): Record<string, un
 export function toGroup(row: GroupRow): Record<string, unknown> {
   const c = row.conditions;
   return {
-    id: row.id, name: row.name, description: '', status: row.status, totalTargets: row.total_targets, totalTargetsPerStatus: perStatus(row.total_targets),
+    id: row.id, name: row.name, description: '', status: row.status, totalTargets: row.total_targets, totalTargetsPerStatus: groupPerStatus(row),
     successCondition: { condition: 'THRESHOLD', expression: String(c.success.threshold) }, successAction: { action: c.successAction, expression: '' },
     errorCondition: { condition: c.error.kind === 'count' ? 'COUNT' : 'THRESHOLD', expression: String(c.error.threshold) }, errorAction: { action: c.errorAction, expression: '' },
     successMode: c.success.mode, ...(c.healthGate ? { healthGate: c.healthGate } : {}),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
+import { rolloutPerStatus, type GroupProgress } from '@rollgate/read-models';
 import { rolloutDecider, type RolloutCommand } from '@rollgate/rollout-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError } from '@rollgate/shared-domain';
@@ -7,18 +8,18 @@ import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
 import { AggregateRepository } from '../shared/aggregate.repository';
-import { validateBody } from '../shared/body.validation';
 import { JsonBody } from '../shared/json-body.decorator';
 import { listSql, type ListSpec, type Page, type PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
 import { findOne, listPage } from '../shared/read-model.queries';
-import { checkCreateRules, CreateRolloutBody, UpdateRolloutBody } from './rollout-body.schema';
+import { checkCreateRules, CreateRolloutBody, UpdateRolloutBody, type CreateRolloutRequest, type UpdateRolloutRequest } from './rollout-body.schema';
 import { RolloutCreation, rolloutStream, type StartedCreation } from './rollout-creation.service';
 import { RolloutRetry } from './rollout-retry.service';
-import { PlanRolloutBody, toPlanResource, type ExplanationQuery } from './rollout-plan.resources';
+import { PlanRolloutBody, toPlanResource, type ExplanationQuery, type PlanRolloutRequest } from './rollout-plan.resources';
 import { RolloutPlanning } from './rollout-planning.service';
 import { toGroup, toMember, toRollout, type GroupRow, type RolloutRow } from './rollout.resources';
 import { RolloutTransitionFilter } from './rollout-transition.filter';
+import { ROLLOUT_READ_MODELS } from './rollout-read-models';
 
 /** How long POST /rollouts waits for a creation to finish before answering it CREATING with its progress. */
 const CREATE_WAIT_MS = 5_000;
@@ -63,13 +64,12 @@ export class RolloutsController {
   @Get()
   @Requires('READ_ROLLOUT')
   list(@Caller() caller: Principal, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
-    return listPage(this.pool, ROLLOUTS, caller.tenant, query, (row: RolloutRow) => toRollout(row, false));
+    return listPage(this.pool, ROLLOUTS, caller.tenant, query, (row: RolloutRow) => toRollout(row));
   }
 
   @Post()
   @Requires('CREATE_ROLLOUT')
-  async create(@Caller() caller: Principal, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const request = validateBody(CreateRolloutBody, body);
+  async create(@Caller() caller: Principal, @JsonBody(CreateRolloutBody) request: CreateRolloutRequest): Promise<Record<string, unknown>> {
     checkCreateRules(request);
     return this.answerCreation(caller, await this.creation.start(caller, request));
   }
@@ -81,8 +81,7 @@ export class RolloutsController {
   @Post('plan')
   @HttpCode(200)
   @Requires('CREATE_ROLLOUT')
-  async plan(@Caller() caller: Principal, @JsonBody() body: unknown, @Query() query: ExplanationQuery): Promise<Record<string, unknown>> {
-    const request = validateBody(PlanRolloutBody, body);
+  async plan(@Caller() caller: Principal, @JsonBody(PlanRolloutBody) request: PlanRolloutRequest, @Query() query: ExplanationQuery): Promise<Record<string, unknown>> {
     const asCreate = { ...request, name: request.name ?? 'dry-run' };
     checkCreateRules(asCreate);
     await findOne(this.pool, 'distribution_sets', 'id', caller.tenant, String(request.distributionSetId), 'distribution_set_not_found');
@@ -93,15 +92,14 @@ export class RolloutsController {
   /** hawkBit's update: name and description only; the plan is fixed once created. */
   @Put(':id')
   @Requires('UPDATE_ROLLOUT')
-  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody() body: unknown): Promise<Record<string, unknown>> {
-    const request = validateBody(UpdateRolloutBody, body);
+  async update(@Caller() caller: Principal, @Param('id') id: string, @JsonBody(UpdateRolloutBody) request: UpdateRolloutRequest): Promise<Record<string, unknown>> {
     return this.transition(caller, id, { type: 'update-rollout', name: request.name, description: request.description, by: caller.username, at: Date.now() });
   }
 
   @Get(':id')
   @Requires('READ_ROLLOUT')
   async get(@Caller() caller: Principal, @Param('id') id: string): Promise<Record<string, unknown>> {
-    return toRollout(await this.rollout(caller.tenant, id), true);
+    return this.detailed(caller.tenant, await this.rollout(caller.tenant, id));
   }
 
   @Get(':id/deploygroups')
@@ -172,8 +170,8 @@ export class RolloutsController {
     await this.decide(caller, id, { type: 'stop-rollout', by: caller.username, at: Date.now() });
     const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
     if (state.status === 'STOPPING' && !state.actionsCreated) await this.decide(caller, id, { type: 'complete-rollout-stop', at: Date.now() });
-    await this.projections.catchUp();
-    return toRollout(await this.rollout(caller.tenant, id), true);
+    await this.projections.catchUp(ROLLOUT_READ_MODELS);
+    return this.detailed(caller.tenant, await this.rollout(caller.tenant, id));
   }
 
   /** Starts the next group now, whatever the running group's progress (hawkBit: UPDATE_ROLLOUT). */
@@ -209,13 +207,13 @@ export class RolloutsController {
     await this.decide(caller, id, { type: 'delete-rollout', by: caller.username, at: Date.now() });
     const { state } = await this.repository.load(caller.tenant, rolloutStream(id), rolloutDecider);
     if (state.status === 'DELETING' && !state.actionsCreated) await this.decide(caller, id, { type: 'complete-rollout-deletion', at: Date.now() });
-    await this.projections.catchUp();
+    await this.projections.catchUp(ROLLOUT_READ_MODELS);
   }
 
   private async transition(caller: Principal, id: string, command: RolloutCommand): Promise<Record<string, unknown>> {
     await this.decide(caller, id, command);
-    await this.projections.catchUp();
-    return toRollout(await this.rollout(caller.tenant, id), true);
+    await this.projections.catchUp(ROLLOUT_READ_MODELS);
+    return this.detailed(caller.tenant, await this.rollout(caller.tenant, id));
   }
 
   /** load → decide → append; a refusal without the state in it (e.g. a deleted rollout) gets the state added. */
@@ -241,16 +239,26 @@ export class RolloutsController {
     const finished = await Promise.race([started.done.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, CREATE_WAIT_MS, false).unref())]);
     if (!finished) started.done.catch(() => undefined); // failures are logged and cleaned up by the creation itself
     try {
-      await this.projections.catchUp();
+      await this.projections.catchUp(ROLLOUT_READ_MODELS);
     } catch (error) {
       // The rollout exists in the log; read models lagging behind a large backlog must not turn that into a
       // 500. The client gets 201 with the rollout as far as the read model shows it, and polls it from there.
-      if (!this.projections.healthy) throw error;
+      if (!this.projections.healthyFor(ROLLOUT_READ_MODELS)) throw error;
       const row = await this.pool.query<RolloutRow>('SELECT * FROM rollouts WHERE tenant = $1 AND id = $2', [caller.tenant, started.rolloutId]);
       if (row.rows.length === 0) return { id: started.rolloutId, status: 'creating', _links: { self: { href: `/rest/v1/rollouts/${started.rolloutId}` } } };
-      return toRollout(row.rows[0], true);
+      return this.detailed(caller.tenant, row.rows[0]);
     }
-    return toRollout(await this.rollout(caller.tenant, started.rolloutId), true);
+    return this.detailed(caller.tenant, await this.rollout(caller.tenant, started.rolloutId));
+  }
+
+  /** The single-rollout form: with `totalTargetsPerStatus` summed over the groups' counters (never over actions). */
+  private async detailed(tenant: string, row: RolloutRow): Promise<Record<string, unknown>> {
+    const { rows } = await this.pool.query<GroupProgress>(
+      `SELECT total_targets, started, closed, actions_scheduled, actions_running, actions_finished, actions_error, actions_cancelled
+         FROM rollout_groups WHERE tenant = $1 AND rollout_id = $2`,
+      [tenant, row.id],
+    );
+    return toRollout(row, rolloutPerStatus(rows));
   }
 
   private rollout(tenant: string, id: string): Promise<RolloutRow> {

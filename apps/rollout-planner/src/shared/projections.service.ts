@@ -12,7 +12,7 @@ const PROJECTION_CONNECTIONS = 6;
 
 /**
  * Runs the planner's read models. They start after the migrations (onApplicationBootstrap) and stop before
- * the pool closes. `catchUp` lets a write answer only once its own events are visible in every read model.
+ * the pool closes. `catchUp` lets a write answer only once its own events are visible in the read models it reads.
  */
 @Injectable()
 export class Projections implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -45,22 +45,34 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /**
-   * Resolves once every read model has applied every event committed before the call. The runner knows in
-   * memory how far each projection has applied the log, so waiting costs no queries.
+   * Resolves once the named read models (every one when none is named) have applied every event committed
+   * before the call. A write waits only for the read models it answers from: an unrelated read model lagging
+   * behind (or stopped) must not fail it. The runner knows in memory how far each projection has applied the
+   * log, so waiting costs no queries.
    */
-  async catchUp(): Promise<void> {
+  async catchUp(readModels: readonly string[] = this.runner.names): Promise<void> {
+    const unknown = readModels.filter((name) => !this.runner.names.includes(name));
+    if (unknown.length > 0) throw new Error(`no read model named ${unknown.join(', ')} in this service`);
     const target = await this.store.head();
     if (!target) return;
     const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-    while (!this.runner.reached(target)) {
-      const failure = this.runner.failureOf();
-      if (failure !== undefined) throw failure;
-      if (Date.now() > deadline) throw new Error(`projections ${this.runner.behind(target).join(', ')} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms`);
+    for (;;) {
+      const behind = this.runner.behind(target).filter((name) => readModels.includes(name));
+      if (behind.length === 0) return;
+      const stopped = this.runner.stopped().filter((name) => readModels.includes(name));
+      if (stopped.length > 0) throw new Error(`read models ${stopped.join(', ')} stopped following the log`, { cause: this.runner.failureOf() });
+      if (Date.now() > deadline) throw new Error(`projections ${behind.join(', ')} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
+  /** True while the named read models (every one when none is named) still follow the log. */
+  healthyFor(readModels: readonly string[] = this.runner.names): boolean {
+    const stopped = this.runner.stopped();
+    return !readModels.some((name) => stopped.includes(name));
+  }
+
   get healthy(): boolean {
-    return this.runner.stopped().length === 0;
+    return this.healthyFor();
   }
 }

@@ -1,4 +1,7 @@
 import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
+import { BUCKET_COLUMN, bucketOf, statusAfter, type ActionBucket } from './rollout-progress';
+
+export * from './rollout-progress';
 
 /** The parts of the rollout events (contracts: RolloutEventSchemas) this read model needs. */
 interface CreatedData {
@@ -52,7 +55,20 @@ const STATUS_OF: Readonly<Record<string, string>> = {
   'rollout-finished': 'finished',
   'rollout-deleting': 'deleting',
 };
-const GROUP_STATUS_OF: Readonly<Record<string, string>> = { 'group-ready': 'ready', 'group-scheduled': 'scheduled', 'group-started': 'running', 'group-finished': 'finished' };
+/**
+ * Group events that move the group's status. hawkBit has no status for a group held by a health gate or a
+ * soak, so Rollgate adds two lower-case ones: `waiting_for_gate` (a gate verdict was asked for and has not
+ * come) and `soaking` (the group waits out its soak time, also after a CAUTION/INCONCLUSIVE verdict). A
+ * group whose error condition was met (or whose gate failed) is `error` and stays so when it finishes.
+ */
+const GROUP_STATUS_OF: Readonly<Record<string, string>> = {
+  'group-ready': 'ready', 'group-scheduled': 'scheduled', 'group-started': 'running', 'group-finished': 'finished',
+  'group-error-condition-met': 'error', 'group-gate-failed': 'error',
+  'group-gate-requested': 'waiting_for_gate', 'group-gate-deferred': 'soaking', 'group-gate-passed': 'running',
+  'group-soak-started': 'soaking', 'group-soak-completed': 'running',
+};
+/** Statuses a later event no longer changes: an errored group that finishes shows that it failed. */
+const STICKY_GROUP_STATUSES: readonly string[] = ['error'];
 
 /**
  * Rollouts, their deployment groups and each group's targets, copied from the chunked membership events
@@ -61,7 +77,7 @@ const GROUP_STATUS_OF: Readonly<Record<string, string>> = { 'group-ready': 'read
  */
 export const rolloutsProjection: ReadModelProjection = {
   name: 'rollouts',
-  tables: ['rollouts', 'rollout_groups', 'rollout_group_targets'],
+  tables: ['rollouts', 'rollout_groups', 'rollout_group_targets', 'rollout_actions'],
 
   async createTables(db, t) {
     await db.query(`
@@ -100,6 +116,14 @@ export const rolloutsProjection: ReadModelProjection = {
         status           text    NOT NULL,
         conditions       jsonb   NOT NULL,
         total_targets    integer NOT NULL DEFAULT 0,
+        first_action_id  bigint,
+        started          boolean NOT NULL DEFAULT false,
+        closed           boolean NOT NULL DEFAULT false,
+        actions_scheduled integer NOT NULL DEFAULT 0,
+        actions_running   integer NOT NULL DEFAULT 0,
+        actions_finished  integer NOT NULL DEFAULT 0,
+        actions_error     integer NOT NULL DEFAULT 0,
+        actions_cancelled integer NOT NULL DEFAULT 0,
         created_at       bigint  NOT NULL,
         created_by       text    NOT NULL,
         last_modified_at bigint  NOT NULL,
@@ -107,6 +131,18 @@ export const rolloutsProjection: ReadModelProjection = {
         PRIMARY KEY (tenant, id)
       )`);
     await db.query(`CREATE INDEX ON "${t('rollout_groups')}" (tenant, rollout_id, idx)`);
+    // Finds the group whose action id range holds an action (the range starting at or below it).
+    await db.query(`CREATE INDEX ON "${t('rollout_groups')}" (tenant, first_action_id)`);
+    // The bucket each touched rollout action is counted under, so that its next event moves it (from → to)
+    // in O(1). Untouched members have no row: they are counted as the group's total minus its touched ones.
+    await db.query(`
+      CREATE TABLE "${t('rollout_actions')}" (
+        tenant    text   NOT NULL,
+        action_id bigint NOT NULL,
+        group_id  text   NOT NULL,
+        bucket    text   NOT NULL,
+        PRIMARY KEY (tenant, action_id)
+      )`);
     await db.query(`
       CREATE TABLE "${t('rollout_group_targets')}" (
         tenant        text NOT NULL,
@@ -120,9 +156,10 @@ export const rolloutsProjection: ReadModelProjection = {
   },
 
   async apply(db, events, t) {
-    const tables = { rollouts: `"${t('rollouts')}"`, groups: `"${t('rollout_groups')}"`, targets: `"${t('rollout_group_targets')}"` };
+    const tables = { rollouts: `"${t('rollouts')}"`, groups: `"${t('rollout_groups')}"`, targets: `"${t('rollout_group_targets')}"`, actions: `"${t('rollout_actions')}"` };
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
+      if (aggregate === 'action') await applyActionEvent(db, tables, event, e);
       if (aggregate !== 'rollout') continue;
       if (event.startsWith('group-')) await applyGroupEvent(db, tables, event, e);
       else await applyRolloutEvent(db, tables, event, e);
@@ -134,6 +171,7 @@ interface Tables {
   rollouts: string;
   groups: string;
   targets: string;
+  actions: string;
 }
 
 async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: LoggedEvent): Promise<void> {
@@ -154,6 +192,7 @@ async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: Log
   if (event === 'rollout-deleted') {
     // A rollout that never created actions is gone; one that did stays visible as deleted (hawkBit).
     if (d.hard) {
+      await db.query(`DELETE FROM ${t.actions} WHERE tenant = $1 AND group_id IN (SELECT g.id FROM ${t.groups} g WHERE g.tenant = $1 AND g.rollout_id = $2)`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.targets} WHERE tenant = $1 AND group_id IN (SELECT g.id FROM ${t.groups} g WHERE g.tenant = $1 AND g.rollout_id = $2)`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.groups} WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.rollouts} WHERE tenant = $1 AND id = $2`, [e.tenant, id]);
@@ -170,6 +209,10 @@ async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: Log
     const columns = { ...(d.name !== undefined ? { name: d.name } : {}), ...(d.description !== undefined ? { description: d.description } : {}) };
     await touch(db, t.rollouts, e, id, columns, by);
     return;
+  }
+  if (event === 'rollout-stopping') {
+    // The stop closes every action of the rollout no device has touched yet: they count as cancelled now.
+    await db.query(`UPDATE ${t.groups} SET closed = true WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
   }
   if (event === 'rollout-start-scheduled') {
     await touch(db, t.rollouts, e, id, { start_at: d.startAt ?? null }, by);
@@ -206,15 +249,65 @@ async function applyGroupEvent(db: SqlClient, t: Tables, event: string, e: Logge
     );
     return;
   }
+  if (event === 'group-ready') {
+    const { firstActionId } = e.data as { firstActionId: number };
+    await db.query(`UPDATE ${t.groups} SET first_action_id = $3 WHERE tenant = $1 AND id = $2`, [e.tenant, groupId, firstActionId]);
+  }
+  if (event === 'group-started') await db.query(`UPDATE ${t.groups} SET started = true WHERE tenant = $1 AND id = $2`, [e.tenant, groupId]);
   const status = GROUP_STATUS_OF[event];
-  if (status) await touch(db, t.groups, e, groupId, { status }, actorName(e));
+  if (status) await touch(db, t.groups, e, groupId, { status }, actorName(e), STICKY_GROUP_STATUSES);
 }
 
-/** Sets the given columns plus the audit pair; column names are constants of this file, never input. */
-async function touch(db: SqlClient, table: string, e: LoggedEvent, id: string, columns: Record<string, unknown>, by: string): Promise<void> {
+/**
+ * Moves one rollout action between its group's counters: O(1) per event (one primary-key lookup, one row
+ * write, one counter update). Actions of manual assignments belong to no group and are skipped.
+ */
+async function applyActionEvent(db: SqlClient, t: Tables, event: string, e: LoggedEvent): Promise<void> {
+  const next = statusAfter(event, e.data as { status?: string });
+  if (next === undefined) return;
+  const actionId = streamKey(e.streamId);
+  if (!/^\d+$/.test(actionId)) return; // not a numeric DDI action id: never one of a rollout's ranges
+  const to = bucketOf(next);
+  const known = await db.query<{ group_id: string; bucket: ActionBucket }>(`SELECT group_id, bucket FROM ${t.actions} WHERE tenant = $1 AND action_id = $2`, [e.tenant, actionId]);
+  if (known.rows.length > 0) {
+    const { group_id: groupId, bucket: from } = known.rows[0];
+    if (from === to) return;
+    await db.query(`UPDATE ${t.actions} SET bucket = $3 WHERE tenant = $1 AND action_id = $2`, [e.tenant, actionId, to]);
+    await moveCounter(db, t, e.tenant, groupId, from, to);
+    return;
+  }
+  // The action's first event (normally `action-created`): an untouched member becomes a counted action.
+  const groupId = await groupOfAction(db, t, e, actionId);
+  if (groupId === undefined) return;
+  await db.query(`INSERT INTO ${t.actions} (tenant, action_id, group_id, bucket) VALUES ($1, $2, $3, $4)`, [e.tenant, actionId, groupId, to]);
+  await moveCounter(db, t, e.tenant, groupId, undefined, to);
+}
+
+/** The group whose contiguous id range (`firstActionId <= id < firstActionId + size`) holds the action. */
+async function groupOfAction(db: SqlClient, t: Tables, e: LoggedEvent, actionId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT g.id FROM (SELECT id, first_action_id, total_targets FROM ${t.groups} WHERE tenant = $1 AND first_action_id <= $2 ORDER BY first_action_id DESC LIMIT 1) g
+      WHERE $2 < g.first_action_id + g.total_targets`,
+    [e.tenant, actionId],
+  );
+  return rows[0]?.id;
+}
+
+/** `from` undefined: the action was an untouched member until now (counted implicitly, nothing to take off). */
+async function moveCounter(db: SqlClient, t: Tables, tenant: string, groupId: string, from: ActionBucket | undefined, to: ActionBucket): Promise<void> {
+  const decrement = from === undefined ? '' : `, ${BUCKET_COLUMN[from]} = ${BUCKET_COLUMN[from]} - 1`;
+  await db.query(`UPDATE ${t.groups} SET ${BUCKET_COLUMN[to]} = ${BUCKET_COLUMN[to]} + 1${decrement} WHERE tenant = $1 AND id = $2`, [tenant, groupId]);
+}
+
+/**
+ * Sets the given columns plus the audit pair; column names are constants of this file, never input. A row
+ * whose status is one of `stickyStatuses` keeps it (its columns and audit pair are left as they are).
+ */
+async function touch(db: SqlClient, table: string, e: LoggedEvent, id: string, columns: Record<string, unknown>, by: string, stickyStatuses: readonly string[] = []): Promise<void> {
   const names = Object.keys(columns);
   const sets = names.map((name, i) => `${name} = $${i + 5}, `).join('');
-  await db.query(`UPDATE ${table} SET ${sets}last_modified_at = $3, last_modified_by = $4 WHERE tenant = $1 AND id = $2`, [
+  const keep = stickyStatuses.length > 0 ? ` AND status <> ALL(ARRAY[${stickyStatuses.map((s) => `'${s}'`).join(', ')}])` : '';
+  await db.query(`UPDATE ${table} SET ${sets}last_modified_at = $3, last_modified_by = $4 WHERE tenant = $1 AND id = $2${keep}`, [
     e.tenant, id, (e.data as Stamp).at, by, ...names.map((name) => columns[name]),
   ]);
 }
