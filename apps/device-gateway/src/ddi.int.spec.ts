@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { downloadLinkPayload } from '@rollgate/contracts';
-import { eventually } from '@rollgate/testing';
+import { connectTestNats, eventually } from '@rollgate/testing';
 import {
   configure, createDistributionSet, createTarget, gatewayToken, gatewayWorld, startGateway, startRollout, targetToken, type ArtifactFixture, type Gateway, type World,
 } from '../test/gateway.harness';
@@ -185,7 +185,6 @@ describe('device-gateway DDI (real PostgreSQL, NATS and HTTP)', () => {
   });
 
   it('publishes telemetry samples to the telemetry stream, never to the log', async () => {
-    const { connectTestNats } = await import('@rollgate/testing');
     const nc = await connectTestNats();
     const subscription = nc.subscribe(`${world.names.subjectRoot}.tel.${T}.dev-4`, { max: 2 });
     const received: unknown[] = [];
