@@ -1,16 +1,11 @@
-import { eventType, type BusNames } from '@rollgate/contracts';
-import { EventStore } from '@rollgate/event-store';
-import { actionDecider, type ActionCommand, type ActionState } from '@rollgate/rollout-domain';
-import type { DomainEvent } from '@rollgate/shared-domain';
+import type { BusNames } from '@rollgate/contracts';
 import { eventually, serviceBusEnv } from '@rollgate/testing';
-import { Pool } from 'pg';
 import type * as SchedulerServiceFile from '../../../group-scheduler/src/scheduler.service';
 import { loadBuilt } from '../../test/built-workspace';
 import { basic, startPlanner, type Planner } from '../../test/planner.harness';
 import { createCallers, type Callers } from '../../test/tenants.fixture';
+import { DeviceLog, NO_TARGETS as NONE, type PerStatus } from './rollout-device-log.fixture';
 
-type PerStatus = Record<'notstarted' | 'scheduled' | 'running' | 'finished' | 'error' | 'cancelled', number>;
-const NONE: PerStatus = { notstarted: 0, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 0 };
 
 jest.setTimeout(120_000);
 
@@ -22,7 +17,7 @@ jest.setTimeout(120_000);
 describe('hawkBit rollout flow with approval', () => {
   let planner: Planner & { db: { url: string }; names: BusNames };
   let scheduler: { close(): Promise<void> };
-  let devices: Devices;
+  let devices: DeviceLog;
   let as: Callers;
   let approver: string;
   let setId: string;
@@ -35,7 +30,7 @@ describe('hawkBit rollout flow with approval', () => {
     // The real group-scheduler on the planner's database and bus: it runs the rollout once started.
     const { startGroupScheduler } = loadBuilt<typeof SchedulerServiceFile>('apps/group-scheduler/src/scheduler.service.ts');
     scheduler = await startGroupScheduler({ DATABASE_URL: planner.db.url, PORT: '0', LOG_LEVEL: 'fatal', ROLLGATE_TIMER_POLL_MS: '50', ...serviceBusEnv(planner.names) });
-    devices = new Devices(planner.db.url);
+    devices = new DeviceLog(planner.db.url);
   });
   afterAll(async () => {
     await scheduler?.close();
@@ -114,51 +109,3 @@ describe('hawkBit rollout flow with approval', () => {
   });
 });
 
-/** A group's members in position order and its first action id, as the gateway derives its actions from the log. */
-interface Members {
-  firstActionId: number;
-  targetIds: string[];
-}
-
-/** The device side of the log, appended as device-gateway does (action decider, `action-created` lazily first). */
-class Devices {
-  private readonly pool: Pool;
-  private readonly store: EventStore;
-
-  constructor(databaseUrl: string) {
-    this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
-    this.store = new EventStore(this.pool);
-  }
-
-  async membersOf(groupId: string): Promise<Members> {
-    const events = await this.store.readStream('acme', `rolloutgroup-${groupId}`);
-    const targetIds = events.filter((e) => e.type.endsWith('.group-members-added.v1')).flatMap((e) => (e.data as { targetIds: string[] }).targetIds);
-    const ready = events.find((e) => e.type.endsWith('.group-ready.v1'));
-    return { firstActionId: (ready!.data as { firstActionId: number }).firstActionId, targetIds };
-  }
-
-  /** The device at `position` retrieves its action (once) and reports progress or its final result. */
-  async report(rolloutId: string, groupId: string, members: Members, position: number, outcome: 'running' | 'success' | 'failure'): Promise<void> {
-    const actionId = members.firstActionId + position;
-    const stream = `action-${actionId}`;
-    const stored = await this.store.readStream('acme', stream);
-    let state = stored.map((e) => ({ type: e.type.split('.')[3], data: e.data }) as never).reduce(actionDecider.evolve, actionDecider.initialState) as ActionState;
-    const events: DomainEvent[] = [];
-    const run = (command: ActionCommand) => {
-      const decided = actionDecider.decide(command, state);
-      state = decided.reduce(actionDecider.evolve, state);
-      events.push(...decided);
-    };
-    const at = Date.now();
-    if (state.status === 'INITIAL') {
-      run({ type: 'create-action', actionId: String(actionId), targetId: members.targetIds[position], distributionSetId: 'set', rolloutId, groupId, at });
-      run({ type: 'retrieve-action', at });
-    }
-    run({ type: 'report-action-feedback', feedback: outcome === 'running' ? { execution: 'proceeding' } : { execution: 'closed', finished: outcome }, at });
-    await this.store.append('acme', stream, stored.length, events.map((e) => ({ type: eventType('action', e.type), data: e.data, metadata: { source: 'rollgate/device-gateway' } })));
-  }
-
-  close(): Promise<void> {
-    return this.pool.end();
-  }
-}

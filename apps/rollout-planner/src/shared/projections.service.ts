@@ -1,78 +1,106 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { actionsProjection, CATALOG_PROJECTIONS, rolloutsProjection, targetDeploymentsProjection, usersProjection } from '@rollgate/read-models';
-import { EventStore, type Projection } from '@rollgate/event-store';
+import { EventStore, type Checkpoint, type Projection } from '@rollgate/event-store';
 import { ReadinessService, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
 import { Pool } from 'pg';
 import { ProjectionGroupRunner } from './projection-group.runner';
 
 /** How long a write waits for its read models before answering; past it the client gets an error, not stale data. */
 const CATCH_UP_TIMEOUT_MS = 10_000;
-/** The listener plus up to five read models applying a batch at the same time. */
-const PROJECTION_CONNECTIONS = 6;
+/** Per lane one listener, plus up to five read models applying a batch at the same time in the larger lane. */
+const PROJECTION_CONNECTIONS = 8;
+
+/**
+ * The read models in lanes that tail the log independently. A lane applies each batch to all of its read
+ * models before it reads the next, so one slow read model holds back its whole lane: the rollouts read model
+ * (the rollouts routes' only one) runs alone, so that no other read model can delay a rollout write.
+ */
+const LANES: ReadonlyArray<readonly Projection[]> = [
+  [rolloutsProjection],
+  [...CATALOG_PROJECTIONS, usersProjection, actionsProjection, targetDeploymentsProjection],
+];
 
 /**
  * Runs the planner's read models. They start after the migrations (onApplicationBootstrap) and stop before
- * the pool closes. `catchUp` lets a write answer only once its own events are visible in the read models it reads.
+ * the pool closes. `catchUp` lets a write answer only once its own events are visible in the read models it
+ * reads.
  */
 @Injectable()
 export class Projections implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('projections');
-  private readonly runner: ProjectionGroupRunner;
+  private readonly lanes: ProjectionGroupRunner[];
   private readonly pool: Pool;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig, @Inject(EventStore) private readonly store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
-    const projections: readonly Projection[] = [...CATALOG_PROJECTIONS, usersProjection, rolloutsProjection, actionsProjection, targetDeploymentsProjection];
-    // A small pool of their own: one connection LISTENs, the others apply a batch to several read models at
-    // once. The service's pool stays for requests (the read models once held a listener each there and starved it).
+    // A small pool of their own: a connection per lane LISTENs, the others apply a batch to several read
+    // models at once. The service's pool stays for requests (the read models once held a listener each there and starved it).
     this.pool = new Pool({ connectionString: config.databaseUrl, max: PROJECTION_CONNECTIONS, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` });
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
-    this.runner = new ProjectionGroupRunner(this.pool, store, projections, { idleMs: 50 });
+    this.lanes = LANES.map((projections) => new ProjectionGroupRunner(this.pool, store, projections, { idleMs: 50 }));
     // Writes wait for the read models: a planner whose projections stopped cannot answer, so it is not ready.
     readiness.addCheck('projections', () => {
-      const stopped = this.runner.stopped();
+      const stopped = this.stopped();
       if (stopped.length > 0) throw new Error(`stopped: ${stopped.join(', ')}`);
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.start();
-    this.logger.log(`running ${this.runner.names.join(', ')}`);
+    for (const lane of this.lanes) await lane.start();
+    this.logger.log(`running ${this.names.join(', ')}`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
+    await Promise.all(this.lanes.map((lane) => lane.stop()));
     await this.pool.end();
   }
 
   /**
    * Resolves once the named read models (every one when none is named) have applied every event committed
    * before the call. A write waits only for the read models it answers from: an unrelated read model lagging
-   * behind (or stopped) must not fail it. The runner knows in memory how far each projection has applied the
+   * behind (or stopped) must not fail it. The runners know in memory how far each projection has applied the
    * log, so waiting costs no queries.
    */
-  async catchUp(readModels: readonly string[] = this.runner.names): Promise<void> {
-    const unknown = readModels.filter((name) => !this.runner.names.includes(name));
+  async catchUp(readModels: readonly string[] = this.names): Promise<void> {
+    const unknown = readModels.filter((name) => !this.names.includes(name));
     if (unknown.length > 0) throw new Error(`no read model named ${unknown.join(', ')} in this service`);
     const target = await this.store.head();
     if (!target) return;
     const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
     for (;;) {
-      const behind = this.runner.behind(target).filter((name) => readModels.includes(name));
+      const behind = this.behind(target).filter((name) => readModels.includes(name));
       if (behind.length === 0) return;
-      const stopped = this.runner.stopped().filter((name) => readModels.includes(name));
-      if (stopped.length > 0) throw new Error(`read models ${stopped.join(', ')} stopped following the log`, { cause: this.runner.failureOf() });
+      const stopped = this.stopped().filter((name) => readModels.includes(name));
+      if (stopped.length > 0) throw new Error(`read models ${stopped.join(', ')} stopped following the log`, { cause: this.failureOf(readModels) });
       if (Date.now() > deadline) throw new Error(`projections ${behind.join(', ')} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
   /** True while the named read models (every one when none is named) still follow the log. */
-  healthyFor(readModels: readonly string[] = this.runner.names): boolean {
-    const stopped = this.runner.stopped();
+  healthyFor(readModels: readonly string[] = this.names): boolean {
+    const stopped = this.stopped();
     return !readModels.some((name) => stopped.includes(name));
   }
 
   get healthy(): boolean {
     return this.healthyFor();
+  }
+
+  private get names(): string[] {
+    return this.lanes.flatMap((lane) => lane.names);
+  }
+
+  private stopped(): string[] {
+    return this.lanes.flatMap((lane) => lane.stopped());
+  }
+
+  private behind(target: Checkpoint): string[] {
+    return this.lanes.flatMap((lane) => lane.behind(target));
+  }
+
+  /** The failure of the first lane holding one of the named read models that stopped. */
+  private failureOf(readModels: readonly string[]): unknown {
+    const lane = this.lanes.find((l) => l.stopped().some((name) => readModels.includes(name)));
+    return lane?.failureOf();
   }
 }
