@@ -1,0 +1,129 @@
+import { Pool } from 'pg';
+import { liveTables, type StoredEvent } from '@rollgate/event-store';
+import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { groupPerStatus, rolloutPerStatus, type GroupProgress } from './rollout-progress';
+import { rolloutsProjection } from './rollouts.projection';
+
+jest.setTimeout(120_000);
+
+let position = 0n;
+/** An event as the log would hand it to the projection. */
+function logged(tenant: string, streamId: string, type: string, data: Record<string, unknown>): StoredEvent {
+  position += 1n;
+  return { position, transactionId: position, id: `e${position}`, tenant, streamId, streamVersion: 1, type: `io.rollgate.${type}.v1`, data, metadata: {}, recordedAt: new Date(), prevHash: null, hash: Buffer.alloc(0) };
+}
+
+const PROGRESS_COLUMNS = 'status, total_targets, started, closed, actions_scheduled, actions_running, actions_finished, actions_error, actions_cancelled';
+
+describe('rollouts projection against PostgreSQL', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let run = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('rg_rollouts_model');
+    pool = new Pool({ connectionString: db.url, max: 3 });
+    const client = await pool.connect();
+    try {
+      await rolloutsProjection.createTables(client, liveTables);
+    } finally {
+      client.release();
+    }
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  const apply = async (events: StoredEvent[]) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await rolloutsProjection.apply(client, events, liveTables);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  };
+  const group = async (tenant: string, id: string) => (await pool.query<GroupProgress & { status: string }>(`SELECT ${PROGRESS_COLUMNS} FROM rollout_groups WHERE tenant = $1 AND id = $2`, [tenant, id])).rows[0];
+
+  /** A ready rollout of two groups of `size` members, the first group's ids from `firstActionId`; answers the tenant. */
+  async function readyRollout(size: number, firstActionId: number): Promise<string> {
+    run += 1;
+    const tenant = `t${run}`;
+    const at = 1;
+    const conditions = { success: { threshold: 100, mode: 'finished' }, error: { kind: 'percentage', threshold: 20 } };
+    await apply([
+      logged(tenant, 'rollout-r', 'rollout.rollout-created', {
+        rolloutId: 'r', name: 'r', description: '', targetFilterQuery: 'name==*', distributionSetId: 'ds', actionType: 'forced', weight: 1000, createdBy: 'admin', at,
+        plan: { groups: [{ groupId: 'g0', size }, { groupId: 'g1', size }] },
+      }),
+      ...['g0', 'g1'].flatMap((g, i) => [
+        logged(tenant, `rolloutgroup-${g}`, 'rollout.group-created', { groupId: g, rolloutId: 'r', index: i, name: g, conditions, at }),
+        logged(tenant, `rolloutgroup-${g}`, 'rollout.group-members-added', { chunk: 0, targetIds: Array.from({ length: size }, (_, p) => `${g}-dev-${p}`), at }),
+        logged(tenant, `rolloutgroup-${g}`, 'rollout.group-ready', { size, firstActionId: firstActionId + i * size, at }),
+      ]),
+      logged(tenant, 'rollout-r', 'rollout.rollout-ready', { at }),
+    ]);
+    return tenant;
+  }
+
+  const action = (tenant: string, id: number, type: string, data: Record<string, unknown> = {}) => logged(tenant, `action-${id}`, `action.${type}`, { at: 2, ...data });
+
+  it('moves each action between its group\'s counters, found by the group\'s id range, and ignores actions of no rollout', async () => {
+    const tenant = await readyRollout(4, 1000);
+    await apply([logged(tenant, 'rolloutgroup-g0', 'rollout.group-scheduled', { at: 2 }), logged(tenant, 'rolloutgroup-g0', 'rollout.group-started', { size: 4, at: 2 })]);
+    await apply([
+      action(tenant, 1000, 'action-created', { status: 'SCHEDULED', rolloutId: 'r', groupId: 'g0' }), action(tenant, 1000, 'action-retrieved'),
+      action(tenant, 1000, 'action-feedback-received', { from: 'RETRIEVED', status: 'FINISHED' }),
+      action(tenant, 1001, 'action-created', { status: 'SCHEDULED', rolloutId: 'r', groupId: 'g0' }), action(tenant, 1001, 'action-retrieved'),
+      action(tenant, 1001, 'action-attempt-failed', { from: 'RUNNING', attempt: 1, nextAttempt: 2 }),
+      action(tenant, 1002, 'action-created', { status: 'SCHEDULED', rolloutId: 'r', groupId: 'g0' }), action(tenant, 1002, 'action-timed-out', { from: 'SCHEDULED' }),
+      // A manual assignment (no rollout) just past both groups' ranges, and an action of another tenant in the range.
+      action(tenant, 1008, 'action-created', { status: 'SCHEDULED' }), action(tenant, 1008, 'action-retrieved'),
+      action(`${tenant}-other`, 1003, 'action-created', { status: 'SCHEDULED' }),
+    ]);
+    expect(groupPerStatus(await group(tenant, 'g0'))).toEqual({ notstarted: 0, scheduled: 2, running: 0, finished: 1, error: 1, cancelled: 0 });
+    expect(groupPerStatus(await group(tenant, 'g1'))).toEqual({ notstarted: 4, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 0 });
+    // An action of the second group, before that group started (it counts where it is, never twice).
+    await apply([action(tenant, 1007, 'action-created', { status: 'SCHEDULED', rolloutId: 'r', groupId: 'g1' }), action(tenant, 1007, 'action-rejected', { from: 'SCHEDULED', check: 'architecture', details: [] })]);
+    const groups = [await group(tenant, 'g0'), await group(tenant, 'g1')];
+    expect(groupPerStatus(groups[1])).toEqual({ notstarted: 3, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 1 });
+    expect(rolloutPerStatus(groups)).toEqual({ notstarted: 3, scheduled: 2, running: 0, finished: 1, error: 1, cancelled: 1 });
+  });
+
+  it('closes the untouched actions of every group when the rollout is stopping', async () => {
+    const tenant = await readyRollout(3, 5000);
+    await apply([
+      logged(tenant, 'rolloutgroup-g0', 'rollout.group-started', { size: 3, at: 2 }),
+      action(tenant, 5000, 'action-created', { status: 'SCHEDULED', rolloutId: 'r', groupId: 'g0' }), action(tenant, 5000, 'action-retrieved'),
+      logged(tenant, 'rollout-r', 'rollout.rollout-stopping', { reason: 'manual', by: 'admin', at: 3 }),
+    ]);
+    const groups = [await group(tenant, 'g0'), await group(tenant, 'g1')];
+    expect(rolloutPerStatus(groups)).toEqual({ notstarted: 0, scheduled: 0, running: 1, finished: 0, error: 0, cancelled: 5 });
+    // The retrieved action's cancellation arrives from its device.
+    await apply([action(tenant, 5000, 'action-cancel-requested', { from: 'RETRIEVED', by: 'rollout-stopping' }), action(tenant, 5000, 'action-canceled', { from: 'CANCELING', forced: false })]);
+    expect(groupPerStatus(await group(tenant, 'g0'))).toEqual({ notstarted: 0, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 3 });
+  });
+
+  it('shows gates and soaks as waiting_for_gate and soaking, and keeps an errored group error when it finishes', async () => {
+    const tenant = await readyRollout(2, 9000);
+    const statusAfter = async (type: string, data: Record<string, unknown> = {}) => {
+      await apply([logged(tenant, 'rolloutgroup-g0', `rollout.${type}`, { at: 4, ...data })]);
+      return (await group(tenant, 'g0')).status;
+    };
+    expect(await statusAfter('group-scheduled')).toBe('scheduled');
+    expect(await statusAfter('group-started', { size: 2 })).toBe('running');
+    expect(await statusAfter('group-soak-started', { until: 10, reason: 'success', counters: {} })).toBe('soaking');
+    expect(await statusAfter('group-soak-completed')).toBe('running');
+    expect(await statusAfter('group-gate-requested', { gate: 'g', counters: {} })).toBe('waiting_for_gate');
+    expect(await statusAfter('group-gate-deferred', { verdictId: 'v1', verdict: 'CAUTION', reason: 'few samples' })).toBe('soaking');
+    expect(await statusAfter('group-gate-requested', { gate: 'g', counters: {} })).toBe('waiting_for_gate');
+    expect(await statusAfter('group-gate-passed', { verdictId: 'v2' })).toBe('running');
+    expect(await statusAfter('group-error-condition-met', { errorAction: 'PAUSE', counters: {}, cause: 'threshold' })).toBe('error');
+    expect(await statusAfter('group-finished', { counters: {} })).toBe('error');
+    const other = await readyRollout(2, 9100);
+    await apply([logged(other, 'rolloutgroup-g0', 'rollout.group-started', { size: 2, at: 2 }), logged(other, 'rolloutgroup-g0', 'rollout.group-finished', { counters: {}, at: 3 })]);
+    expect((await group(other, 'g0')).status).toBe('finished');
+  });
+});
