@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BusNames } from '@rollgate/contracts';
-import { ARTIFACT_EVENTS, artifactStreamId } from '@rollgate/contracts';
+import { ARTIFACT_EVENTS, artifactStreamId, eventType } from '@rollgate/contracts';
 import { connectTestNats, createTestDatabase, deleteTestStreams, testBusNames, type TestDatabase, serviceBusEnv } from '@rollgate/testing';
 import type * as KitModule from '@rollgate/service-kit';
 import type * as EventStoreModule from '@rollgate/event-store';
@@ -262,10 +262,20 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
   });
 
   describe('garbage collection', () => {
-    it('deletes content no tenant recorded and keeps the rest, for operators only', async () => {
+    it('deletes content no software module holds and keeps the rest, for operators only', async () => {
       const gc = (headers: Record<string, string>) => fetch(`${service.url}/artifacts/admin/v1/gc`, { method: 'POST', headers });
       expect((await gc({})).status).toBe(401);
+      // The planner links uploaded content to a module in its own stream; appended here as it appends them.
       const kept = await uploaded(randomBytes(20_000));
+      const detached = await uploaded(randomBytes(20_000));
+      const moduleStream = 'softwaremodule-gc-module';
+      const moduleEvent = (event: string, data: Record<string, unknown>) => ({ type: eventType('softwaremodule', event), data: { ...data, by: 'admin', at: 1 } });
+      await new EventStore(pool).append(TENANT, moduleStream, 0, [
+        moduleEvent('software-module-created', { moduleId: 'gc-module', name: 'gc', version: '1', type: 'os', description: '', vendor: '' }),
+        moduleEvent('software-module-artifact-added', { artifactId: 'kept', fileName: 'kept.swu', ...kept }),
+        moduleEvent('software-module-artifact-added', { artifactId: 'detached', fileName: 'detached.swu', ...detached }),
+        moduleEvent('software-module-artifact-removed', { artifactId: 'detached' }),
+      ]);
       // Refused for its signature: stored by the streaming pass, but never recorded.
       const orphan = randomBytes(20_000);
       expect((await upload(form(orphan, { signatureKeyId: 'release-2026', signature: Buffer.alloc(64).toString('base64') }))).status).toBe(422);
@@ -275,13 +285,15 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
       const response = await gc({ authorization: `Bearer ${UPLOAD_TOKEN}` });
       const result = (await response.json()) as { removed: string[]; bytesFreed: number; kept: number };
       expect(response.status).toBe(200);
-      // Earlier refused uploads (the signature tests) are orphans too; recorded content never is.
-      expect(result.removed).toContain(orphanSha);
+      // No grace here: every upload no module holds goes (the earlier tests' too); held content never does.
+      expect(result.removed).toEqual(expect.arrayContaining([orphanSha, detached.sha256]));
       expect(result.removed).not.toContain(kept.sha256);
-      expect(result.bytesFreed).toBeGreaterThanOrEqual(orphan.length);
-      expect(result.kept).toBeGreaterThanOrEqual(1);
+      expect(result.bytesFreed).toBeGreaterThanOrEqual(orphan.length + detached.size);
+      expect(result.kept).toBe(1);
       expect(await readdir(join(dir, 'sha256', orphanSha.slice(0, 2))).catch(() => [])).not.toContain(orphanSha);
       expect((await fetch(link(kept.sha256))).status).toBe(200);
+      const gone = await fetch(link(detached.sha256));
+      expect([gone.status, ((await gone.json()) as { code: string }).code]).toEqual([410, 'artifact_collected']);
     });
   });
 });

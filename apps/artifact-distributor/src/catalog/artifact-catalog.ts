@@ -4,13 +4,14 @@ import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { ARTIFACT_EVENTS, artifactStreamId, TRUSTED_KEYS_STREAM_ID, type ArtifactStored, type TrustedKeyAdded } from '@rollgate/contracts';
 import { ConcurrencyError } from '@rollgate/shared-domain';
+import { referencedContentCounts } from './referenced-content.query';
 
 const SOURCE = 'rollgate/artifact-distributor';
 
 /**
  * What the log knows about a tenant's artifacts and signing keys, read straight from the streams. The
  * streams are tiny (one event per upload or key), so reading them per request is cheaper than keeping a
- * projection in step; a read model replaces this when listing by module arrives with the planner.
+ * projection in step.
  */
 @Injectable()
 export class ArtifactCatalog {
@@ -20,13 +21,11 @@ export class ArtifactCatalog {
   ) {}
 
   /**
-   * Every sha256 some tenant has recorded, for garbage collection. Read from the log itself (all tenants):
-   * there is no artifact deletion event yet, so "recorded once" is "referenced". When deletion arrives
-   * (softwaremodules/{id}/artifacts DELETE through the planner), a reference-count read model replaces this.
+   * The sha256 that garbage collection must keep: held by some tenant's existing software module, or recorded
+   * by an upload at or after `storedSinceMs` (the grace period). See referenced-content.query.ts.
    */
-  async referencedContent(): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ sha256: string }>(`SELECT DISTINCT data->>'sha256' AS sha256 FROM events WHERE type = $1`, [ARTIFACT_EVENTS.stored]);
-    return new Set(rows.map((r) => r.sha256));
+  async referencedContent(storedSinceMs: number): Promise<Set<string>> {
+    return new Set((await referencedContentCounts(this.pool, storedSinceMs)).keys());
   }
 
   /** the latest metadata recorded for this content in this tenant; undefined: the tenant never uploaded it */

@@ -128,6 +128,17 @@ describe('region caches: links to the region, fill on first miss, verified conte
     expect(await md5.text()).toBe(`${createHash('md5').update(bytes).digest('hex')}  fw.bin\n`);
   });
 
+  it('answers 410 for content the central store collected, and a cache that never filled it answers 404', async () => {
+    const sha256 = await upload(randomBytes(10_000));
+    // What garbage collection does once no module holds the content: the blob goes, its upload event stays.
+    await rm(join(central.dir, 'sha256', sha256.slice(0, 2), sha256));
+    const { body: link } = await linkFor(sha256, 'region=eu&device=dev-1');
+    const fromCache = await fetch(link.href);
+    expect([fromCache.status, ((await fromCache.json()) as { code: string }).code]).toEqual([404, 'artifact_not_found']);
+    const fromCentral = await fetch(`${central.service.url}/artifacts/v1/${TENANT}/${sha256}`, { headers: asService });
+    expect([fromCentral.status, ((await fromCentral.json()) as { code: string }).code]).toEqual([410, 'artifact_collected']);
+  });
+
   it('never serves corrupted upstream content, and a cache refuses another tenant', async () => {
     const bytes = randomBytes(1_500_000);
     const sha256 = await upload(bytes);

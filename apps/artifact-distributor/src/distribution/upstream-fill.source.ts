@@ -54,7 +54,8 @@ export class UpstreamFillSource implements ArtifactSource {
     const response = await fetch(`${this.options.upstreamUrl}/artifacts/v1/${tenant}/${sha256}`, { headers: { authorization: `Bearer ${this.options.downloadToken}` } }).catch((error: unknown) => {
       throw new ArtifactHttpError(502, 'upstream_unreachable', `the central store is unreachable: ${error instanceof Error ? error.message : String(error)}`);
     });
-    if (response.status === 404) return undefined;
+    // 410: the central store collected the content (no module holds it); for this cache it is simply unknown.
+    if (response.status === 404 || response.status === 410) return undefined;
     if (response.status !== 200 || !response.body) throw new ArtifactHttpError(502, 'upstream_failed', `the central store answered ${response.status}`);
     const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
     const stored = await this.store.put(body, { maxBytes: this.options.maxBytes }).catch((error: unknown) => {

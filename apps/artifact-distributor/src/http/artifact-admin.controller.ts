@@ -50,12 +50,16 @@ export class ArtifactAdminController {
     if (!(await this.caches.heartbeat(cacheId, Date.now()))) throw new ArtifactHttpError(404, 'cache_not_found', `no cache ${cacheId} is registered`);
   }
 
-  /** `POST /artifacts/admin/v1/gc`: deletes blobs no tenant recorded (e.g. uploads refused for a bad signature). */
+  /**
+   * `POST /artifacts/admin/v1/gc`: deletes blobs no tenant's software module holds (removed from their
+   * modules, modules deleted, uploads refused for a bad signature), once older than the grace period.
+   */
   @Post('gc')
   @HttpCode(200)
   async collect(@Req() request: FastifyRequest): Promise<GcResult> {
     requireUploadToken(request.headers.authorization, this.config.uploadToken);
-    const referenced = await this.catalog.referencedContent();
-    return collectGarbage(this.store, referenced, Date.now(), this.config.gcGraceMs);
+    const now = Date.now();
+    const referenced = await this.catalog.referencedContent(now - this.config.gcGraceMs);
+    return collectGarbage(this.store, referenced, now, this.config.gcGraceMs);
   }
 }

@@ -99,7 +99,9 @@ export class ArtifactDownloadController {
     const { sha256 } = artifact;
     if (this.corrupted.has(sha256)) throw new ArtifactHttpError(500, 'artifact_corrupted', 'the stored content failed its integrity check');
     const size = await this.store.size(sha256);
-    if (size !== artifact.size) throw new ArtifactHttpError(500, 'artifact_content_missing', 'the stored content is missing or has the wrong size');
+    // Recorded but gone: garbage collection removed it once no software module held it any more.
+    if (size === undefined) throw new ArtifactHttpError(410, 'artifact_collected', 'the content was garbage-collected: no software module holds it any more');
+    if (size !== artifact.size) throw new ArtifactHttpError(500, 'artifact_content_missing', 'the stored content has the wrong size');
     const etag = `"${artifact.sha1}"`;
     reply
       .header('etag', etag)

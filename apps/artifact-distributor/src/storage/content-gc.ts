@@ -7,9 +7,10 @@ export interface GcResult {
 }
 
 /**
- * Deletes blobs that no tenant references. `referenced` is the set of sha256 the log still points at.
- * A blob younger than `graceMs` is kept even when unreferenced: an upload stores its blob before it appends
- * the event naming it, and a collection running in between must not delete it from under the upload.
+ * Deletes blobs that no tenant references. `referenced` is the set of sha256 some software module still
+ * holds or an upload recorded within the grace period (ArtifactCatalog.referencedContent). A blob younger
+ * than `graceMs` is kept even when unreferenced: an upload stores its blob before it appends the event naming
+ * it, and a collection running in between must not delete it from under the upload.
  */
 export async function collectGarbage(store: ContentStore, referenced: ReadonlySet<string>, nowMs: number, graceMs: number): Promise<GcResult> {
   const result: GcResult = { removed: [], bytesFreed: 0, kept: 0 };
