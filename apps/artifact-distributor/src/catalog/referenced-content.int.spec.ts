@@ -3,6 +3,7 @@ import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import type { Pool } from 'pg';
 import { ARTIFACT_EVENTS, artifactStreamId, eventType } from '@rollgate/contracts';
 import { EVENT_STORE_MIGRATIONS, EventStore, runMigrations } from '@rollgate/event-store';
@@ -184,6 +185,49 @@ describe('garbage collection by module reference (real PostgreSQL, real files)',
     await utimes(store.pathOf(sha256), longAgo, longAgo);
     await upload('acme', bytes);
     expect(await collectAt(Date.now())).toEqual({ removed: [], bytesFreed: 0, kept: 1 });
+  });
+
+  it('counts exactly the holders a replay of the module histories gives (property, any valid history)', async () => {
+    type Op = { kind: 'create' | 'delete'; tenant: number; module: number } | { kind: 'add' | 'remove'; tenant: number; module: number; artifact: number; content: number };
+    const slot = { tenant: fc.integer({ min: 0, max: 1 }), module: fc.integer({ min: 0, max: 1 }) };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constantFrom('create' as const, 'delete' as const), ...slot }),
+      fc.record({ kind: fc.constantFrom('add' as const, 'remove' as const), ...slot, artifact: fc.integer({ min: 0, max: 2 }), content: fc.integer({ min: 0, max: 2 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 24 }), async (ops) => {
+        // Fresh tenants, modules and contents per run: runs share the database but never a key.
+        const run = randomBytes(6).toString('hex');
+        const contents = [0, 1, 2].map((i) => ({ sha256: hex('sha256', Buffer.from(`${run}-${i}`)), sha1: '0'.repeat(40), md5: '0'.repeat(32), size: i }));
+        const tenantOf = (t: number) => `prop-${run}-${t}`;
+        const modules = new Map<string, Map<string, number> | undefined>();
+        for (const o of ops) {
+          const key = `${o.tenant}/${o.module}`;
+          const held = modules.get(key);
+          const stream = `softwaremodule-m${o.module}`;
+          // Only what the planner's decider accepts reaches the log; the model replays the same history.
+          if (o.kind === 'create' && !held) {
+            modules.set(key, new Map());
+            await append(tenantOf(o.tenant), stream, eventType('softwaremodule', 'software-module-created'), {
+              moduleId: `m${o.module}`, name: 'p', version: '1', type: 'os', description: '', vendor: '', by: 'admin', at: 1,
+            });
+          } else if (o.kind === 'delete' && held) {
+            modules.set(key, undefined);
+            await append(tenantOf(o.tenant), stream, MODULE_LINK_EVENTS.moduleDeleted, { by: 'admin', at: 4 });
+          } else if (o.kind === 'add' && held && !held.has(`a${o.artifact}`)) {
+            held.set(`a${o.artifact}`, o.content);
+            await append(tenantOf(o.tenant), stream, MODULE_LINK_EVENTS.artifactAdded, { artifactId: `a${o.artifact}`, fileName: `f${o.artifact}`, ...contents[o.content], by: 'admin', at: 2 });
+          } else if (o.kind === 'remove' && held?.has(`a${o.artifact}`)) {
+            held.delete(`a${o.artifact}`);
+            await append(tenantOf(o.tenant), stream, MODULE_LINK_EVENTS.artifactRemoved, { artifactId: `a${o.artifact}`, by: 'admin', at: 3 });
+          }
+        }
+        const expected = contents.map((_, i) => [...modules.values()].reduce((sum, held) => sum + [...(held?.values() ?? [])].filter((c) => c === i).length, 0));
+        const counts = await referencedContentCounts(pool, Date.now() + AFTER_GRACE_MS);
+        expect(contents.map((c) => counts.get(c.sha256) ?? 0)).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('ignores a malformed module event instead of failing the collection', async () => {
