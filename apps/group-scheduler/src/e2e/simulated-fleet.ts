@@ -8,6 +8,7 @@ export interface DeviceSpec {
   controllerId: string;
   deviceType: string;
   region: string;
+  installedVersion?: string;
 }
 export type DeviceStatus = 'idle' | 'offline' | 'downloading' | 'downloaded' | 'waiting-window' | 'installing' | 'updated' | 'failed' | 'canceled' | 'unauthorized';
 export type ActionOutcome = 'success' | 'failure' | 'downloaded' | 'canceled' | 'cancel-rejected' | 'denied' | 'gone' | 'unreported';
