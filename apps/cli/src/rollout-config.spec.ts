@@ -87,7 +87,7 @@ describe('rollout YAML → rollout body', () => {
   });
 
   it('reads the README\'s example file as the README says', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README-cli.md'), 'utf8');
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
     const yaml = /```yaml\n# rollout.yaml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     expect(rolloutBodyFromYaml(yaml, flags)).toMatchObject({ body: { strategy: 'canary-waves', canary: { percentage: 25 } }, ignored: ['rollout.global.health_check_interval_seconds'] });
   });

@@ -122,8 +122,9 @@ async function waitForTargets(api: ApiClient, filter: string, devices: number, o
 
 /** A software module with one artifact and a distribution set of it; reused when it already exists. */
 async function publishBuild(api: ApiClient, version: string): Promise<string> {
-  const existing = await api.get<{ content: Array<{ id: string | number }> }>('/rest/v1/distributionsets', { q: `name==demo-app;version==${version}`, limit: 1 });
-  if (existing.content.length > 0) return String(existing.content[0].id);
+  const existing = await api.get<{ content: Array<{ id: string | number; name: string; version: string }> }>('/rest/v1/distributionsets', { limit: 500 });
+  const found = existing.content.find((set) => set.name === 'demo-app' && set.version === version);
+  if (found) return String(found.id);
   const [module] = await api.post<Array<{ id: string | number }>>('/rest/v1/softwaremodules', [{ name: 'demo-app', version, type: 'application' }]);
   const form = new FormData();
   form.append('file', new Blob([buildImage(version)]), `demo-app-${version}.bin`);
