@@ -67,6 +67,20 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     expect(result.verdict).toBe('INCONCLUSIVE');
   });
 
+  it('judges the canary without a device that went offline after its install (one of six), counting it silent', () => {
+    const s = scenario({ minutes: 61, silent: ['cam-2'] });
+    const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+    expect(result).toMatchObject({ verdict: 'PASS', reason: 'canary_phases_passed' });
+    expect(result.phases.map((p) => [p.status, p.devices, p.silentDevices])).toEqual([['PASS', 6, 1], ['PASS', 6, 1], ['PASS', 6, 1]]);
+  });
+
+  it('is INCONCLUSIVE when more than a fifth of the canary is silent (two of six)', () => {
+    const s = scenario({ minutes: 61, silent: ['cam-2', 'gw-0'] });
+    const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+    expect(result).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'canary_too_few_samples' });
+    expect(result.phases.every((p) => p.silentDevices === 2)).toBe(true);
+  });
+
   it('uses the preset\'s absolute error limit for a canary without baseline', () => {
     const s = scenario({ minutes: 61 });
     const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, [], NEW, PRESETS.strict);

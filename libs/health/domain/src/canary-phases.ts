@@ -25,6 +25,8 @@ export interface PhaseResult {
   status: PhaseStatus;
   samples: number;
   devices: number;
+  /** canary devices that reported fewer samples than a phase needs (offline, or silent); judged without them */
+  silentDevices: number;
   checks: PhaseCheck[];
 }
 
@@ -40,10 +42,14 @@ export interface CanaryLimits {
   memoryGrowthPercent: number;
 }
 
+/** At most this share of the canary may be silent in a phase before the phase says nothing (INCONCLUSIVE). */
+export const MAX_SILENT_SHARE = 0.2;
+
 interface PhaseData {
   complete: boolean;
   samples: number;
-  minDeviceSamples: number;
+  /** samples each canary device reported in the phase */
+  deviceSamples: number[];
   values: Record<MetricName, number[]>;
   restarts: number;
   downSamples: number;
@@ -110,7 +116,7 @@ function referenceFor(devices: readonly GateDevice[], baselines: readonly Cohort
 }
 
 function collect(devices: readonly GateDevice[], from: number, to: number, at: number, targetVersion: string | undefined): PhaseData {
-  const data: PhaseData = { complete: true, samples: 0, minDeviceSamples: Infinity, values: emptyMetricRecord(() => []), restarts: 0, downSamples: 0, foreignVersionBuckets: 0, growths: [], temperatureTrend: 'stable' };
+  const data: PhaseData = { complete: true, samples: 0, deviceSamples: [], values: emptyMetricRecord(() => []), restarts: 0, downSamples: 0, foreignVersionBuckets: 0, growths: [], temperatureTrend: 'stable' };
   const temps: Array<[number, number]> = [];
   for (const device of devices) {
     const start = (device.deployedAt as number) + from;
@@ -136,10 +142,9 @@ function collect(devices: readonly GateDevice[], from: number, to: number, at: n
       if (growth !== undefined) data.growths.push(growth);
     }
     data.samples += deviceSamples;
-    data.minDeviceSamples = Math.min(data.minDeviceSamples, deviceSamples);
+    data.deviceSamples.push(deviceSamples);
   }
   if (temps.length > 1) data.temperatureTrend = trendOf(temps.map((t) => t[0]), temps.map((t) => t[1]));
-  if (devices.length === 0) data.minDeviceSamples = 0;
   return data;
 }
 
@@ -154,11 +159,14 @@ function judgePhase(
   preset: PresetLimits | undefined,
 ): PhaseResult {
   const checks = phase === 'immediate' ? immediateChecks(data, ref, preset) : steadyChecks(phase, data, limits, ref, preset, spec);
-  const result: PhaseResult = { phase, offsetsMs, status: 'PASS', samples: data.samples, devices, checks };
+  const silentDevices = data.deviceSamples.filter((n) => n < spec.minSamplesPerDevice).length;
+  const result: PhaseResult = { phase, offsetsMs, status: 'PASS', samples: data.samples, devices, silentDevices, checks };
   // A failure seen is final even before the phase ends; a pass only counts once every device lived through it.
   if (checks.some((c) => c.verdict === 'FAIL')) return { ...result, status: 'FAIL' };
   if (!data.complete) return { ...result, status: 'IN_PROGRESS' };
-  if (data.minDeviceSamples < spec.minSamplesPerDevice || checks.some((c) => c.verdict === 'INCONCLUSIVE')) return { ...result, status: 'INCONCLUSIVE' };
+  // A device that goes offline must not hold the canary forever (the fleet's skip_and_queue): the phase is
+  // judged on the devices that reported enough, as long as they are most of the canary.
+  if (devices === 0 || silentDevices > devices * MAX_SILENT_SHARE || checks.some((c) => c.verdict === 'INCONCLUSIVE')) return { ...result, status: 'INCONCLUSIVE' };
   return result;
 }
 

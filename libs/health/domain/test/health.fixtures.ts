@@ -38,7 +38,8 @@ export interface Scenario {
  * (not updated): 2 hours of history on OLD before startAt, then `minutes` of telemetry after it, sampled every
  * 30 s. `after(type)` shapes the updated devices' samples.
  */
-export function scenario(options: { perType?: number; minutes: number; after?: (type: string, id: string) => (at: number, i: number) => SampleShape; everyMs?: number }): Scenario {
+/** `silent`: devices that report nothing after the install (offline). */
+export function scenario(options: { perType?: number; minutes: number; after?: (type: string, id: string) => (at: number, i: number) => SampleShape; everyMs?: number; silent?: readonly string[] }): Scenario {
   const { perType = 3, minutes, everyMs = 30_000 } = options;
   const store = new TelemetryStore();
   const startAt = T0 + 120 * MIN;
@@ -50,7 +51,7 @@ export function scenario(options: { perType?: number; minutes: number; after?: (
       feed(store, id, T0, startAt, everyMs, healthy(OLD, id, type));
       const updated = groupId === 'g0';
       const after = updated ? (options.after?.(type, id) ?? healthy(NEW, `${id}-new`, type)) : healthy(OLD, `${id}-later`, type);
-      feed(store, id, startAt, startAt + minutes * MIN, everyMs, after);
+      if (!options.silent?.includes(id)) feed(store, id, startAt, startAt + minutes * MIN, everyMs, after);
       devices.push({ controllerId: id, groupId, deviceType: type, deployedAt: updated ? startAt : undefined, telemetry: store.device(id) });
     }
   }
