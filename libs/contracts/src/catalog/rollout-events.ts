@@ -57,7 +57,7 @@ export const RolloutEventSchemas = {
     'rollout-approval-denied': Type.Object({ approver: Type.String(), remark: Type.String(), ...At }),
     'rollout-start-scheduled': Type.Object({ startAt: Type.Integer(), ...By }),
     'rollout-starting': Type.Object(By),
-    'rollout-paused': Type.Object({ reason: Type.Union([Type.Literal('manual'), Type.Literal('success-action'), Type.Literal('error-action')]), by: Opt(Type.String()), groupId: Opt(Type.String()), ...At }),
+    'rollout-paused': Type.Object({ reason: Type.Union([Type.Literal('manual'), Type.Literal('success-action'), Type.Literal('error-action'), Type.Literal('success-condition-not-met')]), by: Opt(Type.String()), groupId: Opt(Type.String()), ...At }),
     'rollout-resumed': Type.Object(By),
     'rollout-group-triggered': Type.Object({ groupId: Type.String(), index: Type.Integer(), reason: Type.String(), ...At }),
     'rollout-finished': Type.Object(At),

@@ -37,6 +37,18 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     expect(result.verdict).toBe('FAIL');
   });
 
+  it('lets a device report the old version until its reboot: the immediate phase judges what it runs at its end', () => {
+    // gw-0's first two samples after FINISHED still carry OLD (it reboots a minute later), then NEW.
+    const rebooting = canaryAfter(6, (type, id) => (at, i) => healthy(id === 'gw-0' && i < 2 ? OLD : NEW, id, type)(at, i));
+    expect(rebooting.phases[0].checks.find((c) => c.name === 'version_matches')).toMatchObject({ verdict: 'PASS', value: 0 });
+    // While the phase runs, a device not rebooted yet is not a failure either.
+    const early = canaryAfter(1, (type, id) => healthy(id === 'gw-0' ? OLD : NEW, id, type));
+    expect(early.phases[0]).toMatchObject({ status: 'IN_PROGRESS' });
+    // But one that ran NEW and fell back fails at once, before the phase ends.
+    const fellBack = canaryAfter(3, (type, id) => (at, i) => healthy(id === 'gw-0' && i >= 2 ? OLD : NEW, id, type)(at, i));
+    expect(fellBack.phases[0].checks.find((c) => c.name === 'version_matches')).toMatchObject({ verdict: 'FAIL', value: 1 });
+  });
+
   it('fails the immediate phase when the health endpoint does not answer', () => {
     const result = canaryAfter(6, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), healthEndpoint: id === 'cam-1' ? 'down' : 'up' }));
     expect(result.phases[0].checks.find((c) => c.name === 'health_endpoint_up')!.verdict).toBe('FAIL');
@@ -59,6 +71,16 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     const result = canaryAfter(61, (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), temperatureC: i < 60 ? 50 : 50 + (i - 60) * 0.5 }));
     expect(result.phases[2].checks.find((c) => c.name === 'no_thermal_escalation')!.verdict).toBe('FAIL');
     expect(result.verdict).toBe('CAUTION');
+  });
+
+  it('does not mistake devices of different steady temperatures for an escalation (each device is its own reference)', () => {
+    // Cameras run steady at 70 °C, gateways at 40 °C, and the cameras were updated ten minutes later: pooled on
+    // one time axis, the cameras' soak buckets come last and the canary would look like it is heating up.
+    const s = scenario({ minutes: 75, after: (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), temperatureC: type === 'cam' ? 70 + (i % 2) : 40 + (i % 2) }) });
+    const canary = s.devices.filter((d) => d.groupId === 'g0').map((d) => (d.deviceType === 'cam' ? { ...d, deployedAt: s.startAt + 10 * MIN } : d));
+    const result = evaluateCanary(canary, s.startAt + 75 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+    expect(result.phases[2].checks.find((c) => c.name === 'no_thermal_escalation')).toMatchObject({ verdict: 'PASS', value: 71 });
+    expect(result.verdict).toBe('PASS');
   });
 
   it('is INCONCLUSIVE when a canary device reported fewer than 3 samples in a finished phase', () => {

@@ -1,6 +1,6 @@
 import { evaluateCheck, type CheckContext } from './gate-checks';
 import { resolveGate, type CheckSpec, type CheckType } from './gate-config';
-import { healthy, MIN, NEW, scenario, withErrors, type Scenario } from '../test/health.fixtures';
+import { healthy, MIN, NEW, OLD, scenario, withErrors, type Scenario } from '../test/health.fixtures';
 
 const minutes = 20;
 const check = (type: CheckType, threshold: number, windowMs = 15 * MIN): CheckSpec => ({ type, threshold, windowMs });
@@ -93,6 +93,15 @@ describe('gate checks over all deployed devices', () => {
       const result = evaluateCheck(check('application_health', 100), ctxOf(down));
       expect(result).toMatchObject({ verdict: 'FAIL', reason: 'unhealthy_devices' });
       expect(result.details).toMatchObject({ endpoint_down: 1, healthy: 5 });
+    });
+
+    it('waits for a device that finished but has not reported the new version yet, and fails one that went back', () => {
+      // cam-0 still runs OLD after its install (it reports FINISHED before its reboot): not wrong, just not there yet.
+      const rebooting = scenario({ minutes, after: (type, id) => (id === 'cam-0' ? healthy(OLD, id, type) : healthy(NEW, id, type)) });
+      expect(evaluateCheck(check('application_health', 100), ctxOf(rebooting))).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'silent_devices', details: { silent: 1, wrong_version: 0 } });
+      // cam-0 ran NEW for ten minutes, then came back on OLD: that is a wrong version.
+      const back = scenario({ minutes, after: (type, id) => (at, i) => healthy(id === 'cam-0' && i >= 20 ? OLD : NEW, id, type)(at, i) });
+      expect(evaluateCheck(check('application_health', 100), ctxOf(back))).toMatchObject({ verdict: 'FAIL', reason: 'unhealthy_devices', details: { wrong_version: 1 } });
     });
 
     it('is INCONCLUSIVE when a deployed device is silent', () => {

@@ -152,13 +152,19 @@ function memoryTrend(check: CheckSpec, window: TimeWindow, ctx: CheckContext): C
 
 type DeviceCondition = 'healthy' | 'silent' | 'endpoint_down' | 'wrong_version' | 'restarting' | 'failed';
 
-/** One device's condition over a window: reporting, endpoint up, running the target version, no restarts. */
+/**
+ * One device's condition over a window: reporting, endpoint up, running the target version, no restarts.
+ * A device whose install finished but that has not reported the new version yet (it reports FINISHED before
+ * its reboot) is silent on the new build, not wrong: only one that ran it and switched away is wrong_version.
+ */
 export function deviceCondition(device: GateDevice, window: TimeWindow, targetVersion: string | undefined): DeviceCondition {
   if (device.failed) return 'failed';
   const t = device.telemetry;
   if (!t || t.lastAt < window.from) return 'silent';
   if (t.healthEndpoint === 'down') return 'endpoint_down';
-  if (targetVersion !== undefined && t.runningVersion !== undefined && t.runningVersion !== targetVersion) return 'wrong_version';
+  if (targetVersion !== undefined && t.runningVersion !== undefined && t.runningVersion !== targetVersion) {
+    return ranVersionSince(t, targetVersion, device.deployedAt) ? 'wrong_version' : 'silent';
+  }
   if (restartsIn(t, window) > 0) return 'restarting';
   return 'healthy';
 }
@@ -224,4 +230,8 @@ function fleetCoverage(check: CheckSpec, window: TimeWindow, ctx: CheckContext):
 
 function percent(part: number, whole: number): number {
   return whole === 0 ? 0 : round6((part * 100) / whole);
+}
+
+function ranVersionSince(t: DeviceTelemetry, version: string, since: number | undefined): boolean {
+  return t.versionLog.some(([at, v]) => v === version && (since === undefined || at >= since));
 }

@@ -178,7 +178,11 @@ const table: Row[] = [
   },
   {
     command: { type: 'record-group-completed', groupId: 'g1', at: AT },
-    outcomes: Object.fromEntries(['RUNNING', 'PAUSED'].map((s) => [s, [{ type: 'rollout-group-completed', data: { groupId: 'g1', at: AT } }]])),
+    outcomes: {
+      // g1 ended without meeting either condition while g2 waits: the cascade would hang, so the rollout pauses.
+      RUNNING: [{ type: 'rollout-group-completed', data: { groupId: 'g1', at: AT } }, { type: 'rollout-paused', data: { reason: 'success-condition-not-met', groupId: 'g1', at: AT } }],
+      PAUSED: [{ type: 'rollout-group-completed', data: { groupId: 'g1', at: AT } }],
+    },
     otherwise: 'rollout_not_running',
   },
   {
@@ -360,6 +364,22 @@ describe('rollout decider: start and cascade', () => {
     given(rolloutDecider, [...running, ...paused]).when({ type: 'resume-rollout', by: 'carol', at: AT + 1 }).then([
       { type: 'rollout-resumed', data: { by: 'carol', at: AT + 1 } }, trig('g2', 1, 'resume', AT + 1),
     ]);
+  });
+
+  it('pauses when the cascading group ends without meeting either condition, and resume then starts the next group', () => {
+    given(rolloutDecider, running).when({ type: 'record-group-completed', groupId: 'g1', at: AT }).then([
+      { type: 'rollout-group-completed', data: { groupId: 'g1', at: AT } },
+      { type: 'rollout-paused', data: { reason: 'success-condition-not-met', groupId: 'g1', at: AT } },
+    ]);
+    const missed = [...running, { type: 'rollout-group-completed', data: { groupId: 'g1', at: T + 5 } },
+      { type: 'rollout-paused', data: { reason: 'success-condition-not-met', groupId: 'g1', at: T + 5 } }] as RolloutEvent[];
+    given(rolloutDecider, missed).when({ type: 'resume-rollout', by: 'carol', at: AT }).then([
+      { type: 'rollout-resumed', data: { by: 'carol', at: AT } }, trig('g2', 1, 'resume', AT),
+    ]);
+    // A group that failed with PAUSE is different: resume does not cascade past it (triggerNextGroup does).
+    const failed = [...running, { type: 'rollout-group-failed', data: { groupId: 'g1', errorAction: 'PAUSE', at: T + 5 } },
+      { type: 'rollout-paused', data: { reason: 'error-action', groupId: 'g1', at: T + 5 } }] as RolloutEvent[];
+    given(rolloutDecider, failed).when({ type: 'record-group-completed', groupId: 'g1', at: AT }).then([{ type: 'rollout-group-completed', data: { groupId: 'g1', at: AT } }]);
   });
 
   it('finishes when the last group completes, and on resume when everything completed while paused', () => {

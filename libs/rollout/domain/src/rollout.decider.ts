@@ -178,10 +178,12 @@ function resume(c: Cmd<'resume-rollout'>, s: Live): RolloutEvent[] {
     events.push({ type: 'rollout-finished', data: { at: c.at } });
     return events;
   }
-  // Resume starts the next group at once only if the group we paused after met its success condition.
+  // Resume starts the next group at once only if the group we paused after met its success condition, or ended
+  // without meeting either condition (the operator's resume is the decision that pause asked for).
   const last = lastTriggered(s);
   const next = nextGroupIndex(s);
-  if (last !== undefined && last.outcome === 'succeeded' && next >= 0) {
+  const lastMayCascade = last !== undefined && (last.outcome === 'succeeded' || (last.outcome === undefined && last.completed));
+  if (lastMayCascade && next >= 0) {
     events.push({ type: 'rollout-group-triggered', data: { groupId: s.groups[next].groupId, index: next, reason: 'resume', at: c.at } });
   }
   return events;
@@ -265,7 +267,18 @@ function groupCompleted(c: Cmd<'record-group-completed'>, s: Live): RolloutEvent
   const allDone = s.groups.every((g) => g.completed || g.groupId === c.groupId);
   // hawkBit: a dynamic rollout keeps running for targets that may still join.
   if (allDone && s.status === 'RUNNING' && !s.dynamicGroupTemplate) events.push({ type: 'rollout-finished', data: { at: c.at } });
+  else if (missedSuccess(s, group)) events.push({ type: 'rollout-paused', data: { reason: 'success-condition-not-met', groupId: c.groupId, at: c.at } });
   return events;
+}
+
+/**
+ * Every device of the cascading group reached an end state, yet neither its success nor its error condition
+ * was met (say 85 % finished against a 90 % success threshold and a 20 % error threshold). hawkBit leaves such
+ * a rollout RUNNING forever with nothing left to happen; Rollgate pauses it with this reason, so an operator
+ * sees why and decides: resume (the next group starts), triggerNextGroup, or stop.
+ */
+function missedSuccess(s: Live, group: Live['groups'][number]): boolean {
+  return s.status === 'RUNNING' && group.outcome === undefined && lastTriggered(s)?.groupId === group.groupId && nextGroupIndex(s) >= 0;
 }
 
 function runningGroup(s: Live, groupId: string) {

@@ -200,7 +200,7 @@ export type RolloutEvent =
   | DomainEvent<'rollout-group-succeeded', At & { groupId: string }>
   | DomainEvent<'rollout-group-failed', At & { groupId: string; errorAction: ErrorAction }>
   | DomainEvent<'rollout-group-completed', At & { groupId: string }>
-  | DomainEvent<'rollout-paused', At & { reason: 'manual' | 'success-action' | 'error-action'; by?: string; groupId?: string }>
+  | DomainEvent<'rollout-paused', At & { reason: 'manual' | 'success-action' | 'error-action' | 'success-condition-not-met'; by?: string; groupId?: string }>
   | DomainEvent<'rollout-resumed', By>
   | DomainEvent<'rollout-stopping', At & { reason: StopReason; by?: string; groupId?: string }>
   | DomainEvent<'rollout-rollback-requested', At & { groupId: string; distributionSetId: string; scope?: RollbackScope; controllerIds?: string[]; cause?: string }>
