@@ -73,6 +73,7 @@ export const suite: BenchSuite = {
       if (feedback.errors > 0) console.warn(`feedback errors: ${feedback.errors}`);
       report.metric('feedback', feedback.rate, 'msgs/s', { goal: '>= 5,000/s committed' });
       report.metric('feedback_p99_ms', feedback.p99, 'ms');
+      if (feedback.cpuSeconds !== undefined) report.metric('feedback_cpu_us', (feedback.cpuSeconds * 1e6) / (feedback.ok + feedback.errors), 'µs/msg');
       const committed = await pool.query(`SELECT count(*)::int AS n FROM events WHERE type = $1`, [eventType('action', 'action-feedback-received')]);
       console.log(`${committed.rows[0].n} feedback events in the log, ${feedback.ok} answered posts`);
       if (committed.rows[0].n < feedback.ok) throw new Error(`only ${committed.rows[0].n} feedback events in the log for ${feedback.ok} answered posts`);
@@ -300,14 +301,18 @@ const UPDATING = Math.min(DEVICES, Number(process.env.BENCH_UPDATING_DEVICES ?? 
  * deploymentBase (untimed here: that creates the action's stream), then posts progress messages, each
  * answered only after its event committed (group commit). Consecutive posts go to different devices.
  */
-async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResult & { rate: number; p99: number }> {
+async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResult & { rate: number; p99: number; cpuSeconds?: number }> {
   const feedbackAgent = new Agent({ keepAlive: true, maxSockets: FEEDBACK_CONNECTIONS });
   try {
     const retrieved = await load(gateway, (i) => `${pollPath(i)}/deploymentBase/${i + 1}`, feedbackAgent, 0, 'GET', undefined, FEEDBACK_CONNECTIONS, UPDATING);
     // Those that did not (a shared machine's PostgreSQL may refuse connections) create their action with their first post.
     if (retrieved.ok !== UPDATING) console.warn(`only ${retrieved.ok} of ${UPDATING} devices retrieved their action first`);
     const body = JSON.stringify({ id: 1, status: { execution: 'proceeding', result: { finished: 'none', progress: { cnt: 1, of: 3 } }, details: ['downloading'] } });
-    return await load(gateway, (i) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
+    // The gateway's CPU per message (relay and log follower included): what a busy machine's waiting hides.
+    const cpuBefore = cpuSeconds(gateway.pid);
+    const result = await load(gateway, (i) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
+    const cpuAfter = cpuSeconds(gateway.pid);
+    return { ...result, cpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined };
   } finally {
     feedbackAgent.destroy();
   }

@@ -245,9 +245,11 @@ describe('device-gateway DDI (real PostgreSQL, NATS and HTTP)', () => {
     })));
     const started = Date.now();
     const good = await gw.request('GET', ddi('dev-4'), { auth: targetToken('tokendev4') });
+    // The good device's own wait, not the storm's: on a busy machine the 400 answers themselves take a while.
+    const goodWaitedMs = Date.now() - started;
     const answers = await storm;
     expect(good.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(goodWaitedMs).toBeLessThan(5_000);
     expect(answers.every((a) => a.status === 401 || a.status === 404)).toBe(true);
     expect((await gw.request('GET', ddi('dev-1'), { auth: targetToken('tokendev1') })).status).toBe(200);
   });

@@ -1,6 +1,6 @@
 import { ConcurrencyError, ValidationError } from '@rollgate/shared-domain';
 import { freshLog, testEvent, wholeReadableLog, type LogFixture } from '../test/fixtures';
-import { LOG_START, migrationsApplied, EVENT_STORE_MIGRATIONS, toCloudEvent, verifyLog } from './index';
+import { EventStore, LOG_START, migrationsApplied, EVENT_STORE_MIGRATIONS, toCloudEvent, verifyLog, type StoredEvent } from './index';
 import { decodeCloudEvent } from '@rollgate/contracts';
 
 describe('EventStore against PostgreSQL', () => {
@@ -40,6 +40,36 @@ describe('EventStore against PostgreSQL', () => {
     const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(rejected.every((o) => o.reason instanceof ConcurrencyError)).toBe(true);
     expect(await log.store.streamVersion('acme', 'rollout-race')).toBe(2);
+  });
+
+  it('appends where it appended last without a lookup; a head another writer moved on is refused, never chained to', async () => {
+    const other = new EventStore(log.pool);
+    await log.store.append('acme', 'remembered', 0, [testEvent(1)]);
+    await log.store.append('acme', 'remembered', 1, [testEvent(2)]);
+    await other.append('acme', 'remembered', 2, [testEvent(3)]);
+    await expect(log.store.append('acme', 'remembered', 2, [testEvent(4)])).rejects.toBeInstanceOf(ConcurrencyError);
+    await log.store.appendMany([{ tenant: 'acme', streamId: 'remembered', expectedVersion: 3, events: [testEvent(5)] }]);
+    const events = await log.store.readStream('acme', 'remembered');
+    expect(events.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 5]);
+    expectChained(events);
+  });
+
+  it('never remembers a head written in a transaction its caller rolled back', async () => {
+    const other = new EventStore(log.pool);
+    await log.store.append('acme', 'rolled-back', 0, [testEvent(1)]);
+    const client = await log.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await log.store.appendInTransaction(client, [{ tenant: 'acme', streamId: 'rolled-back', expectedVersion: 1, events: [testEvent(2)] }]);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    await other.append('acme', 'rolled-back', 1, [testEvent(3)]);
+    await log.store.append('acme', 'rolled-back', 2, [testEvent(4)]);
+    const events = await log.store.readStream('acme', 'rolled-back');
+    expect(events.map((e) => (e.data as { n: number }).n)).toEqual([1, 3, 4]);
+    expectChained(events);
   });
 
   it('is idempotent on event ids: a retried append returns the original result', async () => {
@@ -179,3 +209,8 @@ describe('EventStore against PostgreSQL', () => {
     });
   });
 });
+
+/** Each event's prevHash is its predecessor's hash. */
+function expectChained(events: StoredEvent[]): void {
+  events.slice(1).forEach((event, i) => expect(event.prevHash!.equals(events[i].hash)).toBe(true));
+}

@@ -21,6 +21,9 @@ export type Queryable = Pick<Pool, 'query'> | PoolClient;
  *   result with `duplicate: true`.
  */
 export class EventStore {
+  /** Heads of streams this store appended to itself, so that the next append there needs no lookup. */
+  private readonly knownHeads = new KnownHeads(KNOWN_HEADS_KEPT);
+
   constructor(private readonly pool: Pool) {}
 
   async append(tenant: string, streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[]): Promise<AppendResult> {
@@ -31,17 +34,14 @@ export class EventStore {
   async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
     requests.forEach(validateRequest);
     const client = await this.pool.connect();
-    // One stream needs no explicit transaction: its events go in with a single INSERT, which is atomic,
-    // and the unique constraints on (tenant, stream, version) and on the event id refuse a writer that
-    // raced us between reading the head and inserting. That saves two round trips on the hot path.
-    const explicit = requests.length > 1;
+    // No explicit transaction, however many streams: every event of the batch goes in with a single COPY,
+    // which is atomic on its own, and the unique constraints on (tenant, stream, version) and on the event id
+    // refuse a writer that raced us between reading a head and inserting. That saves BEGIN and COMMIT, two
+    // round trips of every group commit.
     try {
-      if (explicit) await client.query('BEGIN');
-      const results = await this.appendInTransaction(client, requests);
-      if (explicit) await client.query('COMMIT');
-      return results;
+      return await this.write(client, requests, this.knownHeads);
     } catch (error) {
-      if (explicit) await client.query('ROLLBACK').catch(() => undefined);
+      this.knownHeads.forget(requests);
       throw translateError(error, requests);
     } finally {
       client.release();
@@ -53,12 +53,19 @@ export class EventStore {
    * their events (a consumer's processed-id record, say). The caller commits and translates errors.
    */
   async appendInTransaction(client: PoolClient, requests: AppendRequest[]): Promise<AppendResult[]> {
+    // The caller may still roll back: what is written here is never remembered as a stream's head.
+    this.knownHeads.forget(requests);
+    return this.write(client, requests, undefined);
+  }
+
+  /** `known`: heads to use instead of a lookup, and to remember once the write is committed (autocommit only). */
+  private async write(client: PoolClient, requests: AppendRequest[], known: KnownHeads | undefined): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     const rows = new CopyRows();
     const ids = requests.map((request) => request.events.map((e) => e.id ?? uuidv7()));
     // One round trip for the heads and retried ids of the whole batch (a per-stream query made a
     // 500-stream group commit cost 500 round trips). It is in flight while the payloads are serialised.
-    const lookup = batchHeadsAndExisting(client, requests);
+    const lookup = batchHeadsAndExisting(client, requests, known);
     const payloads = requests.map((request) => request.events.map((e) => [canonicalJson(e.data), canonicalJson(e.metadata ?? {})] as const));
     const { heads, existingById } = await lookup;
     // A stream appended to twice in one batch continues from its first append's head.
@@ -97,6 +104,7 @@ export class EventStore {
       results.push({ streamId: request.streamId, version, eventIds: ids[requestIndex], duplicate: false });
     });
     await rows.insert(client);
+    known?.remember(batchHeads);
     return results;
   }
 
@@ -274,6 +282,44 @@ interface ExistingEvent {
 
 const NEW_STREAM_HEAD: StreamHead = { version: 0, hash: null };
 
+/** Enough for every device's open action in a large fleet, a few MB. */
+const KNOWN_HEADS_KEPT = 100_000;
+
+/**
+ * The heads of streams as this store's own committed appends left them. An append whose expected version
+ * equals the remembered head's version needs no lookup (the gateway's feedback, the scheduler's action
+ * events: each writer appends where it appended last). A remembered head can only be stale by being older
+ * than the stream: then the append's next version exists already and the unique constraint refuses it
+ * (ConcurrencyError), exactly as a lookup would have. Only committed heads are remembered: a head whose
+ * transaction could still roll back could chain a later event to a hash that is not in the log.
+ */
+class KnownHeads {
+  private readonly heads = new Map<string, StreamHead>();
+
+  constructor(private readonly capacity: number) {}
+
+  at(key: string, expectedVersion: ExpectedVersion): StreamHead | undefined {
+    const head = this.heads.get(key);
+    return head && head.version === expectedVersion ? head : undefined;
+  }
+
+  remember(heads: Map<string, StreamHead>): void {
+    for (const [key, head] of heads) {
+      this.heads.delete(key);
+      this.heads.set(key, head);
+    }
+    // Map keeps insertion order: the first keys are those appended to longest ago.
+    for (const key of this.heads.keys()) {
+      if (this.heads.size <= this.capacity) break;
+      this.heads.delete(key);
+    }
+  }
+
+  forget(requests: AppendRequest[]): void {
+    for (const request of requests) this.heads.delete(streamKey(request.tenant, request.streamId));
+  }
+}
+
 function streamKey(tenant: string, streamId: string): string {
   return `${tenant}\u0000${streamId}`;
 }
@@ -292,16 +338,22 @@ function callerIdsOf(request: AppendRequest): string[] {
 async function batchHeadsAndExisting(
   db: Queryable,
   requests: AppendRequest[],
+  known: KnownHeads | undefined,
 ): Promise<{ heads: Map<string, StreamHead>; existingById: Map<string, ExistingEvent> }> {
   const streams = new Map<string, { tenant: string; streamId: string }>();
   const callerIds: string[] = [];
+  const heads = new Map<string, StreamHead>();
   for (const request of requests) {
     const ids = callerIdsOf(request);
     callerIds.push(...ids);
     if (request.expectedVersion === 0 && ids.length === 0) continue;
-    streams.set(streamKey(request.tenant, request.streamId), { tenant: request.tenant, streamId: request.streamId });
+    const key = streamKey(request.tenant, request.streamId);
+    const head = ids.length === 0 ? known?.at(key, request.expectedVersion) : undefined;
+    if (head) heads.set(key, head);
+    else streams.set(key, { tenant: request.tenant, streamId: request.streamId });
   }
-  const heads = new Map<string, StreamHead>();
+  // A stream appended to twice in one batch is looked up if either append needs it.
+  for (const key of streams.keys()) heads.delete(key);
   const existingById = new Map<string, ExistingEvent>();
   if (streams.size === 0 && callerIds.length === 0) return { heads, existingById };
   const wanted = [...streams.values()];

@@ -11,3 +11,4 @@ export * from './service-config';
 export * from './service-kit.module';
 export * from './service-runtime.service';
 export * from './tokens';
+export { installHttpTracing } from './http-tracing';

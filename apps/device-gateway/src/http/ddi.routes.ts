@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
 import type { AttributesMode } from '@rollgate/catalog-domain';
-import { toHttpError } from '@rollgate/service-kit';
+import { installHttpTracing, toHttpError } from '@rollgate/service-kit';
 import { DEVICE_ATTRIBUTE_REGION, type RegionalLinks } from '../artifacts/regional-links';
 import type { GatewayConfig } from '../config';
 import { normalizeAddress } from '../config';
@@ -86,19 +86,24 @@ export function ddiRoutes(deps: DdiDependencies) {
     const h = new DdiHandlers(deps);
     // Before the body is read: an unauthenticated or throttled request costs no parsing at all.
     app.addHook('onRequest', async (req) => h.authenticate(req as Req));
+    // The poll is answered from memory and writes nothing: no span (it was a third of a poll's CPU).
     app.get('/', (req: Req, reply) => h.poll(req, reply));
-    app.get('/deploymentBase/:actionId', (req: Req, reply) => h.deploymentBase(req, reply));
-    app.post('/deploymentBase/:actionId/feedback', (req: Req, reply) => h.deploymentFeedback(req, reply));
-    app.get('/cancelAction/:actionId', (req: Req, reply) => h.cancelAction(req, reply));
-    app.post('/cancelAction/:actionId/feedback', (req: Req, reply) => h.cancelFeedback(req, reply));
-    app.get('/installedBase/:actionId', (req: Req, reply) => h.installedBase(req, reply));
-    app.put('/configData', (req: Req, reply) => h.configData(req, reply));
-    app.get('/confirmationBase', (req: Req, reply) => h.confirmationBase(req, reply));
-    app.get('/confirmationBase/:actionId', (req: Req, reply) => h.confirmationAction(req, reply));
-    app.post('/confirmationBase/:actionId/feedback', (req: Req, reply) => h.confirmationFeedback(req, reply));
-    app.get('/softwaremodules/:moduleId/artifacts', (req: Req, reply) => h.artifacts(req, reply));
-    app.get('/softwaremodules/:moduleId/artifacts/:fileName', (req: Req, reply) => h.download(req, reply));
-    app.post('/health', (req: Req, reply) => h.health(req, reply));
+    // Every other request runs in a SERVER span of its own, as the service kit's routes do.
+    await app.register(async (traced) => {
+      installHttpTracing(traced);
+      traced.get('/deploymentBase/:actionId', (req: Req, reply) => h.deploymentBase(req, reply));
+      traced.post('/deploymentBase/:actionId/feedback', (req: Req, reply) => h.deploymentFeedback(req, reply));
+      traced.get('/cancelAction/:actionId', (req: Req, reply) => h.cancelAction(req, reply));
+      traced.post('/cancelAction/:actionId/feedback', (req: Req, reply) => h.cancelFeedback(req, reply));
+      traced.get('/installedBase/:actionId', (req: Req, reply) => h.installedBase(req, reply));
+      traced.put('/configData', (req: Req, reply) => h.configData(req, reply));
+      traced.get('/confirmationBase', (req: Req, reply) => h.confirmationBase(req, reply));
+      traced.get('/confirmationBase/:actionId', (req: Req, reply) => h.confirmationAction(req, reply));
+      traced.post('/confirmationBase/:actionId/feedback', (req: Req, reply) => h.confirmationFeedback(req, reply));
+      traced.get('/softwaremodules/:moduleId/artifacts', (req: Req, reply) => h.artifacts(req, reply));
+      traced.get('/softwaremodules/:moduleId/artifacts/:fileName', (req: Req, reply) => h.download(req, reply));
+      traced.post('/health', (req: Req, reply) => h.health(req, reply));
+    });
   };
 }
 
@@ -248,11 +253,13 @@ class DdiHandlers {
     const { memory } = this.deps;
     let device = memory.device(tenant, controllerId);
     const cn = req.headers['x-ssl-client-cn'];
+    const certificateCn = typeof cn === 'string' ? cn : undefined;
     const outcome = authenticateDevice(
       {
         authorization: req.headers.authorization,
-        certificateCn: typeof cn === 'string' ? cn : undefined,
-        certificateIssuerHashes: issuerHashes(req),
+        certificateCn,
+        // Only a client certificate has issuers to check: most devices send a token, and a poll skips this.
+        certificateIssuerHashes: certificateCn === undefined ? [] : issuerHashes(req),
         remoteAddress: normalizeAddress(req.socket.remoteAddress ?? ''),
       },
       { controllerId, device, config: (key) => memory.config(tenant, key), trustedProxies: this.deps.config.trustedProxies },
@@ -314,10 +321,12 @@ function historyCount(req: Req): number {
   return Number.isInteger(n) ? n : 0;
 }
 
+const ISSUER_HASH_HEADERS = [1, 2, 3, 4].map((i) => `x-ssl-issuer-hash-${i}`);
+
 function issuerHashes(req: Req): string[] {
   const hashes: string[] = [];
-  for (let i = 1; i <= 4; i++) {
-    const value = req.headers[`x-ssl-issuer-hash-${i}`];
+  for (const header of ISSUER_HASH_HEADERS) {
+    const value = req.headers[header];
     if (typeof value === 'string') hashes.push(value);
   }
   return hashes;

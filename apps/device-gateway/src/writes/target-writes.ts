@@ -5,6 +5,7 @@ import { ConcurrencyError, fold } from '@rollgate/shared-domain';
 import { randomBytes } from 'node:crypto';
 import type { DeviceEntry, GatewayMemory } from '../memory/gateway-memory';
 import { GATEWAY_SOURCE } from './action-commands';
+import type { GroupCommitter } from './group-committer';
 import { KeyedLock } from './keyed-lock';
 
 const MAX_ATTEMPTS = 3;
@@ -12,15 +13,17 @@ const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 /**
  * The target events a device causes: its attributes (DDI configData, hawkBit's merge/replace/remove) and
- * its own registration where the tenant allows unknown devices in. Rare next to polls, so each goes
- * through the target decider on the stream as read from the log.
+ * its own registration where the tenant allows unknown devices in. Rare next to polls, so each is decided
+ * by the target decider on the stream as read from the log; the append shares the group commit with the
+ * devices' action feedback (a fleet coming online reports its attributes all at once).
  */
 export class TargetWrites {
   private readonly locks = new KeyedLock();
 
   constructor(
     private readonly memory: GatewayMemory,
-    private readonly store: Pick<EventStore, 'readStream' | 'append'>,
+    private readonly store: Pick<EventStore, 'readStream'>,
+    private readonly committer: Pick<GroupCommitter, 'append'>,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -47,7 +50,7 @@ export class TargetWrites {
         const metadata: EventMetadata = { source: GATEWAY_SOURCE, actor: `device:${controllerId}` };
         const typed = events.map((e) => ({ type: eventType('target', e.type), data: e.data, metadata }));
         try {
-          const result = await this.store.append(tenant, streamId, version, typed);
+          const result = await this.committer.append({ tenant, streamId, expectedVersion: version, events: typed });
           typed.forEach((e, i) => this.memory.apply({ tenant, streamId, streamVersion: result.version - typed.length + 1 + i, type: e.type, data: e.data }));
           return;
         } catch (error) {
