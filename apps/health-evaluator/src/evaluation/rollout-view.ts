@@ -20,7 +20,7 @@ export function viewOf(registry: FleetRegistry, rollout: RolloutFleet, telemetry
   const control: GateDevice[] = [];
   for (const d of rollout.devices.values()) {
     const t = telemetry.device(d.controllerId);
-    const device: GateDevice = { controllerId: d.controllerId, groupId: d.groupId, deviceType: registry.deviceType(rollout.tenant, d.controllerId, t?.deviceType), deployedAt: d.deployedAt, failed: d.failed, telemetry: t };
+    const device: GateDevice = { controllerId: d.controllerId, groupId: d.groupId, deviceType: registry.deviceType(rollout.tenant, d.controllerId, t?.deviceType), deployedAt: d.deployedAt, failed: d.failed, fallback: d.fallback, telemetry: t };
     if (d.deployedAt !== undefined || d.failed) deployed.push(device);
     else control.push(device);
   }

@@ -104,6 +104,17 @@ describe('gate checks over all deployed devices', () => {
       expect(evaluateCheck(check('application_health', 100), ctxOf(back))).toMatchObject({ verdict: 'FAIL', reason: 'unhealthy_devices', details: { wrong_version: 1 } });
     });
 
+    it('leaves failed installs to the error condition but fails on a device that fell back to the old build', () => {
+      const ctx = ctxOf(good);
+      // gw-2's install failed (ERROR): it never ran the build, so its health says nothing about it.
+      const installFailed = ctx.deployed.map((d) => (d.controllerId === 'gw-2' ? { ...d, failed: true } : d));
+      expect(evaluateCheck(check('application_health', 100), { ...ctx, deployed: installFailed })).toMatchObject({ verdict: 'PASS', devices: 5, value: 100, details: { install_failed: 1, healthy: 5 } });
+      expect(evaluateCheck(check('device_health', 95), { ...ctx, deployed: installFailed })).toMatchObject({ verdict: 'PASS', value: 100 });
+      // gw-2 ran the build and came back on the old one: the build did not hold.
+      const fellBack = ctx.deployed.map((d) => (d.controllerId === 'gw-2' ? { ...d, failed: true, fallback: true } : d));
+      expect(evaluateCheck(check('application_health', 100), { ...ctx, deployed: fellBack })).toMatchObject({ verdict: 'FAIL', reason: 'unhealthy_devices', details: { fell_back: 1 } });
+    });
+
     it('is INCONCLUSIVE when a deployed device is silent', () => {
       const ctx = ctxOf(good);
       const deployed = [...ctx.deployed, { controllerId: 'quiet', groupId: 'g0', deviceType: 'cam', deployedAt: good.startAt }];

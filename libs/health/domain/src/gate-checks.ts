@@ -150,7 +150,7 @@ function memoryTrend(check: CheckSpec, window: TimeWindow, ctx: CheckContext): C
   return { ...base, value, verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'memory_stable' : 'memory_growing', details: { maxGrowth: round6(Math.max(...growths)) } };
 }
 
-type DeviceCondition = 'healthy' | 'silent' | 'endpoint_down' | 'wrong_version' | 'restarting' | 'failed';
+type DeviceCondition = 'healthy' | 'silent' | 'endpoint_down' | 'wrong_version' | 'restarting' | 'fell_back' | 'install_failed';
 
 /**
  * One device's condition over a window: reporting, endpoint up, running the target version, no restarts.
@@ -158,7 +158,8 @@ type DeviceCondition = 'healthy' | 'silent' | 'endpoint_down' | 'wrong_version' 
  * its reboot) is silent on the new build, not wrong: only one that ran it and switched away is wrong_version.
  */
 export function deviceCondition(device: GateDevice, window: TimeWindow, targetVersion: string | undefined): DeviceCondition {
-  if (device.failed) return 'failed';
+  if (device.fallback) return 'fell_back';
+  if (device.failed) return 'install_failed';
   const t = device.telemetry;
   if (!t || t.lastAt < window.from) return 'silent';
   if (t.healthEndpoint === 'down') return 'endpoint_down';
@@ -170,16 +171,25 @@ export function deviceCondition(device: GateDevice, window: TimeWindow, targetVe
 }
 
 function conditions(ctx: CheckContext, window: TimeWindow): Record<DeviceCondition, number> {
-  const counts: Record<DeviceCondition, number> = { healthy: 0, silent: 0, endpoint_down: 0, wrong_version: 0, restarting: 0, failed: 0 };
+  const counts: Record<DeviceCondition, number> = { healthy: 0, silent: 0, endpoint_down: 0, wrong_version: 0, restarting: 0, fell_back: 0, install_failed: 0 };
   for (const d of ctx.deployed) counts[deviceCondition(d, window, ctx.targetVersion)] += 1;
   return counts;
 }
 
+/**
+ * The devices whose health says something about the build: a failed install never ran it (the group's error
+ * condition and the wave-failure trigger count those), a fallback ran it and did not hold (that counts here).
+ */
+function runningTheBuild(ctx: CheckContext, counts: Record<DeviceCondition, number>): number {
+  return ctx.deployed.length - counts.install_failed;
+}
+
 function applicationHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
   const counts = conditions(ctx, window);
-  const unhealthy = ctx.deployed.length - counts.healthy - counts.silent;
-  const base: CheckResult = { check: 'application_health', verdict: 'PASS', reason: 'all_healthy', window, threshold: 100, thresholdRule: 'every deployed device healthy', devices: ctx.deployed.length, value: percent(counts.healthy, ctx.deployed.length), details: counts };
-  if (ctx.deployed.length === 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'no_deployed_devices' };
+  const judged = runningTheBuild(ctx, counts);
+  const unhealthy = judged - counts.healthy - counts.silent;
+  const base: CheckResult = { check: 'application_health', verdict: 'PASS', reason: 'all_healthy', window, threshold: 100, thresholdRule: 'every device running the new build healthy (failed installs are the error condition\'s)', devices: judged, value: percent(counts.healthy, judged), details: counts };
+  if (judged === 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'no_deployed_devices' };
   if (unhealthy > 0) return { ...base, verdict: 'FAIL', reason: 'unhealthy_devices' };
   if (counts.silent > 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'silent_devices' };
   return base;
@@ -187,9 +197,10 @@ function applicationHealth(check: CheckSpec, window: TimeWindow, ctx: CheckConte
 
 function deviceHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
   const counts = conditions(ctx, window);
-  const value = percent(counts.healthy, ctx.deployed.length);
-  const base: CheckResult = { check: 'device_health', verdict: 'PASS', reason: 'enough_healthy', window, threshold: check.threshold, thresholdRule: 'healthy % of deployed >= threshold (silent devices are not healthy)', devices: ctx.deployed.length, value, details: counts };
-  if (ctx.deployed.length === 0 || counts.silent === ctx.deployed.length) return { ...base, verdict: 'INCONCLUSIVE', reason: ctx.deployed.length === 0 ? 'no_deployed_devices' : 'silent_devices' };
+  const judged = runningTheBuild(ctx, counts);
+  const value = percent(counts.healthy, judged);
+  const base: CheckResult = { check: 'device_health', verdict: 'PASS', reason: 'enough_healthy', window, threshold: check.threshold, thresholdRule: 'healthy % of devices running the new build >= threshold (silent devices are not healthy)', devices: judged, value, details: counts };
+  if (judged === 0 || counts.silent === judged) return { ...base, verdict: 'INCONCLUSIVE', reason: judged === 0 ? 'no_deployed_devices' : 'silent_devices' };
   return value >= check.threshold ? base : { ...base, verdict: 'FAIL', reason: 'too_few_healthy' };
 }
 

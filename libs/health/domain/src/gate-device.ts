@@ -9,6 +9,8 @@ export interface GateDevice {
   deployedAt?: number;
   /** its action failed (ERROR, TIMED_OUT) or it fell back to the old version */
   failed?: boolean;
+  /** it ran the new version and came back on another one (A/B fallback): the build itself did not hold */
+  fallback?: boolean;
   telemetry?: DeviceTelemetry;
 }
 
