@@ -4,12 +4,14 @@ import { targetDeploymentsProjection, targetsProjection } from '@rollgate/read-m
 import { PG_POOL, ReadinessService } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { ActionProgressRunner } from './progress/action-progress.runner';
+import { SharedLogPages } from './progress/shared-log-pages';
 import { TimerRunner } from './timers/timer.runner';
 
 /**
  * Starts the counters' log reader, the timer loop and the read models the scheduler reads: target_deployments
  * (rollback plans) and the planner's targets (dynamic rollouts' filters); with the planner running them too,
- * their locks and checkpoints apply each event once. After the migrations; stopped before the pool closes.
+ * their locks and checkpoints apply each event once. The three log readers share their page reads
+ * (SharedLogPages). After the migrations; stopped before the pool closes.
  */
 @Injectable()
 export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -23,9 +25,11 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     @Inject(PG_POOL) pool: Pool,
     @Inject(EventStore) store: EventStore,
     @Inject(ReadinessService) readiness: ReadinessService,
+    @Inject(SharedLogPages) pages: SharedLogPages,
   ) {
-    this.deployments = new ProjectionRunner(pool, store, targetDeploymentsProjection, { idleMs: 50 });
-    this.targets = new ProjectionRunner(pool, store, targetsProjection, { idleMs: 50 });
+    const reads = { idleMs: 50, batchSize: pages.pageSize, read: pages.read };
+    this.deployments = new ProjectionRunner(pool, store, targetDeploymentsProjection, reads);
+    this.targets = new ProjectionRunner(pool, store, targetsProjection, reads);
     readiness.addCheck('action-progress', () => {
       if (!this.progress.healthy) throw new Error('group counters keep failing to apply');
     });

@@ -45,7 +45,7 @@ export class ActionProgressRunner {
     private readonly progress: GroupProgressStore,
     private readonly timers: TimerStore,
     private readonly engine: SchedulerEngine,
-    private readonly options: { batchSize?: number; idleMs?: number; clock?: () => number } = {},
+    private readonly options: { batchSize?: number; idleMs?: number; clock?: () => number; read?: (after: Checkpoint, limit: number) => Promise<StoredEvent[]> } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -67,7 +67,8 @@ export class ActionProgressRunner {
     while (!this.abort.signal.aborted) {
       try {
         const from = await loadCheckpoint(this.pool, CHECKPOINT);
-        for await (const batch of tailLog(this.pool, this.store, from, { batchSize: this.options.batchSize ?? 2000, idleMs: this.options.idleMs ?? 100, signal: this.abort.signal })) {
+        const { batchSize = 2000, idleMs = 100, read } = this.options;
+        for await (const batch of tailLog(this.pool, this.store, from, { batchSize, idleMs, read, signal: this.abort.signal })) {
           await this.applyBatch(batch);
           this.failures = 0;
         }
@@ -190,12 +191,21 @@ export class ActionProgressRunner {
   }
 }
 
+/** Short event names by type, remembered: a batch holds thousands of events of a handful of types. */
+const eventNames = new Map<string, string>();
+const EVENT_NAMES_KEPT = 1000;
+
 function eventNameOf(type: string): string {
-  try {
-    return parseEventType(type).event;
-  } catch {
-    return '';
+  let name = eventNames.get(type);
+  if (name === undefined) {
+    try {
+      name = parseEventType(type).event;
+    } catch {
+      name = '';
+    }
+    if (eventNames.size < EVENT_NAMES_KEPT) eventNames.set(type, name);
   }
+  return name;
 }
 
 function toInputs(written: readonly WrittenEvent[]) {

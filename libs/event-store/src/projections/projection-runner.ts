@@ -9,6 +9,8 @@ import { checkpointName, liveTables, projectionLockKey, type Projection, type Ta
 export interface ProjectionRunnerOptions {
   batchSize?: number;
   idleMs?: number;
+  /** how a page of the log is read; EventStore.readAll by default (see TailOptions.read) */
+  read?: (after: Checkpoint, limit: number) => Promise<StoredEvent[]>;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { actionTransitionOf } from '@rollgate/scheduling-domain';
 import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
 
+/** Types of the action aggregate: `io.rollgate.action.<event>.v<n>` (libs/contracts event-type.ts). */
+const ACTION_TYPES = 'io.rollgate.action.';
+
 /** The parts of action-created this read model keeps (libs/rollout/domain action.types.ts). */
 interface ActionCreated {
   targetId: string;
@@ -55,18 +58,18 @@ export const targetDeploymentsProjection: ReadModelProjection = {
    * "The event log"), so a batch of thousands of device events must not cost thousands of statements.
    */
   async apply(db, events, t) {
-    const relevant = events.filter((e) => eventName(e.type).aggregate === 'action');
+    // The scheduler's readers see every event of the log: a prefix test skips the others cheaply.
+    const relevant = events.filter((e) => e.type.startsWith(ACTION_TYPES)).map((e) => ({ e, event: eventName(e.type).event }));
     if (relevant.length === 0) return;
     const tables = { deployments: `"${t('target_deployments')}"`, actions: `"${t('target_deployment_actions')}"` };
     const batch = new DeploymentBatch();
-    for (const e of relevant) {
-      if (eventName(e.type).event === 'action-created') batch.created(e);
+    for (const { e, event } of relevant) {
+      if (event === 'action-created') batch.created(e);
       else batch.need(e.tenant, streamKey(e.streamId));
     }
     await batch.loadActions(db, tables);
     await batch.loadTargets(db, tables);
-    for (const e of relevant) {
-      const { event } = eventName(e.type);
+    for (const { e, event } of relevant) {
       if (event === 'action-created') batch.applyCreated(e);
       else batch.applyChange(event, e);
     }
