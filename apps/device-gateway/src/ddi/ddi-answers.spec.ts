@@ -1,6 +1,6 @@
 import { eventType } from '@rollgate/contracts';
 import { GatewayMemory, offeredAction, type LogEvent } from '../memory/gateway-memory';
-import { actionHistory, chunksOf, deploymentAnswer, etagOf, pollAnswer, type ArtifactLinks } from './ddi-answers';
+import { actionHistory, chunksOf, deploymentAnswer, etagOf, pollAnswer, pollingSleep, type ArtifactLinks } from './ddi-answers';
 import { preDeployCheck } from './pre-deploy-checks';
 
 const T = 'acme';
@@ -32,6 +32,22 @@ describe('DDI answers', () => {
     expect(answer._links.configData?.href).toBe(`${BASE}/configData`);
     expect(etagOf(JSON.stringify(answer))).toBe(etagOf(JSON.stringify(pollAnswer(BASE, device, '00:01:00'))));
     expect(pollAnswer(BASE, device, '00:01:00', true)._links.deploymentBase).toBeDefined();
+  });
+
+  it('poll: sleeps less while the offered action waits for its maintenance window, never below minPollingTime', () => {
+    const memory = world();
+    const settings = { pollingTime: '01:00:00', minPollingTime: '00:00:30', maintenanceWindowPollCount: 3 };
+    const windowOpens = Date.UTC(2025, 10, 25, 3);
+    expect(pollingSleep(offeredAction(memory.device(T, 'd0')!), settings, windowOpens - 60_000)).toBe('01:00:00');
+    const window = { schedule: '0 0 3 * * ?', duration: '01:00:00', timezone: '+00:00' };
+    memory.apply(ev('action-4', 'action', 'action-created', { actionId: '4', targetId: 'd0', distributionSetId: 'ds1', actionType: 'forced', weight: 2000, maxAttempts: 1, maintenanceWindow: window, status: 'SCHEDULED', at: AT }));
+    const action = offeredAction(memory.device(T, 'd0')!);
+    expect(action?.actionId).toBe(4);
+    expect(pollingSleep(action, settings, windowOpens - 13 * 3_600_000)).toBe('01:00:00');
+    expect(pollingSleep(action, settings, windowOpens - 3_600_000)).toBe('00:20:00');
+    expect(pollingSleep(action, settings, windowOpens - 100_000)).toBe('00:00:34');
+    expect(pollingSleep(action, settings, windowOpens - 30_000)).toBe('00:00:30');
+    expect(pollingSleep(action, settings, windowOpens + 600_000)).toBe('01:00:00');
   });
 
   it('poll: a pending cancel replaces the update', () => {

@@ -1,5 +1,5 @@
 import type { ArtifactStored } from '@rollgate/contracts';
-import { deploymentInstructions } from '@rollgate/rollout-domain';
+import { deploymentInstructions, maintenanceWindowStatus, parseMaintenanceWindow } from '@rollgate/rollout-domain';
 import { actionSettings, cancelPending, offeredAction, statusOf, type ActionEntry, type DeviceEntry, type TenantMemory } from '../memory/gateway-memory';
 
 type Link = { href: string };
@@ -10,6 +10,51 @@ export interface PollAnswer {
 }
 
 export const DEFAULT_POLLING_TIME = '00:05:00';
+
+/** hawkBit's tenant settings of the poll sleep (keys `pollingTime`, `minPollingTime`, `maintenanceWindowPollCount`). */
+export interface PollingSettings {
+  pollingTime: string;
+  minPollingTime: string;
+  maintenanceWindowPollCount: number;
+}
+
+export const DEFAULT_POLLING: PollingSettings = { pollingTime: DEFAULT_POLLING_TIME, minPollingTime: '00:00:30', maintenanceWindowPollCount: 3 };
+
+/**
+ * `config.polling.sleep` as hawkBit answers it: the tenant's polling time, shortened while the offered action
+ * waits for its maintenance window to open, so that the device polls `maintenanceWindowPollCount` times
+ * before the window opens and is there when it does (never more often than `minPollingTime`).
+ */
+export function pollingSleep(action: ActionEntry | undefined, settings: PollingSettings, now: number): string {
+  const spec = action && actionSettings(action).maintenanceWindow;
+  const pollingMs = durationMs(settings.pollingTime);
+  if (!spec || pollingMs === undefined) return settings.pollingTime;
+  let nextStartsAt: number | undefined;
+  try {
+    const status = maintenanceWindowStatus(parseMaintenanceWindow(spec), now);
+    nextStartsAt = status.available ? undefined : status.nextStartsAt;
+  } catch {
+    // A window the planner accepted always parses; should one not, the device polls as usual.
+    return settings.pollingTime;
+  }
+  if (nextStartsAt === undefined) return settings.pollingTime;
+  const spread = Math.floor((nextStartsAt - now) / Math.max(1, settings.maintenanceWindowPollCount));
+  const sleepMs = Math.max(durationMs(settings.minPollingTime) ?? 0, Math.min(pollingMs, spread));
+  return sleepMs === pollingMs ? settings.pollingTime : formatDuration(sleepMs);
+}
+
+/** `HH:mm:ss` in milliseconds (undefined when it is not one). */
+function durationMs(text: string): number | undefined {
+  const match = /^(\d{1,3}):([0-5]\d):([0-5]\d)$/.exec(text.trim());
+  return match ? ((Number(match[1]) * 60 + Number(match[2])) * 60 + Number(match[3])) * 1000 : undefined;
+}
+
+/** `HH:mm:ss`, rounded up to whole seconds. */
+function formatDuration(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}`;
+}
 
 /**
  * The base poll, as hawkBit answers it: one action at a time (highest weight, then oldest); a pending
