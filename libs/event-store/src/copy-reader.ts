@@ -101,7 +101,7 @@ class CopiedEvent implements StoredEvent {
 const COPY_UNESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', '\\': '\\' };
 
 /** COPY TO's text format escapes backslash and these control characters, and nothing else. */
-function unescapeCopy(field: string): string {
+export function unescapeCopy(field: string): string {
   return field.includes('\\') ? field.replace(/\\(.)/g, (_, c: string) => COPY_UNESCAPES[c] ?? c) : field;
 }
 

@@ -31,3 +31,19 @@ export async function applyEach(events: LoggedEvent[], aggregate: string, apply:
 export function streamKey(streamId: string): string {
   return streamId.slice(streamId.indexOf('-') + 1);
 }
+
+const LOG_EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Stores a `group-members-added` chunk with `insert(source, values)`, where `source` is a query of one
+ * `(chunk, ids text[])` row whose parameters start at `$3` ($1 is the tenant) and `insert` answers how many
+ * rows it stored. The ids are copied inside PostgreSQL from the event's row in the log (jsonb → text[]), so
+ * thousands of ids are not sent back from Node (nor decoded there, by a reader that decodes payloads lazily).
+ * An event handed in without a row in the log (a test's) is taken from its payload instead.
+ */
+export async function insertMembershipChunk(e: LoggedEvent, insert: (source: string, values: unknown[]) => Promise<number>): Promise<void> {
+  const fromLog = `SELECT (ev.data->>'chunk')::int, ARRAY(SELECT jsonb_array_elements_text(ev.data->'targetIds')) FROM events ev WHERE ev.id = $3::uuid AND ev.tenant = $1`;
+  if (LOG_EVENT_ID.test(e.id) && (await insert(fromLog, [e.id])) > 0) return;
+  const { chunk, targetIds } = e.data as { chunk: number; targetIds: string[] };
+  await insert('SELECT $3::int, ARRAY(SELECT json_array_elements_text($4::json))', [chunk, JSON.stringify(targetIds)]);
+}

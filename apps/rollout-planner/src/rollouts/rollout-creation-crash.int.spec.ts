@@ -110,14 +110,14 @@ describe('a rollout creation killed midway', () => {
     await sql.query('ROLLBACK');
     const left = await sql.query(`SELECT status, created_targets FROM rollouts WHERE id = $1`, [rolloutId]);
     expect(left.rows).toEqual([{ status: 'creating', created_targets: FLEET }]);
-    const members = await sql.query(`SELECT count(*)::int AS n FROM rollout_group_targets WHERE rollout_id = $1`, [rolloutId]);
+    const members = await sql.query(`SELECT COALESCE(sum(cardinality(controller_ids)), 0)::int AS n FROM rollout_group_members WHERE rollout_id = $1`, [rolloutId]);
     expect(members.rows[0].n).toBe(FLEET);
 
     planner = await startPlanner(db, names);
     const restarted = planner;
     await eventually(async () => (await call(restarted, 'GET', `/rest/v1/rollouts/${rolloutId}`)).status === 404);
     const counts = await sql.query(
-      `SELECT (SELECT count(*)::int FROM rollout_groups WHERE rollout_id = $1) AS groups, (SELECT count(*)::int FROM rollout_group_targets WHERE rollout_id = $1) AS members`,
+      `SELECT (SELECT count(*)::int FROM rollout_groups WHERE rollout_id = $1) AS groups, (SELECT count(*)::int FROM rollout_group_members WHERE rollout_id = $1) AS members`,
       [rolloutId],
     );
     expect(counts.rows[0]).toEqual({ groups: 0, members: 0 });

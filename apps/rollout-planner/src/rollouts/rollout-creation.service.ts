@@ -12,15 +12,17 @@ import { naturalId } from '../catalog/catalog-ids';
 import { AggregateRepository, type WriteContext } from '../shared/aggregate.repository';
 import { findOne } from '../shared/read-model.queries';
 import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
-import { MEMBERSHIP_CHUNK } from './group-membership.constants';
+import { membershipChunks } from './group-membership.constants';
 import type { CreateRolloutRequest } from './rollout-body.schema';
 import { RolloutPlanning, type Candidate, type PlannedRollout } from './rollout-planning.service';
 
 export const rolloutStream = (rolloutId: string): string => `rollout-${rolloutId}`;
 export const groupStream = (groupId: string): string => `rolloutgroup-${groupId}`;
 
-/** Membership chunks per transaction: ~50,000 ids, short enough not to hold the log's readers back (ARCHITECTURE: keep write transactions short). */
+/** Membership chunks per transaction: ~2.5 MB of ids, short enough not to hold the log's readers back (ARCHITECTURE: keep write transactions short). */
 const CHUNKS_PER_TRANSACTION = 10;
+/** Members hashed per update of the plan hash. */
+const HASH_SLICE = 5_000;
 /** Advisory-lock namespace of "this rollout is being created by a live planner". */
 const CREATION_LOCK_CLASS = 0x526f6c6c;
 
@@ -40,7 +42,7 @@ export interface StartedCreation {
 /**
  * Creates a rollout in three phases so that a large one shows its progress through CREATING:
  *   1. `rollout-created` and every `group-created` (one short transaction: the rollout exists, CREATING);
- *   2. membership in `group-members-added` chunks of 5,000 ids, ten chunks per transaction;
+ *   2. membership in `group-members-added` chunks of up to 256 KiB of ids, ten chunks per transaction;
  *   3. `group-ready` per group with its action id block, then `rollout-ready` or `rollout-approval-requested`.
  * While it runs, this planner holds a session advisory lock on the rollout. A crash releases the lock, and a
  * CREATING rollout whose lock nobody holds is failed cleanly (deleted, its groups with it) by
@@ -67,7 +69,7 @@ export class RolloutCreation {
     const rolloutId = naturalId('rollout', body.name);
     const at = Date.now();
     const started = performance.now();
-    const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets });
+    const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets, describeTargets: false });
     const plannedMs = performance.now() - started;
     const groupIds = planned.plan.groups.map((_, i) => naturalId('rolloutgroup', rolloutId, String(i)));
     const summary = planSummary(planned.plan, planned.targets, groupIds);
@@ -128,10 +130,10 @@ export class RolloutCreation {
       group.version += events.length;
       chunks += 1;
     };
+    const idOf = (k: number) => targets[k].id;
     for (let g = 0; g < plan.groups.length; g++) {
-      const members = plan.groups[g].members;
-      for (let from = 0; from < members.length; from += MEMBERSHIP_CHUNK) {
-        decide(g, { type: 'add-group-members', targetIds: Array.from(members.subarray(from, from + MEMBERSHIP_CHUNK), (k) => targets[k].id), at });
+      for (const targetIds of membershipChunks(plan.groups[g].members, idOf)) {
+        decide(g, { type: 'add-group-members', targetIds, at });
         if (chunks >= CHUNKS_PER_TRANSACTION) await flush();
       }
     }
@@ -224,11 +226,10 @@ export function planSummary(plan: Plan, targets: readonly Candidate[], groupIds:
   const hash = createHash('sha256').update(plan.seed);
   plan.groups.forEach((group) => {
     hash.update(`\u0001${group.name}`);
-    // The same bytes as one update per member, fed a chunk at a time (a million updates cost far more).
-    for (let from = 0; from < group.members.length; from += MEMBERSHIP_CHUNK) {
-      let text = '';
-      for (const k of group.members.subarray(from, from + MEMBERSHIP_CHUNK)) text += `\u0000${targets[k].id}`;
-      hash.update(text);
+    // The same bytes as one update per member, fed a few thousand members at a time (a million updates cost far more).
+    for (let from = 0; from < group.members.length; from += HASH_SLICE) {
+      const ids = Array.from(group.members.subarray(from, from + HASH_SLICE), (k) => targets[k].id);
+      hash.update(`\u0000${ids.join('\u0000')}`);
     }
   });
   return { hash: hash.digest('hex'), seed: plan.seed, groups: plan.groups.map((group, i) => ({ groupId: groupIds[i], name: group.name, size: group.members.length })) };

@@ -7,6 +7,7 @@ import type { ActionType, GroupConditions, RolloutExecution } from '@rollgate/ro
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
 import type { Pool } from 'pg';
+import { copyRows } from '../shared/copy-query';
 import { conditionsOf, type CreateRolloutRequest } from './rollout-body.schema';
 
 /**
@@ -38,6 +39,11 @@ export interface PlanInput {
   at: number;
   /** Only these controller ids (a retry over the failed targets of another rollout). */
   onlyTargets?: readonly string[];
+  /**
+   * False when nobody will look at the candidates' type, region and site beyond the plan itself (creation):
+   * hawkBit's split does not plan by them, so they are then not read (each costs a jsonb lookup per target).
+   */
+  describeTargets?: boolean;
 }
 
 /**
@@ -53,10 +59,12 @@ export class RolloutPlanning {
   async plan(input: PlanInput): Promise<PlannedRollout> {
     const { body, seed, at } = input;
     const explicit = body.groups ?? [];
-    const targets = await this.candidates(input.tenant, body.targetFilterQuery, explicit.map((g) => g.targetFilterQuery), input.onlyTargets);
+    const hawkbitSplit = (body.strategy ?? 'groups') === 'groups';
+    const topology = input.describeTargets !== false || !hawkbitSplit;
+    const targets = await this.candidates(input.tenant, body.targetFilterQuery, explicit.map((g) => g.targetFilterQuery), { only: input.onlyTargets, topology });
     const settings = strategySettings(body);
     const eligibility = { seed, now: at, createdBefore: at + 1 };
-    const plan = (body.strategy ?? 'groups') === 'groups'
+    const plan = hawkbitSplit
       ? split(targets, {
         ...eligibility, amountGroups: explicit.length > 0 ? undefined : (body.amountGroups ?? 1),
         groups: explicit.map((g, i) => ({ name: g.name, targetPercentage: g.targetPercentage ?? 100, matches: g.targetFilterQuery ? (t: Candidate) => t.groupMatches[i] : undefined })),
@@ -68,8 +76,11 @@ export class RolloutPlanning {
     return { targets, plan, conditions, execution: executionOf(settings, kinds), actionType };
   }
 
-  /** The filter's targets, oldest id first so the seeded shuffle alone decides the order. */
-  private async candidates(tenant: string, query: string, groupQueries: Array<string | undefined>, only?: readonly string[]): Promise<Candidate[]> {
+  /**
+   * The filter's targets, oldest id first so the seeded shuffle alone decides the order. Only the columns the
+   * plan needs: type, region and site when `topology`, the per-group filter flags when groups have filters.
+   */
+  private async candidates(tenant: string, query: string, groupQueries: Array<string | undefined>, options: { only?: readonly string[]; topology: boolean }): Promise<Candidate[]> {
     const main = compileAt(query, '/targetFilterQuery').toSql({ firstParameter: 2 });
     const values: unknown[] = [tenant, ...main.values];
     const flags = groupQueries.map((q, i) => {
@@ -79,20 +90,27 @@ export class RolloutPlanning {
       return `COALESCE((${sql.where}), false)`;
     });
     let restriction = '';
-    if (only) {
-      values.push(only);
+    if (options.only) {
+      values.push(options.only);
       restriction = ` AND controller_id = ANY($${values.length}::text[])`;
     }
-    // Array rows (no per-row objects from the driver): a million candidates are a million rows to parse.
-    const { rows } = await this.pool.query<[string, string | null, string | null, string | null, string, boolean[]]>({
-      text: `SELECT controller_id, ${DEVICE_TYPE} AS device_type, ${REGION} AS region, ${SITE} AS site, created_at, ARRAY[${flags.join(', ') || 'true'}]::boolean[] AS flags
-               FROM targets WHERE tenant = $1 AND (${main.where})${restriction} ORDER BY controller_id`,
-      values,
-      rowMode: 'array',
-    });
-    return rows.map(([id, deviceType, region, site, createdAt, groupMatches]) => ({
-      id, deviceType: deviceType ?? '', region: region ?? '', site: site ?? undefined, createdAt: Number(createdAt), groupMatches,
-    }));
+    const topology = options.topology ? `${DEVICE_TYPE}, ${REGION}, ${SITE}` : 'NULL, NULL, NULL';
+    // Without group filters there is nothing to flag: no boolean[] to build in SQL and parse per row in Node.
+    const withFlags = groupQueries.some((q) => q);
+    const groupFlags = withFlags ? `ARRAY[${flags.join(', ')}]::boolean[]` : 'NULL';
+    const allMatch = groupQueries.map(() => true);
+    const candidates: Candidate[] = [];
+    // COPY, not SELECT: a million candidates are a million rows for the driver to parse otherwise.
+    const text = `SELECT controller_id, ${topology}, created_at, ${groupFlags} FROM targets WHERE tenant = $1 AND (${main.where})${restriction} ORDER BY controller_id`;
+    for await (const rows of copyRows(this.pool, text, values)) {
+      for (const [id, deviceType, region, site, createdAt, groupFlagsText] of rows) {
+        candidates.push({
+          id: id as string, deviceType: deviceType ?? '', region: region ?? '', site: site ?? undefined, createdAt: Number(createdAt),
+          groupMatches: withFlags ? booleansOf(groupFlagsText) : allMatch,
+        });
+      }
+    }
+    return candidates;
   }
 }
 
@@ -126,6 +144,11 @@ function strategyPlan(plan: () => Plan, path: string): Plan {
     if (error instanceof DomainError) throw new ValidationError(error.message, [{ path, message: error.message }], error.code);
     throw error;
   }
+}
+
+/** A boolean[] in PostgreSQL's text form (`{t,f}`) as booleans. */
+function booleansOf(text: string | null): boolean[] {
+  return text === null || text === '{}' ? [] : text.slice(1, -1).split(',').map((flag) => flag === 't');
 }
 
 /** A filter from the body, its errors pointed at the body field instead of the `q` parameter. */

@@ -34,12 +34,17 @@ const GROUPS: ListSpec = {
   sortable: { id: 'id', index: 'idx', name: 'name', createdAt: 'created_at' },
   filterColumns: { controllerId: 'id', name: 'name', ...AUDIT_FILTERS },
 };
-/** A group's members with their target's fields; a target deleted since keeps its membership under its id. */
+/**
+ * A group's members with their target's fields; a target deleted since keeps its membership under its id.
+ * The read model keeps membership as chunk arrays (one row per `group-members-added`), unnested here: the
+ * scope (tenant, group) selects the group's few chunk rows by primary key before anything is unnested.
+ */
 const MEMBERS: ListSpec = {
-  table: `(SELECT m.tenant, m.group_id, m.controller_id, COALESCE(t.name, m.controller_id) AS name, COALESCE(t.description, '') AS description,
+  table: `(SELECT c.tenant, c.group_id, m.controller_id, COALESCE(t.name, m.controller_id) AS name, COALESCE(t.description, '') AS description,
                   COALESCE(t.update_status, 'UNKNOWN') AS update_status, COALESCE(t.created_at, 0) AS created_at, COALESCE(t.created_by, '') AS created_by,
                   COALESCE(t.last_modified_at, 0) AS last_modified_at, COALESCE(t.last_modified_by, '') AS last_modified_by
-             FROM rollout_group_targets m LEFT JOIN targets t ON t.tenant = m.tenant AND t.controller_id = m.controller_id) AS members`,
+             FROM rollout_group_members c CROSS JOIN LATERAL unnest(c.controller_ids) AS m(controller_id)
+             LEFT JOIN targets t ON t.tenant = c.tenant AND t.controller_id = m.controller_id) AS members`,
   resource: 'deploygroup targets', defaultSort: 'controllerId:ASC',
   sortable: { id: 'controller_id', controllerId: 'controller_id', name: 'name', createdAt: 'created_at' },
   filterColumns: { controllerId: 'controller_id', name: 'name', description: 'description', updateStatus: 'update_status', ...AUDIT_FILTERS },

@@ -218,7 +218,7 @@ describe('/rest/v1/rollouts', () => {
       const snapshot = async () => ({
         rollouts: (await pool.query('SELECT * FROM rollouts ORDER BY tenant, id')).rows,
         groups: (await pool.query('SELECT * FROM rollout_groups ORDER BY tenant, id')).rows,
-        members: (await pool.query('SELECT * FROM rollout_group_targets ORDER BY tenant, group_id, controller_id')).rows,
+        members: (await pool.query('SELECT * FROM rollout_group_members ORDER BY tenant, group_id, chunk')).rows,
       });
       const live = await snapshot();
       expect(live.members.length).toBeGreaterThan(0);

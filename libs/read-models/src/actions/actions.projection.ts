@@ -1,4 +1,4 @@
-import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient, type TableNames } from '../read-model';
+import { eventName, insertMembershipChunk, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient, type TableNames } from '../read-model';
 
 /**
  * Actions as the Management API lists them (`targets/{id}/actions`), with their status history.
@@ -201,7 +201,8 @@ interface RolloutCreated {
 
 async function applyRolloutEvent(db: SqlClient, t: TableNames, event: string, e: LoggedEvent): Promise<void> {
   const key = streamKey(e.streamId);
-  const at = (e.data as { at?: number }).at ?? 0;
+  // Read only where needed: a membership chunk's payload is left undecoded (insertMembershipChunk).
+  const at = () => (e.data as { at?: number }).at ?? 0;
   switch (event) {
     case 'rollout-created': {
       const d = e.data as RolloutCreated;
@@ -214,7 +215,7 @@ async function applyRolloutEvent(db: SqlClient, t: TableNames, event: string, e:
     }
     case 'rollout-stopping':
       // Every open action of the rollout is canceled by this one event; untouched ones just close.
-      await db.query(`UPDATE "${t('action_rollouts')}" SET stopped_at = COALESCE(stopped_at, $3) WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, key, at]);
+      await db.query(`UPDATE "${t('action_rollouts')}" SET stopped_at = COALESCE(stopped_at, $3) WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, key, at()]);
       return;
     case 'rollout-deleted':
       if ((e.data as { hard?: boolean }).hard) await forgetRollout(db, t, e.tenant, key);
@@ -224,23 +225,27 @@ async function applyRolloutEvent(db: SqlClient, t: TableNames, event: string, e:
         e.tenant, key, (e.data as { rolloutId: string }).rolloutId,
       ]);
       return;
-    case 'group-members-added': {
-      const { targetIds } = e.data as { targetIds: string[] };
-      if (!Array.isArray(targetIds) || targetIds.length === 0) return;
+    case 'group-members-added':
       // Chunks arrive in order; a chunk's first position is the count of members before it.
-      await db.query(
-        `INSERT INTO "${t('action_group_chunks')}" (tenant, group_id, first_position, target_ids)
-         SELECT $1, $2, g.member_count, $3::text[] FROM "${t('action_groups')}" g WHERE g.tenant = $1 AND g.group_id = $2`,
-        [e.tenant, key, targetIds],
-      );
-      await db.query(`UPDATE "${t('action_groups')}" SET member_count = member_count + $3 WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, targetIds.length]);
+      await insertMembershipChunk(e, async (source, values) => {
+        const { rows } = await db.query<{ inserted: number }>(
+          `WITH chunk AS (
+             INSERT INTO "${t('action_group_chunks')}" (tenant, group_id, first_position, target_ids)
+             SELECT $1, $2, g.member_count, members.ids FROM "${t('action_groups')}" g, LATERAL (${source}) AS members(chunk, ids)
+              WHERE g.tenant = $1 AND g.group_id = $2 AND cardinality(members.ids) > 0
+             RETURNING cardinality(target_ids) AS added),
+           counted AS (UPDATE "${t('action_groups')}" g SET member_count = g.member_count + chunk.added FROM chunk WHERE g.tenant = $1 AND g.group_id = $2)
+           SELECT count(*)::int AS inserted FROM chunk`,
+          [e.tenant, key, ...values],
+        );
+        return rows[0].inserted;
+      });
       return;
-    }
     case 'group-ready':
       await db.query(`UPDATE "${t('action_groups')}" SET first_action_id = $3 WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, (e.data as { firstActionId: number }).firstActionId]);
       return;
     case 'group-started':
-      await db.query(`UPDATE "${t('action_groups')}" SET started_at = COALESCE(started_at, $3) WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, at]);
+      await db.query(`UPDATE "${t('action_groups')}" SET started_at = COALESCE(started_at, $3) WHERE tenant = $1 AND group_id = $2`, [e.tenant, key, at()]);
       return;
   }
 }

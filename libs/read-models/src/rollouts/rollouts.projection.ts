@@ -1,4 +1,4 @@
-import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
+import { eventName, insertMembershipChunk, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
 import { BUCKET_COLUMN, bucketOf, statusAfter, type ActionBucket } from './rollout-progress';
 
 export * from './rollout-progress';
@@ -71,13 +71,15 @@ const GROUP_STATUS_OF: Readonly<Record<string, string>> = {
 const STICKY_GROUP_STATUSES: readonly string[] = ['error'];
 
 /**
- * Rollouts, their deployment groups and each group's targets, copied from the chunked membership events
- * (`group-members-added`, thousands of ids each) with one set-based insert per chunk. While a rollout is
- * CREATING, `created_targets` counts the members recorded so far (its progress towards `total_targets`).
+ * Rollouts, their deployment groups and each group's targets. Membership is kept as the log records it: one
+ * row per `group-members-added` chunk holding its thousands of ids as an array (`rollout_group_members`), so
+ * a million-target rollout costs a few hundred array rows instead of a million indexed rows at creation;
+ * the members' listing unnests them. While a rollout is CREATING, `created_targets`
+ * counts the members recorded so far (its progress towards `total_targets`).
  */
 export const rolloutsProjection: ReadModelProjection = {
   name: 'rollouts',
-  tables: ['rollouts', 'rollout_groups', 'rollout_group_targets', 'rollout_actions'],
+  tables: ['rollouts', 'rollout_groups', 'rollout_group_members', 'rollout_actions'],
 
   async createTables(db, t) {
     await db.query(`
@@ -143,20 +145,20 @@ export const rolloutsProjection: ReadModelProjection = {
         bucket    text   NOT NULL,
         PRIMARY KEY (tenant, action_id)
       )`);
+    // One row per membership chunk, in chunk order: positions are implied by the order (chunk, array index).
     await db.query(`
-      CREATE TABLE "${t('rollout_group_targets')}" (
-        tenant        text NOT NULL,
-        group_id      text NOT NULL,
-        rollout_id    text NOT NULL,
-        controller_id text NOT NULL,
-        PRIMARY KEY (tenant, group_id, controller_id)
+      CREATE TABLE "${t('rollout_group_members')}" (
+        tenant         text    NOT NULL,
+        group_id       text    NOT NULL,
+        chunk          integer NOT NULL,
+        rollout_id     text    NOT NULL,
+        controller_ids text[]  NOT NULL,
+        PRIMARY KEY (tenant, group_id, chunk)
       )`);
-    // No second index on rollout_id: a million members would maintain it row by row at creation, and the
-    // only rollout-wide access (a hard delete) goes through the rollout's groups and the primary key instead.
   },
 
   async apply(db, events, t) {
-    const tables = { rollouts: `"${t('rollouts')}"`, groups: `"${t('rollout_groups')}"`, targets: `"${t('rollout_group_targets')}"`, actions: `"${t('rollout_actions')}"` };
+    const tables = { rollouts: `"${t('rollouts')}"`, groups: `"${t('rollout_groups')}"`, members: `"${t('rollout_group_members')}"`, actions: `"${t('rollout_actions')}"` };
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
       if (aggregate === 'action') await applyActionEvent(db, tables, event, e);
@@ -170,7 +172,7 @@ export const rolloutsProjection: ReadModelProjection = {
 interface Tables {
   rollouts: string;
   groups: string;
-  targets: string;
+  members: string;
   actions: string;
 }
 
@@ -193,7 +195,7 @@ async function applyRolloutEvent(db: SqlClient, t: Tables, event: string, e: Log
     // A rollout that never created actions is gone; one that did stays visible as deleted (hawkBit).
     if (d.hard) {
       await db.query(`DELETE FROM ${t.actions} WHERE tenant = $1 AND group_id IN (SELECT g.id FROM ${t.groups} g WHERE g.tenant = $1 AND g.rollout_id = $2)`, [e.tenant, id]);
-      await db.query(`DELETE FROM ${t.targets} WHERE tenant = $1 AND group_id IN (SELECT g.id FROM ${t.groups} g WHERE g.tenant = $1 AND g.rollout_id = $2)`, [e.tenant, id]);
+      await db.query(`DELETE FROM ${t.members} WHERE tenant = $1 AND group_id IN (SELECT g.id FROM ${t.groups} g WHERE g.tenant = $1 AND g.rollout_id = $2)`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.groups} WHERE tenant = $1 AND rollout_id = $2`, [e.tenant, id]);
       await db.query(`DELETE FROM ${t.rollouts} WHERE tenant = $1 AND id = $2`, [e.tenant, id]);
     } else {
@@ -235,18 +237,7 @@ async function applyGroupEvent(db: SqlClient, t: Tables, event: string, e: Logge
     return;
   }
   if (event === 'group-members-added') {
-    const { targetIds } = e.data as { targetIds: string[] };
-    // One statement per chunk; the group's rollout id comes from the group row, so chunks stay small.
-    await db.query(
-      `INSERT INTO ${t.targets} (tenant, group_id, rollout_id, controller_id)
-       SELECT $1, $2, g.rollout_id, c.id FROM ${t.groups} g, unnest($3::text[]) AS c(id) WHERE g.tenant = $1 AND g.id = $2`,
-      [e.tenant, groupId, targetIds],
-    );
-    await db.query(`UPDATE ${t.groups} SET total_targets = total_targets + $3 WHERE tenant = $1 AND id = $2`, [e.tenant, groupId, targetIds.length]);
-    await db.query(
-      `UPDATE ${t.rollouts} r SET created_targets = r.created_targets + $3 FROM ${t.groups} g WHERE g.tenant = $1 AND g.id = $2 AND r.tenant = $1 AND r.id = g.rollout_id`,
-      [e.tenant, groupId, targetIds.length],
-    );
+    await addMembers(db, t, groupId, e);
     return;
   }
   if (event === 'group-ready') {
@@ -256,6 +247,23 @@ async function applyGroupEvent(db: SqlClient, t: Tables, event: string, e: Logge
   if (event === 'group-started') await db.query(`UPDATE ${t.groups} SET started = true WHERE tenant = $1 AND id = $2`, [e.tenant, groupId]);
   const status = GROUP_STATUS_OF[event];
   if (status) await touch(db, t.groups, e, groupId, { status }, actorName(e), STICKY_GROUP_STATUSES);
+}
+
+/** One membership chunk as one array row; the group's counter and the rollout's progress move in the same statement. */
+async function addMembers(db: SqlClient, t: Tables, groupId: string, e: LoggedEvent): Promise<void> {
+  await insertMembershipChunk(e, async (source, values) => {
+    const { rows } = await db.query<{ inserted: number }>(
+      `WITH chunk AS (
+         INSERT INTO ${t.members} (tenant, group_id, chunk, rollout_id, controller_ids)
+         SELECT $1, $2, members.chunk, g.rollout_id, members.ids FROM ${t.groups} g, LATERAL (${source}) AS members(chunk, ids) WHERE g.tenant = $1 AND g.id = $2
+         RETURNING rollout_id, cardinality(controller_ids) AS added),
+       grown AS (UPDATE ${t.groups} g SET total_targets = g.total_targets + chunk.added FROM chunk WHERE g.tenant = $1 AND g.id = $2),
+       progressed AS (UPDATE ${t.rollouts} r SET created_targets = r.created_targets + chunk.added FROM chunk WHERE r.tenant = $1 AND r.id = chunk.rollout_id)
+       SELECT count(*)::int AS inserted FROM chunk`,
+      [e.tenant, groupId, ...values],
+    );
+    return rows[0].inserted;
+  });
 }
 
 /**
