@@ -31,7 +31,7 @@ function recheckCheck(c: CheckResult, minSamples: number): Verdict {
       const devices = c.devices ?? 0;
       if (devices === 0) return 'INCONCLUSIVE';
       if (devices - (counts.healthy ?? 0) - (counts.silent ?? 0) > 0) return 'FAIL';
-      return (counts.silent ?? 0) > 0 ? 'INCONCLUSIVE' : 'PASS';
+      return (counts.silent ?? 0) + (counts.awaiting_new_version ?? 0) > 0 ? 'INCONCLUSIVE' : 'PASS';
     }
     case 'crash_count':
       if ((c.value ?? 0) > (c.threshold as number)) return 'FAIL';
@@ -41,8 +41,12 @@ function recheckCheck(c: CheckResult, minSamples: number): Verdict {
       if (!c.devices || silent === c.devices) return 'INCONCLUSIVE';
       return (c.value ?? 0) >= (c.threshold as number) ? 'PASS' : 'FAIL';
     }
-    case 'fleet_coverage':
-      return (c.value ?? 0) >= (c.threshold as number) ? 'PASS' : 'FAIL';
+    case 'fleet_coverage': {
+      if ((c.value ?? 0) >= (c.threshold as number)) return 'PASS';
+      const { total = 0, pending = 0 } = (c.details ?? {}) as { total?: number; pending?: number };
+      const reachable = total === 0 || ((c.devices ?? 0) + pending) * 100 >= (c.threshold as number) * total;
+      return reachable ? 'INCONCLUSIVE' : 'FAIL';
+    }
   }
 }
 

@@ -98,7 +98,9 @@ describe('gate checks over all deployed devices', () => {
     it('waits for a device that finished but has not reported the new version yet, and fails one that went back', () => {
       // cam-0 still runs OLD after its install (it reports FINISHED before its reboot): not wrong, just not there yet.
       const rebooting = scenario({ minutes, after: (type, id) => (id === 'cam-0' ? healthy(OLD, id, type) : healthy(NEW, id, type)) });
-      expect(evaluateCheck(check('application_health', 100), ctxOf(rebooting))).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'silent_devices', details: { silent: 1, wrong_version: 0 } });
+      expect(evaluateCheck(check('application_health', 100), ctxOf(rebooting))).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'devices_awaiting_new_version', details: { awaiting_new_version: 1, wrong_version: 0 } });
+      // device_health judges the five that run the build; the rebooting one neither helps nor hurts.
+      expect(evaluateCheck(check('device_health', 95), ctxOf(rebooting))).toMatchObject({ verdict: 'PASS', devices: 5, value: 100 });
       // cam-0 ran NEW for ten minutes, then came back on OLD: that is a wrong version.
       const back = scenario({ minutes, after: (type, id) => (at, i) => healthy(id === 'cam-0' && i >= 20 ? OLD : NEW, id, type)(at, i) });
       expect(evaluateCheck(check('application_health', 100), ctxOf(back))).toMatchObject({ verdict: 'FAIL', reason: 'unhealthy_devices', details: { wrong_version: 1 } });
@@ -141,9 +143,14 @@ describe('gate checks over all deployed devices', () => {
   });
 
   describe('fleet_coverage (deployed % >= X)', () => {
-    it('compares deployed devices with the whole rollout', () => {
-      expect(evaluateCheck(check('fleet_coverage', 95), ctxOf(good))).toMatchObject({ verdict: 'FAIL', value: 50 });
+    it('compares deployed devices with the whole rollout: pending devices make it wait, failed ones make it fail', () => {
+      // 6 of 12 deployed, the other 6 not installed yet: 95 % is still reachable.
+      expect(evaluateCheck(check('fleet_coverage', 95), ctxOf(good))).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'devices_still_pending', value: 50, details: { pending: 6, failed: 0 } });
       expect(evaluateCheck(check('fleet_coverage', 50), ctxOf(good))).toMatchObject({ verdict: 'PASS', value: 50 });
+      // The six others all failed their installs: 95 % can no longer be reached.
+      const ctx = ctxOf(good);
+      const failed = good.devices.filter((d) => d.deployedAt === undefined).map((d) => ({ ...d, failed: true }));
+      expect(evaluateCheck(check('fleet_coverage', 95), { ...ctx, deployed: [...ctx.deployed, ...failed] })).toMatchObject({ verdict: 'FAIL', reason: 'coverage_below_threshold', details: { pending: 0, failed: 6 } });
     });
   });
 });

@@ -150,12 +150,13 @@ function memoryTrend(check: CheckSpec, window: TimeWindow, ctx: CheckContext): C
   return { ...base, value, verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'memory_stable' : 'memory_growing', details: { maxGrowth: round6(Math.max(...growths)) } };
 }
 
-type DeviceCondition = 'healthy' | 'silent' | 'endpoint_down' | 'wrong_version' | 'restarting' | 'fell_back' | 'install_failed';
+type DeviceCondition = 'healthy' | 'silent' | 'awaiting_new_version' | 'endpoint_down' | 'wrong_version' | 'restarting' | 'fell_back' | 'install_failed';
 
 /**
  * One device's condition over a window: reporting, endpoint up, running the target version, no restarts.
  * A device whose install finished but that has not reported the new version yet (it reports FINISHED before
- * its reboot) is silent on the new build, not wrong: only one that ran it and switched away is wrong_version.
+ * its reboot) is awaiting it, not wrong: only one that ran it and switched away is wrong_version. One that
+ * never comes up on it is a fallback once the verification's reboot window is over (device-verification).
  */
 export function deviceCondition(device: GateDevice, window: TimeWindow, targetVersion: string | undefined): DeviceCondition {
   if (device.fallback) return 'fell_back';
@@ -164,24 +165,25 @@ export function deviceCondition(device: GateDevice, window: TimeWindow, targetVe
   if (!t || t.lastAt < window.from) return 'silent';
   if (t.healthEndpoint === 'down') return 'endpoint_down';
   if (targetVersion !== undefined && t.runningVersion !== undefined && t.runningVersion !== targetVersion) {
-    return ranVersionSince(t, targetVersion, device.deployedAt) ? 'wrong_version' : 'silent';
+    return ranVersionSince(t, targetVersion, device.deployedAt) ? 'wrong_version' : 'awaiting_new_version';
   }
   if (restartsIn(t, window) > 0) return 'restarting';
   return 'healthy';
 }
 
 function conditions(ctx: CheckContext, window: TimeWindow): Record<DeviceCondition, number> {
-  const counts: Record<DeviceCondition, number> = { healthy: 0, silent: 0, endpoint_down: 0, wrong_version: 0, restarting: 0, fell_back: 0, install_failed: 0 };
+  const counts: Record<DeviceCondition, number> = { healthy: 0, silent: 0, awaiting_new_version: 0, endpoint_down: 0, wrong_version: 0, restarting: 0, fell_back: 0, install_failed: 0 };
   for (const d of ctx.deployed) counts[deviceCondition(d, window, ctx.targetVersion)] += 1;
   return counts;
 }
 
 /**
  * The devices whose health says something about the build: a failed install never ran it (the group's error
- * condition and the wave-failure trigger count those), a fallback ran it and did not hold (that counts here).
+ * condition and the wave-failure trigger count those), one still rebooting into it does not run it yet; a
+ * fallback ran it and did not hold (that counts here).
  */
 function runningTheBuild(ctx: CheckContext, counts: Record<DeviceCondition, number>): number {
-  return ctx.deployed.length - counts.install_failed;
+  return ctx.deployed.length - counts.install_failed - counts.awaiting_new_version;
 }
 
 function applicationHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
@@ -189,9 +191,10 @@ function applicationHealth(check: CheckSpec, window: TimeWindow, ctx: CheckConte
   const judged = runningTheBuild(ctx, counts);
   const unhealthy = judged - counts.healthy - counts.silent;
   const base: CheckResult = { check: 'application_health', verdict: 'PASS', reason: 'all_healthy', window, threshold: 100, thresholdRule: 'every device running the new build healthy (failed installs are the error condition\'s)', devices: judged, value: percent(counts.healthy, judged), details: counts };
-  if (judged === 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'no_deployed_devices' };
+  if (judged === 0 && counts.awaiting_new_version === 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'no_deployed_devices' };
   if (unhealthy > 0) return { ...base, verdict: 'FAIL', reason: 'unhealthy_devices' };
   if (counts.silent > 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'silent_devices' };
+  if (counts.awaiting_new_version > 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'devices_awaiting_new_version' };
   return base;
 }
 
@@ -232,11 +235,19 @@ export function typesOf(ctx: Pick<CheckContext, 'deployed' | 'byType'>): Map<str
   return grouped;
 }
 
+/**
+ * Coverage is a count, not a health signal: below the threshold it fails only when it can no longer be
+ * reached (too many failed); while devices are still installing or queued it is INCONCLUSIVE (ask again).
+ */
 function fleetCoverage(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
   const deployed = ctx.deployed.filter((d) => d.deployedAt !== undefined && !d.failed).length;
+  const failed = ctx.deployed.filter((d) => d.failed).length;
+  const pending = Math.max(0, ctx.totalDevices - deployed - failed);
   const value = ctx.totalDevices === 0 ? 100 : percent(deployed, ctx.totalDevices);
-  const pass = value >= check.threshold;
-  return { check: 'fleet_coverage', verdict: pass ? 'PASS' : 'FAIL', reason: pass ? 'coverage_reached' : 'coverage_below_threshold', window, threshold: check.threshold, thresholdRule: 'deployed % of rollout >= threshold', value, devices: deployed, details: { total: ctx.totalDevices } };
+  const reachable = ctx.totalDevices === 0 || percent(deployed + pending, ctx.totalDevices) >= check.threshold;
+  const base: CheckResult = { check: 'fleet_coverage', verdict: 'PASS', reason: 'coverage_reached', window, threshold: check.threshold, thresholdRule: 'deployed % of rollout >= threshold', value, devices: deployed, details: { total: ctx.totalDevices, failed, pending } };
+  if (value >= check.threshold) return base;
+  return reachable ? { ...base, verdict: 'INCONCLUSIVE', reason: 'devices_still_pending' } : { ...base, verdict: 'FAIL', reason: 'coverage_below_threshold' };
 }
 
 function percent(part: number, whole: number): number {

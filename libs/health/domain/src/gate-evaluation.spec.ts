@@ -51,10 +51,15 @@ describe('gate verdicts with their evidence', () => {
     expect(outcome.evidence.checks.map((c) => c.check)).toEqual(['error_rate', 'latency_p95', 'device_health', 'crash_count']);
   });
 
-  it('fails the completion gate below 95% coverage', () => {
-    const outcome = evaluateGate(requestFor(31, 'completion_gate'));
-    expect(outcome.verdict).toBe('FAIL');
-    expect(outcome.reason).toBe('fleet_coverage:coverage_below_threshold');
+  it('holds the completion gate below 95% coverage while devices are pending, and fails it once 95% is out of reach', () => {
+    const waiting = evaluateGate(requestFor(31, 'completion_gate'));
+    expect(waiting.verdict).toBe('INCONCLUSIVE');
+    expect(waiting.reason).toBe('fleet_coverage:devices_still_pending');
+    const request = requestFor(31, 'completion_gate');
+    const failedInstalls = request.control.map((d) => ({ ...d, failed: true }));
+    const unreachable = evaluateGate({ ...request, deployed: [...request.deployed, ...failedInstalls], control: [] });
+    expect(unreachable.verdict).toBe('FAIL');
+    expect(unreachable.reason).toBe('fleet_coverage:coverage_below_threshold');
   });
 
   it('never passes a gate it does not know', () => {
@@ -83,7 +88,11 @@ describe('audit: every verdict follows from its recorded evidence', () => {
     ['canary CAUTION', () => evaluateGate(requestFor(31, 'canary_gate'))],
     ['wave PASS', () => evaluateGate(requestFor(11, 'wave_gate'))],
     ['wave without baseline', () => evaluateGate({ ...requestFor(11, 'wave_gate'), baselines: [] })],
-    ['completion FAIL', () => evaluateGate(requestFor(31, 'completion_gate'))],
+    ['completion INCONCLUSIVE', () => evaluateGate(requestFor(31, 'completion_gate'))],
+    ['completion FAIL', () => {
+      const request = requestFor(31, 'completion_gate');
+      return evaluateGate({ ...request, deployed: [...request.deployed, ...request.control.map((d) => ({ ...d, failed: true }))], control: [] });
+    }],
   ])('%s', (_name, run) => {
     const outcome = run();
     expect(recheckGateEvidence(fromLog(outcome))).toBe(outcome.verdict);
