@@ -34,17 +34,21 @@ const GROUPS: ListSpec = {
   sortable: { id: 'id', index: 'idx', name: 'name', createdAt: 'created_at' },
   filterColumns: { controllerId: 'id', name: 'name', ...AUDIT_FILTERS },
 };
+/** A member's target field, looked up per member (the target row by primary key); a deleted target's default otherwise. */
+const memberField = (column: string, fallback: string) =>
+  `COALESCE((SELECT t.${column} FROM targets t WHERE t.tenant = c.tenant AND t.controller_id = m.controller_id), ${fallback}) AS ${column}`;
 /**
  * A group's members with their target's fields; a target deleted since keeps its membership under its id.
  * The read model keeps membership as chunk arrays (one row per `group-members-added`), unnested here: the
- * scope (tenant, group) selects the group's few chunk rows by primary key before anything is unnested.
+ * scope (tenant, group) selects the group's few chunk rows by primary key before anything is unnested. The
+ * target's fields are scalar lookups, not a join, so that a page sorted by controller id looks up only the
+ * rows it shows (PostgreSQL evaluates them after the sort and LIMIT) and a count looks up none.
  */
 const MEMBERS: ListSpec = {
-  table: `(SELECT c.tenant, c.group_id, m.controller_id, COALESCE(t.name, m.controller_id) AS name, COALESCE(t.description, '') AS description,
-                  COALESCE(t.update_status, 'UNKNOWN') AS update_status, COALESCE(t.created_at, 0) AS created_at, COALESCE(t.created_by, '') AS created_by,
-                  COALESCE(t.last_modified_at, 0) AS last_modified_at, COALESCE(t.last_modified_by, '') AS last_modified_by
-             FROM rollout_group_members c CROSS JOIN LATERAL unnest(c.controller_ids) AS m(controller_id)
-             LEFT JOIN targets t ON t.tenant = c.tenant AND t.controller_id = m.controller_id) AS members`,
+  table: `(SELECT c.tenant, c.group_id, m.controller_id, ${memberField('name', 'm.controller_id')}, ${memberField('description', "''")},
+                  ${memberField('update_status', "'UNKNOWN'")}, ${memberField('created_at', '0')}, ${memberField('created_by', "''")},
+                  ${memberField('last_modified_at', '0')}, ${memberField('last_modified_by', "''")}
+             FROM rollout_group_members c CROSS JOIN LATERAL unnest(c.controller_ids) AS m(controller_id)) AS members`,
   resource: 'deploygroup targets', defaultSort: 'controllerId:ASC',
   sortable: { id: 'controller_id', controllerId: 'controller_id', name: 'name', createdAt: 'created_at' },
   filterColumns: { controllerId: 'controller_id', name: 'name', description: 'description', updateStatus: 'update_status', ...AUDIT_FILTERS },
