@@ -93,6 +93,21 @@ describe('automatic rollback triggers (the seeds\' numbers)', () => {
     expect(memory.errorRateChecks).toHaveLength(4);
   });
 
+  it('gradual degradation needs a real rise: error rates creeping up by noise-sized steps fire nothing', () => {
+    let memory = EMPTY_TRIGGER_MEMORY;
+    const creeping = (type: string, id: string) => (at: number, i: number) => ({ ...healthy(NEW, id, type)(at, i), errorRate: 0.01 + i * 0.00001 });
+    for (const minutes of [10, 15, 20, 25]) memory = evaluateTriggers(inputAfter(minutes, creeping), memory).memory;
+    expect(memory.errorRateChecks.map((c) => c.value)).toEqual([...memory.errorRateChecks.map((c) => c.value)].sort((a, b) => a - b));
+    expect(evaluateTriggers(inputAfter(30, creeping), memory).triggers).toEqual([]);
+  });
+
+  it('thermal escalation: a few hot minutes do not project to the limit (the trend must span half the window)', () => {
+    // Telemetry starts at the update: 5 minutes of steeply rising temperature, no history before it.
+    const s = scenario({ minutes: 5, after: (type, id) => (at, i) => ({ ...healthy(NEW, id, type)(at, i), temperatureC: id === 'gw-0' ? 60 + i * 2 : 50 }) });
+    const fresh = { ...inputAfter(5), deployed: s.devices.filter((d) => d.deployedAt !== undefined).map((d) => ({ ...d, telemetry: d.telemetry && { ...d.telemetry, buckets: d.telemetry.buckets.filter((b) => b.start >= s.startAt) } })) };
+    expect(fire(fresh).triggers.map((t) => t.trigger)).not.toContain('thermal_escalation');
+  });
+
   it('thermal escalation: temperature trending to its limit halts for assessment', () => {
     const heating = (type: string, id: string) => (at: number, i: number) => ({ ...healthy(NEW, id, type)(at, i), temperatureC: id === 'gw-0' ? 60 + i * 0.5 : 50 });
     const [trigger] = fire(inputAfter(15, heating)).triggers;

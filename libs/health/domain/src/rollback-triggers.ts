@@ -25,6 +25,8 @@ export interface TriggerThresholds {
   memory_leak_window_ms: number;
   degradation_checks: number;
   degradation_window_ms: number;
+  /** how much the error rate must have risen over those checks, in points: a rising run of noise is not a trend */
+  degradation_min_rise_points: number;
   thermal_limit_c: number;
   thermal_window_ms: number;
   thermal_horizon_ms: number;
@@ -44,6 +46,7 @@ export const DEFAULT_TRIGGER_THRESHOLDS: TriggerThresholds = {
   memory_leak_window_ms: 30 * MINUTE_MS,
   degradation_checks: 3,
   degradation_window_ms: 5 * MINUTE_MS,
+  degradation_min_rise_points: 0.5,
   thermal_limit_c: 85,
   thermal_window_ms: 30 * MINUTE_MS,
   thermal_horizon_ms: 30 * MINUTE_MS,
@@ -277,7 +280,9 @@ function thermalEscalations(input: TriggerInput, t: TriggerThresholds): Rollback
         ys.push(m.value);
       }
     }
-    if (xs.length < 3) continue;
+    // A slope over seconds extrapolated to half an hour is noise times a hundred: the trend must span at least
+    // half the window (as memory_leak does) before it may project anything.
+    if (xs.length < 3 || xs[xs.length - 1] - xs[0] < t.thermal_window_ms / 2) continue;
     const perMs = slope(xs, ys);
     const current = ys[ys.length - 1];
     const projected = current + perMs * t.thermal_horizon_ms;
@@ -294,7 +299,9 @@ function gradualDegradation(input: TriggerInput, t: TriggerThresholds, memory: T
   if (fleet.metricSamples.errorRate < t.min_samples) return { checks: memory.errorRateChecks };
   const checks = [...memory.errorRateChecks, { at: input.at, value: round6(windowMean(fleet, 'errorRate') ?? 0) }].slice(-(t.degradation_checks + 1));
   const rising = checks.length === t.degradation_checks + 1 && checks.every((c, i) => i === 0 || c.value > checks[i - 1].value);
-  if (!rising) return { checks };
-  const trigger = make('gradual_degradation', input.deployed.map((d) => d.controllerId), ['gradual_degradation'], { checks, rule: `error rate increased at ${t.degradation_checks} consecutive checks`, window });
+  const rise = checks.length > 0 ? checks[checks.length - 1].value - checks[0].value : 0;
+  if (!rising || rise * 100 < t.degradation_min_rise_points) return { checks };
+  const rule = `error rate increased at ${t.degradation_checks} consecutive checks, by ${t.degradation_min_rise_points} points or more`;
+  const trigger = make('gradual_degradation', input.deployed.map((d) => d.controllerId), ['gradual_degradation'], { checks, rule, riseOverChecks: round6(rise), window });
   return { trigger, checks };
 }
