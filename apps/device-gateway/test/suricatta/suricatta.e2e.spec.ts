@@ -214,9 +214,10 @@ describe('suricatta against device-gateway', () => {
       const devices = { 'fleet-a': flow.startDevice('fleet-a', { kind: 'target-token', token: tokens['fleet-a'] }), 'fleet-b': flow.startDevice('fleet-b', { kind: 'target-token', token: tokens['fleet-b'] }) };
       const first = await eventually(async () => (Object.keys(devices) as Array<keyof typeof devices>).find((id) => flow.fileOnDevice(id, 'rootfs/firmware.bin') !== undefined), 90_000, 250);
       const second = first === 'fleet-a' ? 'fleet-b' : 'fleet-a';
+      // The file appears as soon as swupdate starts writing it: compare once it reports the install done.
+      await devices[first].waitForOutput('Update successful, executing post-update actions');
       expect(flow.fileOnDevice(first, 'rootfs/firmware.bin')).toEqual(release.payload);
       // Installed but unconfirmed: the first group is not done, so the second device keeps finding nothing.
-      await devices[first].waitForOutput('Update successful, executing post-update actions');
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       expect(flow.fileOnDevice(second, 'rootfs/firmware.bin')).toBeUndefined();
       expect(devices[second].output()).toContain('No pending action on server');
