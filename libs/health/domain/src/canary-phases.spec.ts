@@ -1,6 +1,6 @@
 import { evaluateCanary } from './canary-phases';
 import { DEFAULT_CANARY_PHASES, PRESETS } from './gate-config';
-import { healthy, MIN, NEW, OLD, scenario, withErrors, type SampleShape } from '../test/health.fixtures';
+import { feed, healthy, MIN, NEW, OLD, scenario, withErrors, type SampleShape } from '../test/health.fixtures';
 
 const limits = { errorRatePoints: 2, latencyPercent: 20, memoryGrowthPercent: 1 };
 
@@ -94,6 +94,21 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
     expect(result).toMatchObject({ verdict: 'PASS', reason: 'canary_phases_passed' });
     expect(result.phases.map((p) => [p.status, p.devices, p.silentDevices])).toEqual([['PASS', 6, 1], ['PASS', 6, 1], ['PASS', 6, 1]]);
+  });
+
+  it('judges a device that was away during its soak on what it reports once back (it lives through the phase late)', () => {
+    // gw-1 and cam-2 report through the short-term phase, are offline for the whole soak (30-60 min) and come back at 62.
+    const s = scenario({ minutes: 70, silent: ['gw-1', 'cam-2'] });
+    for (const [id, type] of [['gw-1', 'gw'], ['cam-2', 'cam']]) {
+      feed(s.store, id, s.startAt, s.startAt + 30 * MIN, 30_000, healthy(NEW, id, type));
+      feed(s.store, id, s.startAt + 62 * MIN, s.startAt + 70 * MIN, 30_000, healthy(NEW, id, type));
+    }
+    const canary = s.devices.filter((d) => d.groupId === 'g0');
+    const result = evaluateCanary(canary, s.startAt + 70 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+    expect(result.phases.map((p) => [p.phase, p.status, p.silentDevices])).toEqual([['immediate', 'PASS', 0], ['short_term', 'PASS', 0], ['soak', 'PASS', 0]]);
+    expect(result.verdict).toBe('PASS');
+    // Before they are back, the two (a third of the canary) hold the soak INCONCLUSIVE.
+    expect(evaluateCanary(canary, s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW).phases[2]).toMatchObject({ status: 'INCONCLUSIVE', silentDevices: 2 });
   });
 
   it('is INCONCLUSIVE when more than a fifth of the canary is silent (two of six)', () => {

@@ -89,7 +89,7 @@ export function evaluateCanary(
     ['soak', spec.shortTermEndMs, spec.soakEndMs],
   ];
   const phases = bounds.map(([phase, from, to]) => {
-    const data = collect(devices, from, to, at, targetVersion);
+    const data = collect(devices, from, to, at, targetVersion, spec.minSamplesPerDevice);
     return judgePhase(phase, [from, to], data, devices.length, spec, limits, reference, preset);
   });
   return { ...canaryVerdict(phases, devices.length), phases };
@@ -121,7 +121,7 @@ function referenceFor(devices: readonly GateDevice[], baselines: readonly Cohort
   return { errorMean: err?.mean, errorP95: err?.p95, latencyP95: combineBaselines(relevant, 'latencyP95Ms')?.p95, cpuP99: combineBaselines(relevant, 'cpuPct')?.p99 };
 }
 
-function collect(devices: readonly GateDevice[], from: number, to: number, at: number, targetVersion: string | undefined): PhaseData {
+function collect(devices: readonly GateDevice[], from: number, to: number, at: number, targetVersion: string | undefined, minSamplesPerDevice: number): PhaseData {
   const data: PhaseData = {
     complete: true, samples: 0, deviceSamples: [], values: emptyMetricRecord(() => []), restarts: 0, downSamples: 0,
     foreignVersionDevices: 0, growths: [], temperatureTrends: 0, risingTemperatures: 0,
@@ -130,10 +130,17 @@ function collect(devices: readonly GateDevice[], from: number, to: number, at: n
     const start = (device.deployedAt as number) + from;
     const end = (device.deployedAt as number) + to;
     if (at < end) data.complete = false;
-    const window: TimeWindow = { from: start, to: Math.min(end, at) };
+    let window: TimeWindow = { from: start, to: Math.min(end, at) };
     let deviceSamples = 0;
     if (device.telemetry && window.to > window.from) {
-      const summary = summarizeWindow([device.telemetry], window);
+      let summary = summarizeWindow([device.telemetry], window);
+      // A device that was away for (part of) its phase lives through it late: once the phase is over, it is
+      // judged on its latest stretch of the phase's length. A fixed window would hold it silent forever, and
+      // the canary INCONCLUSIVE with it; a device that reports too rarely stays silent either way.
+      if (summary.samples < minSamplesPerDevice && at > end) {
+        window = { from: at - (to - from), to: at };
+        summary = summarizeWindow([device.telemetry], window);
+      }
       deviceSamples = summary.samples;
       for (const metric of Object.keys(data.values) as MetricName[]) data.values[metric].push(...summary.values[metric]);
       data.restarts += restartsIn(device.telemetry, window);
