@@ -1,4 +1,4 @@
-import { applyBatch, checkpointName, ensureTables, isAfter, liveTables, loadCheckpoint, tailLog, type Checkpoint, type EventStore, type Projection } from '@rollgate/event-store';
+import { applyBatch, checkpointName, ensureTables, isAfter, liveTables, loadCheckpoint, readLogPageLazily, tailLog, type Checkpoint, type EventStore, type Projection } from '@rollgate/event-store';
 import type { Pool } from 'pg';
 
 interface Member {
@@ -26,7 +26,7 @@ export class ProjectionGroupRunner {
     private readonly pool: Pool,
     private readonly store: EventStore,
     projections: readonly Projection[],
-    private readonly options: { idleMs?: number; batchSize?: number } = {},
+    private readonly options: { idleMs?: number; batchSize?: number; /** where the log's pages are read; `pool` by default */ readPool?: Pool } = {},
   ) {
     this.members = projections.map((projection) => ({ projection, checkpoint: undefined, failure: undefined }));
   }
@@ -72,7 +72,11 @@ export class ProjectionGroupRunner {
   }
 
   private async loop(from: Checkpoint): Promise<void> {
-    for await (const batch of tailLog(this.pool, this.store, from, { ...this.options, signal: this.abort.signal })) {
+    // Events decoded on first use: most read models skip most events, and the membership chunks (hundreds of
+    // KiB of ids each) are copied inside PostgreSQL, so their payloads are never parsed here.
+    const { readPool = this.pool, ...tailOptions } = this.options;
+    const read = (after: Checkpoint, limit: number) => readLogPageLazily(readPool, after, limit);
+    for await (const batch of tailLog(this.pool, this.store, from, { ...tailOptions, read, signal: this.abort.signal })) {
       // Concurrently, as separate runners would: the pool's size bounds how many apply at once.
       await Promise.all(
         this.members

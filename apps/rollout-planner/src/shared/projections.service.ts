@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { actionsProjection, CATALOG_PROJECTIONS, rolloutsProjection, targetDeploymentsProjection, usersProjection } from '@rollgate/read-models';
 import { EventStore, type Checkpoint, type Projection } from '@rollgate/event-store';
-import { ReadinessService, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
+import { PG_POOL, ReadinessService, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
 import { Pool } from 'pg';
 import { ProjectionGroupRunner } from './projection-group.runner';
 
@@ -31,12 +31,19 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly lanes: ProjectionGroupRunner[];
   private readonly pool: Pool;
 
-  constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig, @Inject(EventStore) private readonly store: EventStore, @Inject(ReadinessService) readiness: ReadinessService) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: ServiceConfig,
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(ReadinessService) readiness: ReadinessService,
+    @Inject(PG_POOL) servicePool: Pool,
+  ) {
     // A small pool of their own: a connection per lane LISTENs, the others apply a batch to several read
     // models at once. The service's pool stays for requests (the read models once held a listener each there and starved it).
     this.pool = new Pool({ connectionString: config.databaseUrl, max: PROJECTION_CONNECTIONS, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` });
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
-    this.lanes = LANES.map((projections) => new ProjectionGroupRunner(this.pool, store, projections, { idleMs: 50 }));
+    // The log's pages are read on the service's pool (as EventStore.readAll did), so that a lane's read never
+    // queues behind the other lane's batches on this small pool.
+    this.lanes = LANES.map((projections) => new ProjectionGroupRunner(this.pool, store, projections, { idleMs: 50, readPool: servicePool }));
     // Writes wait for the read models: a planner whose projections stopped cannot answer, so it is not ready.
     readiness.addCheck('projections', () => {
       const stopped = this.stopped();
