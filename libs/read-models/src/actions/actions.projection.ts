@@ -137,6 +137,8 @@ export const actionsProjection: ReadModelProjection = {
         target_ids     text[]  NOT NULL,
         PRIMARY KEY (tenant, group_id, first_position)
       )`);
+    // Stored out of line but uncompressed: compressing a chunk's ~200 KB of ids costs several times the insert.
+    await db.query(`ALTER TABLE "${t('action_group_chunks')}" ALTER COLUMN target_ids SET STORAGE EXTERNAL`);
     // "Which started groups is this target in?" without a row per target. A large pending list (64 MB) lets a
     // million-target rollout's chunks go in as appends (measured: ~2.6x cheaper than merging into the index as
     // they arrive); lookups scan the pending list until vacuum merges it, tens of milliseconds at that size.
