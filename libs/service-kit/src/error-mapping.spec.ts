@@ -1,4 +1,4 @@
-import { ConcurrencyError, DomainError, InfrastructureError, RollgateError, ValidationError } from '@rollgate/shared-domain';
+import { ConcurrencyError, DomainError, InfrastructureError, ReadModelLagError, RollgateError, ValidationError } from '@rollgate/shared-domain';
 import { toHttpError } from './error-mapping';
 
 describe('toHttpError', () => {
@@ -27,6 +27,11 @@ describe('toHttpError', () => {
   it('maps a DomainError to 422 when the request can never succeed', () => {
     expect(toHttpError(new DomainError('group_threshold_invalid', 'threshold above 100%')).status).toBe(422);
     expect(toHttpError(new DomainError('action_not_allowed', 'no')).status).toBe(422);
+  });
+
+  it('maps read models lagging behind a recorded command to 503 with its own code (the client reads again, it does not repeat)', () => {
+    const lag = new ReadModelLagError('the change was recorded; the read models did not catch up within 10000 ms');
+    expect(toHttpError(lag)).toEqual({ status: 503, body: { code: 'read_model_lagging', message: lag.message } });
   });
 
   it('maps a DomainError whose code says not found to 404', () => {

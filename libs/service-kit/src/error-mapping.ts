@@ -1,4 +1,4 @@
-import { ConcurrencyError, DomainError, RollgateError, ValidationError } from '@rollgate/shared-domain';
+import { ConcurrencyError, DomainError, ReadModelLagError, RollgateError, ValidationError } from '@rollgate/shared-domain';
 
 export interface HttpErrorBody {
   code: string;
@@ -30,6 +30,7 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   }
   if (error instanceof ConcurrencyError) return { status: 409, body: { code: error.code, message: error.message } };
   if (error instanceof DomainError) return { status: domainStatus(error.code), body: { code: error.code, message: error.message } };
+  if (error instanceof ReadModelLagError) return { status: 503, body: { code: error.code, message: error.message } };
   if (error instanceof RollgateError) return { status: 500, body: { code: 'internal_error', message: INTERNAL_MESSAGE } };
   const http = httpStatusOf(error);
   if (http) return http;

@@ -3,6 +3,7 @@ import { actionsProjection, CATALOG_PROJECTIONS, rolloutsProjection, targetDeplo
 import { EventStore, type Checkpoint, type Projection } from '@rollgate/event-store';
 import { PG_POOL, ReadinessService, SERVICE_CONFIG, type ServiceConfig } from '@rollgate/service-kit';
 import { Pool } from 'pg';
+import { ReadModelLagError } from '@rollgate/shared-domain';
 import { ProjectionGroupRunner } from './projection-group.runner';
 
 /** How long a write waits for its read models before answering; past it the client gets an error, not stale data. */
@@ -78,7 +79,9 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
       if (behind.length === 0) return;
       const stopped = this.stopped().filter((name) => readModels.includes(name));
       if (stopped.length > 0) throw new Error(`read models ${stopped.join(', ')} stopped following the log`, { cause: this.failureOf(readModels) });
-      if (Date.now() > deadline) throw new Error(`projections ${behind.join(', ')} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline) {
+        throw new ReadModelLagError(`the change was recorded, but read models ${behind.join(', ')} did not catch up within ${CATCH_UP_TIMEOUT_MS} ms; read it again shortly instead of repeating the request`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }

@@ -55,3 +55,14 @@ export class InfrastructureError extends RollgateError {
     super(code, message, { cause });
   }
 }
+
+/**
+ * A command was recorded in the log, but the read models its answer is built from did not catch up in time
+ * (a long transaction elsewhere in the database holds every log reader back). The change is not lost: the
+ * client reads again later instead of repeating the command.
+ */
+export class ReadModelLagError extends RollgateError {
+  constructor(message: string) {
+    super('read_model_lagging', message);
+  }
+}
