@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { targetDeployments, targetDeploymentsProjection } from '@rollgate/read-models';
 import { groupDecider, rolloutDecider, type RolloutEvent } from '@rollgate/rollout-domain';
-import { groupStream, planRollback, ROLLBACK_CONDITIONS, rolloutStream } from '@rollgate/scheduling-domain';
+import { groupStream, planRollback, ROLLBACK_CONDITIONS, ROLLBACK_MIN_ATTEMPTS, rolloutStream } from '@rollgate/scheduling-domain';
 import { DomainError } from '@rollgate/shared-domain';
 import type { Pool, PoolClient } from 'pg';
 import type { StreamWriter, WrittenEvent } from '../writes/stream-writer';
@@ -98,7 +98,7 @@ export class RollbackOrchestrator {
         targetFilterQuery: origin.targetFilterQuery, distributionSetId, actionType: 'forced', weight: origin.weight,
         // No shuffle made this plan (devices in sorted order): the seed names the rollback instead.
         plan: { hash: `rollback:${rollbackId}`, seed: `rollback:${rollbackId}`, groups: batches.map((b, i) => ({ groupId: groupIds[i], name: `rollback-${i + 1}`, size: b.length })) },
-        execution: { strategy: 'groups', soakMs: [], maxParallel: origin.execution.maxParallel, deployTimeoutMs: origin.execution.deployTimeoutMs, maxAttempts: origin.execution.maxAttempts, offlinePolicy: origin.execution.offlinePolicy },
+        execution: { strategy: 'groups', soakMs: [], maxParallel: origin.execution.maxParallel, deployTimeoutMs: origin.execution.deployTimeoutMs, maxAttempts: Math.max(origin.execution.maxAttempts, ROLLBACK_MIN_ATTEMPTS), offlinePolicy: origin.execution.offlinePolicy },
         // Started without approval: a rollback must not wait for a second pair of eyes.
         approvalPolicy: { enabled: false, quorum: 1, creatorMayApprove: true }, creatorPermissions: [], by: 'group-scheduler', rollbackOf, at: now,
       });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { planRollback, type DeploymentView } from './rollback-plan';
+import { emptyCounters, isComplete, isErrorMet, isSuccessMet } from '@rollgate/rollout-domain';
+import { planRollback, ROLLBACK_CONDITIONS, type DeploymentView } from './rollback-plan';
 
 const rollout = { rolloutId: 'r1', distributionSetId: 'ds-new' };
 const view = (targetId: string, patch: Partial<DeploymentView>): DeploymentView => ({
@@ -39,6 +40,25 @@ describe('rollback plan', () => {
       expect(planned.length + plan.withoutPrevious.length + plan.unaffected).toBe(members.length);
       expect(new Set(planned).size).toBe(planned.length);
       expect(planRollback([...members].reverse(), [...views].reverse(), rollout, maxParallel)).toEqual(plan);
+    }));
+  });
+});
+
+describe('rollback batch conditions', () => {
+  const batch = (finished: number, error: number, total = 10) => ({ ...emptyCounters(total), scheduled: total - finished - error, finished, error });
+
+  it('moves on when most devices are back, pauses when more than a fifth fail', () => {
+    expect(isSuccessMet(batch(8, 0), ROLLBACK_CONDITIONS)).toBe(true);
+    expect(isErrorMet(batch(8, 2), ROLLBACK_CONDITIONS.error)).toBe(false);
+    expect(isErrorMet(batch(6, 3), ROLLBACK_CONDITIONS.error)).toBe(true);
+  });
+
+  it('never leaves a finished batch between the two conditions, whatever its outcome', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 0, max: 200 }), (total, rawErrors) => {
+      const error = Math.min(rawErrors, total);
+      const counters = batch(total - error, error, total);
+      expect(isComplete(counters, 'forced')).toBe(true);
+      expect(isSuccessMet(counters, ROLLBACK_CONDITIONS) || isErrorMet(counters, ROLLBACK_CONDITIONS.error)).toBe(true);
     }));
   });
 });

@@ -66,8 +66,15 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** A rollback batch proceeds when all its devices are back and stops the rollback on the first failure. */
+/**
+ * A rollback batch proceeds once 80 % of its devices are back, and pauses the rollback (a human looks) when
+ * more than 20 % fail: the two cover every outcome, so a batch never hangs between them. Pausing on the first
+ * failure left the rest of the fleet on the bad build because one device could not install the good one.
+ */
 export const ROLLBACK_CONDITIONS: GroupConditions = {
-  success: { threshold: 100, mode: 'finished' }, successAction: 'NEXTGROUP',
-  error: { kind: 'count', threshold: 0 }, errorAction: 'PAUSE', actionType: 'forced',
+  success: { threshold: 80, mode: 'finished' }, successAction: 'NEXTGROUP',
+  error: { kind: 'percentage', threshold: 20 }, errorAction: 'PAUSE', actionType: 'forced',
 };
+
+/** Attempts per device in a rollback: a failed install of the known-good build is retried before it counts. */
+export const ROLLBACK_MIN_ATTEMPTS = 3;
