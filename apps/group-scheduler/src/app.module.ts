@@ -59,7 +59,7 @@ export class AppModule {
         {
           provide: ActionProgressRunner,
           useFactory: (pool: Pool, store: EventStore, p: GroupProgressStore, t: TimerStore, e: SchedulerEngine, pages: SharedLogPages) =>
-            new ActionProgressRunner(pool, store, p, t, e, { batchSize: pages.pageSize, read: pages.read }),
+            new ActionProgressRunner(pool, store, p, t, e, { batchSize: pages.pageSize, read: pages.readPromptly }),
           inject: [PG_POOL, EventStore, GroupProgressStore, TimerStore, SchedulerEngine, SharedLogPages],
         },
         {

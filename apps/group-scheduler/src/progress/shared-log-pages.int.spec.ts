@@ -35,6 +35,7 @@ describe('SharedLogPages against PostgreSQL', () => {
     expect(ns(first)).toEqual([1, 2]);
     // A full page is kept for a reader that trails behind: the very same events.
     expect(await pages.read(LOG_START)).toBe(first);
+    expect(await pages.readPromptly(LOG_START)).toBe(first);
 
     // The head (a partial page) is never handed on, not even while its read is in flight: it may predate
     // what woke the second reader, which therefore reads the head itself...
@@ -42,6 +43,9 @@ describe('SharedLogPages against PostgreSQL', () => {
     expect(otherHead).not.toBe(head);
     expect(ns(head)).toEqual([3]);
     expect(ns(otherHead)).toEqual([3]);
+    const [headAgain, promptHead] = await Promise.all([pages.read(after(first)), pages.readPromptly(after(first))]);
+    expect(promptHead).not.toBe(headAgain);
+    expect(ns(promptHead)).toEqual([3]);
 
     // ...and a later reader sees what arrived since.
     await append(4);

@@ -19,7 +19,10 @@ const KEPT_PAGES = 4;
  * the head itself.
  */
 export class SharedLogPages {
+  /** reads in flight, by checkpoint */
   private readonly pages = new Map<string, Promise<StoredEvent[]>>();
+  /** full pages read, by checkpoint: the most recent KEPT_PAGES */
+  private readonly fullPages = new Map<string, Promise<StoredEvent[]>>();
 
   constructor(
     private readonly pool: Pool,
@@ -29,6 +32,8 @@ export class SharedLogPages {
   /** The page of up to `pageSize` events after `after`: a tailLog read function for every reader. */
   readonly read = async (after: Checkpoint): Promise<StoredEvent[]> => {
     const key = `${after.transactionId}:${after.position}`;
+    const kept = this.fullPages.get(key);
+    if (kept) return kept;
     const shared = this.pages.get(key);
     if (shared) {
       const page = await shared.catch(() => undefined);
@@ -38,11 +43,20 @@ export class SharedLogPages {
     return this.readPage(key, after);
   };
 
+  /**
+   * Like `read`, but never waits for another reader's read in flight, which at the head of the log would
+   * cost a second round trip: for the group counters, whose latency is the scheduler's reaction time.
+   */
+  readonly readPromptly = (after: Checkpoint): Promise<StoredEvent[]> => {
+    const key = `${after.transactionId}:${after.position}`;
+    return this.fullPages.get(key) ?? this.readPage(key, after);
+  };
+
   private readPage(key: string, after: Checkpoint): Promise<StoredEvent[]> {
     const page = readLogPageLazily(this.pool, after, this.pageSize);
     this.pages.set(key, page);
     page.then(
-      (events) => (events.length < this.pageSize ? this.forget(key, page) : this.keepRecent()),
+      (events) => (events.length < this.pageSize ? this.forget(key, page) : this.keep(key, page)),
       () => this.forget(key, page),
     );
     return page;
@@ -52,11 +66,13 @@ export class SharedLogPages {
     if (this.pages.get(key) === page) this.pages.delete(key);
   }
 
-  /** Drops the oldest pages past KEPT_PAGES (a Map iterates in insertion order). */
-  private keepRecent(): void {
-    for (const key of this.pages.keys()) {
-      if (this.pages.size <= KEPT_PAGES) return;
-      this.pages.delete(key);
+  /** Keeps a full page, dropping the oldest past KEPT_PAGES (a Map iterates in insertion order). */
+  private keep(key: string, page: Promise<StoredEvent[]>): void {
+    this.forget(key, page);
+    this.fullPages.set(key, page);
+    for (const oldest of this.fullPages.keys()) {
+      if (this.fullPages.size <= KEPT_PAGES) return;
+      this.fullPages.delete(oldest);
     }
   }
 }
