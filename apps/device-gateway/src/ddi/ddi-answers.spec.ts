@@ -34,6 +34,17 @@ describe('DDI answers', () => {
     expect(pollAnswer(BASE, device, '00:01:00', true)._links.deploymentBase).toBeDefined();
   });
 
+  it('poll: a retried action (next attempt after a failure) is offered under a new `c`, so clients see it as new', () => {
+    const memory = world();
+    memory.apply(ev('action-3', 'action', 'action-created', { actionId: '3', targetId: 'd0', distributionSetId: 'ds1', actionType: 'soft', weight: 1000, maxAttempts: 2, status: 'SCHEDULED', at: AT }));
+    const first = pollAnswer(BASE, memory.device(T, 'd0')!, '00:01:00')._links.deploymentBase?.href;
+    memory.apply(ev('action-3', 'action', 'action-retrieved', { at: AT + 1 }));
+    memory.apply(ev('action-3', 'action', 'action-attempt-failed', { from: 'RETRIEVED', status: 'ERROR', attempt: 1, nextAttempt: 2, finished: 'failure', execution: 'closed', details: ['download failed'], at: AT + 2 }));
+    const retry = pollAnswer(BASE, memory.device(T, 'd0')!, '00:01:00')._links.deploymentBase?.href;
+    expect(retry).toMatch(/\/deploymentBase\/3\?c=-?\d+$/);
+    expect(retry).not.toBe(first);
+  });
+
   it('poll: sleeps less while the offered action waits for its maintenance window, never below minPollingTime', () => {
     const memory = world();
     const settings = { pollingTime: '01:00:00', minPollingTime: '00:00:30', maintenanceWindowPollCount: 3 };

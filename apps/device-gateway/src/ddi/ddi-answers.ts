@@ -76,9 +76,15 @@ export function pollAnswer(base: string, device: DeviceEntry, pollingTime: strin
 }
 
 /** hawkBit's `c`: changes when what the device would download or how it should handle it changes. */
+/**
+ * hawkBit's `c` in the deploymentBase link: changes whenever what the device should do changes. The attempt is
+ * part of it, so a retried action (same id, next attempt after a failure) reads as new to a client that
+ * remembers which link it already ran.
+ */
 export function actionHash(action: ActionEntry): number {
   const s = actionSettings(action);
-  return fnv1a(`${action.actionId}|${s.distributionSetId}|${s.actionType}|${s.forceTime ?? ''}|${s.maintenanceWindow?.schedule ?? ''}`) | 0;
+  const attempt = action.state.status === 'INITIAL' ? 1 : action.state.attempt;
+  return fnv1a(`${action.actionId}|${s.distributionSetId}|${s.actionType}|${s.forceTime ?? ''}|${s.maintenanceWindow?.schedule ?? ''}|${attempt}`) | 0;
 }
 
 /** 32-bit FNV-1a: a cheap content hash for ETags and `c`, not for security. */

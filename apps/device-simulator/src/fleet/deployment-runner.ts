@@ -2,7 +2,7 @@ import { actionIdOfLink, feedbackBody, versionOfDeployment, type CancelAnswer, t
 import { cancelAccepted, cancelRejected, downloadFinished, downloadStarted, installFinished, installProgress, nothingToDo, planDeployment, waitingForWindow } from '../deployment/deployment-plan';
 import { downloadArtifact } from '../download/artifact-download';
 import { chance } from '../profiles/device-random';
-import { decisionRandom, json, postWithRetry, send, type DeploymentJob, type FleetContext, type PostResult, type SimDevice } from './device-session';
+import { alreadySettled, decisionRandom, json, postWithRetry, send, type DeploymentJob, type FleetContext, type PostResult, type SimDevice } from './device-session';
 
 /**
  * The device side of one action: read deploymentBase, plan it from the profile of the build being installed,
@@ -19,10 +19,10 @@ export async function startDeployment(context: FleetContext, device: SimDevice, 
   }
   const actionId = String(base.id ?? actionIdOfLink(href));
   // Another poll may have started it while this one waited for its answer.
-  if (device.job?.actionId === actionId || device.settledActionId === actionId) return;
+  if (device.job?.actionId === actionId || alreadySettled(device, actionId, href)) return;
   const version = versionOfDeployment(base.deployment.chunks);
   const profile = context.profiles.profileFor(device.spec.deviceType, device.spec.region, version);
-  const plan = planDeployment(base.deployment, profile, decisionRandom(context.seed, device.spec.controllerId, 'deployment', actionId));
+  const plan = planDeployment(base.deployment, profile, decisionRandom(context.seed, device.spec.controllerId, 'deployment', `${actionId}:${offerOf(href)}`));
   const job: DeploymentJob = { actionId, version, plan, phase: 'downloading', abort: new AbortController(), canceled: false, href };
   device.job = job;
   await runDeployment(context, device, job, base.deployment.chunks.flatMap((chunk) => chunk.artifacts ?? []));
@@ -136,6 +136,7 @@ function finish(context: FleetContext, device: SimDevice, job: DeploymentJob, st
   job.phase = 'done';
   if (device.job === job) device.job = undefined;
   device.settledActionId = job.actionId;
+  device.settledHref = job.href;
   context.setStatus(device, status);
   context.settle(device, job.actionId, outcome, job.version);
 }
@@ -167,6 +168,7 @@ export async function handleCancel(context: FleetContext, device: SimDevice, hre
   if (result === 'ok') context.counters.cancelFeedbackSent++;
   if (accepted) {
     device.settledActionId = stopId;
+    device.settledHref = undefined;
     context.setStatus(device, 'canceled');
     context.settle(device, stopId, 'canceled', job?.version ?? device.version);
   } else {
@@ -192,4 +194,9 @@ export async function handleConfirmation(context: FleetContext, device: SimDevic
   const result = await postWithRetry(context, device, `${device.base}/confirmationBase/${encodeURIComponent(actionId)}/feedback`, body);
   if (result === 'ok') context.counters.confirmationsSent++;
   if (!confirmed) context.settle(device, actionId, 'denied', device.version);
+}
+
+/** hawkBit's `c` of a deploymentBase link: another attempt at the same action draws its own luck. */
+function offerOf(href: string): string {
+  return new URL(href, 'http://device.invalid').searchParams.get('c') ?? '';
 }

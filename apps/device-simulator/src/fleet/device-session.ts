@@ -46,6 +46,11 @@ export interface SimDevice extends RandomState {
   job?: DeploymentJob;
   /** the last action this device settled (so a lingering link does not start it again) */
   settledActionId?: string;
+  /**
+   * the deploymentBase link (with hawkBit's `c`) it ran to the end; undefined after a cancel (final). The server
+   * changes `c` when it offers the same action again for another attempt, and that is run.
+   */
+  settledHref?: string;
   confirmedActionId?: string;
   /** after a 429, the device sends nothing before this time (Retry-After applies to the device, not one request) */
   throttledUntil: number;
@@ -183,4 +188,9 @@ export async function postWithRetry(context: FleetContext, device: SimDevice, ur
     if (!(await context.scheduler.sleep(wait))) return 'unreachable';
   }
   return 'unreachable';
+}
+
+/** The action behind this link was run to its end already, and the link does not offer another attempt. */
+export function alreadySettled(device: Pick<SimDevice, 'settledActionId' | 'settledHref'>, actionId: string, href: string): boolean {
+  return device.settledActionId === actionId && (device.settledHref === undefined || device.settledHref === href);
 }

@@ -6,7 +6,7 @@ import { ProfileResolver, type FleetProfiles } from '../profiles/device-profile'
 import { Scheduler, systemClock, type Clock } from '../scheduling/scheduler';
 import { healthSample } from '../telemetry/health-sample';
 import { handleCancel, handleConfirmation, recheckWindow, startDeployment } from './deployment-runner';
-import { json, postWithRetry, retryAfterMs, RequestPool, send, type FleetContext, type SimDevice } from './device-session';
+import { alreadySettled, json, postWithRetry, retryAfterMs, RequestPool, send, type FleetContext, type SimDevice } from './device-session';
 import type { DeviceSpec } from './fleet-generator';
 import { ACTION_OUTCOMES, DEVICE_STATUSES, RateWindow, emptyCounters, zeroed, type ActionOutcome, type ActionSettled, type DeviceStatus, type FleetStats } from './fleet-stats';
 
@@ -236,8 +236,9 @@ class Fleet extends EventEmitter implements FleetHandle, FleetContext {
     }
     if (job) return;
     const href = resolve(deployment.href);
-    // A settled action whose link lingers (the server has not processed the last feedback yet) is not rerun.
-    if (device.settledActionId !== undefined && actionIdOfLink(href) === device.settledActionId) return;
+    // A settled action whose link lingers (the server has not processed the last feedback yet) is not rerun;
+    // the same action offered for another attempt (a new `c`) is.
+    if (alreadySettled(device, actionIdOfLink(href), href)) return;
     this.track(startDeployment(this, device, href));
   }
 
