@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, serviceBusEnv } from '@rollgate/testing';
 import { LOCAL_ADMIN_FILE, localAdmin } from './local-admin';
 import { REPO_ROOT } from './local-stack';
 
+/** The demo with 300 devices takes about four minutes on a quiet two-core machine; a stuck gate must not hang CI. */
+const DEMO_BUDGET_MS = 9 * 60_000;
 const SERVICES = ['rollout-planner', 'device-gateway', 'artifact-distributor', 'group-scheduler', 'health-evaluator'];
 
 /** The README's main job, as a user runs it: `rollgate up`, use it, then Ctrl-C. */
@@ -13,7 +15,7 @@ describe('rollgate up', () => {
   it('starts all five services, prints where they listen and how to log in, and stops cleanly on Ctrl-C', async () => {
     const db = await createTestDatabase('rg_up');
     const names = testBusNames();
-    const portBase = 20_000 + Math.floor(Math.random() * 20_000);
+    const portBase = freePortBase();
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, ...serviceBusEnv(names) };
       for (const key of ['ROLLGATE_BOOTSTRAP_TENANT', 'ROLLGATE_BOOTSTRAP_ADMIN_USER', 'ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD']) delete env[key];
@@ -46,4 +48,45 @@ describe('rollgate up', () => {
       await db.drop();
     }
   }, 180_000);
+
+  it('runs the demo scenario end to end: a good build passes its gates, a bad build is stopped at the canary and rolled back, reports written', async () => {
+    const db = await createTestDatabase('rg_demo');
+    const names = testBusNames();
+    const portBase = freePortBase();
+    const logDir = mkdtempSync(join(tmpdir(), 'rollgate-demo-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, ...serviceBusEnv(names) };
+      for (const key of ['ROLLGATE_BOOTSTRAP_TENANT', 'ROLLGATE_BOOTSTRAP_ADMIN_USER', 'ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD']) delete env[key];
+      const args = [join(REPO_ROOT, 'apps', 'cli', 'bin', 'rollgate.js'), '--database-url', db.url, 'up', '--devices', '300', '--exit-when-done', '--nats-url', NATS_URL, '--port-base', String(portBase), '--log-dir', logDir];
+      const child = spawn(process.execPath, args, { env });
+      let output = '';
+      const transcript = createWriteStream(join(logDir, 'up.out'));
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.on('data', (chunk) => (output += chunk));
+        stream.pipe(transcript);
+      }
+      // Ctrl-C before Jest's own timeout, so that a scenario that hangs fails with its transcript, not a bare timeout.
+      const interrupt = setTimeout(() => child.kill('SIGINT'), DEMO_BUDGET_MS);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearTimeout(interrupt);
+
+      expect({ code, tail: output.slice(-3000) }).toEqual({ code: 0, tail: expect.stringContaining('good build completed, bad build stopped and rolled back') });
+      expect(output).toContain('== automatic rollback');
+      // The live view drew the groups with their bars while the rollouts ran.
+      expect(output).toMatch(/canary\s+\S+\s+\[[#x~.]{24}\]/);
+      const reports = readdirSync(join(logDir, 'demo', 'reports'));
+      expect(reports.filter((f) => f.endsWith('.html')).length).toBeGreaterThanOrEqual(3);
+      expect(reports.some((f) => /incident/.test(f))).toBe(true);
+    } finally {
+      const nc = await connectTestNats();
+      await deleteTestStreams(nc, names);
+      await nc.close();
+      await db.drop();
+    }
+  }, DEMO_BUDGET_MS + 60_000);
 });
+
+/** Below Linux's ephemeral range (32768+), so outgoing connections of other tests never hold our ports. */
+function freePortBase(): number {
+  return 20_000 + Math.floor(Math.random() * 12_000);
+}
