@@ -46,13 +46,14 @@ export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
   const prefix = `dev${run}`;
   mkdirSync(o.dataDir, { recursive: true });
 
-  say('tenant configuration: devices poll every 2 s, target tokens on');
-  await configureTenant(api);
+  const intervalSeconds = fleetIntervalSeconds(o.devices);
+  say(`tenant configuration: devices poll and report health every ${intervalSeconds} s, target tokens on`);
+  await configureTenant(api, intervalSeconds);
 
   say(`simulated fleet: ${o.devices} devices over 4 device types and 3 regions, running 1.0.0 (build ${BAD} is bad on ${o.badDeviceType})`);
   const fleet = SimulatedFleetProcess.start({
     gatewayUrl: o.gatewayUrl, plannerUrl: o.plannerUrl, tenant: o.tenant, user: o.user, password: o.password,
-    devices: o.devices, prefix, seed: run, badBuilds: [`${BAD}:${o.badDeviceType}`],
+    devices: o.devices, prefix, seed: run, badBuilds: [`${BAD}:${o.badDeviceType}`], telemetryIntervalMs: intervalSeconds * 1000,
     logFile: join(o.dataDir, 'device-simulator.log'), fleetFile: join(o.dataDir, 'demo-fleet.json'),
   });
   try {
@@ -91,12 +92,27 @@ export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-async function configureTenant(api: ApiClient): Promise<void> {
+/**
+ * How often each simulated device polls and reports health: every 2 s for small fleets, less often for big
+ * ones, so that the fleet sends at most about 600 polls and 600 health samples per second. The simulator, the five services, PostgreSQL and NATS share one machine; at 5,000 devices and 2 s
+ * the simulator queued thousands of requests and every step of the rollout waited behind them.
+ */
+export function fleetIntervalSeconds(devices: number): number {
+  return Math.max(2, Math.ceil(devices / 600));
+}
+
+async function configureTenant(api: ApiClient, intervalSeconds: number): Promise<void> {
   const settings: Array<[string, unknown]> = [
-    ['minPollingTime', '00:00:01'], ['pollingTime', '00:00:02'], ['pollingOverdueTime', '00:01:00'],
+    ['minPollingTime', '00:00:01'], ['pollingTime', hawkbitDuration(intervalSeconds)], ['pollingOverdueTime', hawkbitDuration(Math.max(60, intervalSeconds * 10))],
     ['authentication.targettoken.enabled', true],
   ];
   for (const [key, value] of settings) await api.put(`/rest/v1/system/configs/${encodeURIComponent(key)}`, { value });
+}
+
+/** hawkBit's HH:MM:SS. */
+function hawkbitDuration(seconds: number): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
 }
 
 /**

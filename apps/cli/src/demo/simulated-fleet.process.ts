@@ -22,6 +22,8 @@ export interface FleetProcessOptions {
   seed: string;
   /** `<version>[:<deviceType>]` builds that misbehave after install */
   badBuilds: string[];
+  /** each device's health sample interval */
+  telemetryIntervalMs: number;
   logFile: string;
   fleetFile: string;
 }
@@ -52,7 +54,7 @@ export class SimulatedFleetProcess {
       join(REPO_ROOT, 'dist', 'apps', 'device-simulator', 'src', 'main.js'),
       '--gateway', o.gatewayUrl, '--tenant', o.tenant, '--devices', String(o.devices), '--prefix', o.prefix, '--seed', o.seed,
       '--register', o.plannerUrl, '--fleet-file', o.fleetFile,
-      '--telemetry-interval', '2000', '--min-poll', '1000', '--stats-interval', '1', '--max-sockets', '128',
+      '--telemetry-interval', String(o.telemetryIntervalMs), '--min-poll', '1000', '--stats-interval', '1', '--max-sockets', '128',
       ...o.badBuilds.flatMap((b) => ['--bad-build', b]),
     ];
     const child = spawn(process.execPath, args, {
