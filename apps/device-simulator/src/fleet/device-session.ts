@@ -191,6 +191,6 @@ export async function postWithRetry(context: FleetContext, device: SimDevice, ur
 }
 
 /** The action behind this link was run to its end already, and the link does not offer another attempt. */
-export function alreadySettled(device: Pick<SimDevice, 'settledActionId' | 'settledHref'>, actionId: string, href: string): boolean {
-  return device.settledActionId === actionId && (device.settledHref === undefined || device.settledHref === href);
+export function alreadySettled(device: Pick<SimDevice, 'settledActionId' | 'settledHref'>, actionId: string | undefined, href: string): boolean {
+  return actionId !== undefined && device.settledActionId === actionId && (device.settledHref === undefined || device.settledHref === href);
 }
