@@ -36,6 +36,15 @@ describe('projections', () => {
     expect((await snapshot())[0]).toEqual({ tenant: 'acme', stream_id: 'stream-0', events: 7, total: 10 + 201, last_version: 7 });
   });
 
+  it('refuses to start a read model whose tables are only partly there (its shape changed), naming the rebuild', async () => {
+    const twoTables = { ...streamStatsProjection, tables: [...streamStatsProjection.tables, 'stream_stats_extra'] };
+    const current = new ProjectionRunner(log.pool, log.store, streamStatsProjection);
+    await current.start();
+    await current.stop();
+    const runner = new ProjectionRunner(log.pool, log.store, twoTables);
+    await expect(runner.start()).rejects.toThrow(`read model ${streamStatsProjection.name} has 1 of its 2 tables: its shape changed in this version of Rollgate; rebuild it from the log with \`rollgate projections rebuild ${streamStatsProjection.name}\``);
+  });
+
   it('applies every event once when two instances run the same projection', async () => {
     const first = new ProjectionRunner(log.pool, log.store, streamStatsProjection, { batchSize: 3, idleMs: 10 });
     const second = new ProjectionRunner(log.pool, log.store, streamStatsProjection, { batchSize: 5, idleMs: 10 });

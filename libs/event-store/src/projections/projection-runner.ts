@@ -100,7 +100,13 @@ export async function ensureTables(pool: Pool, projection: Projection, tables: T
     // Several instances may start at once: the lock and the second look let exactly one create the tables.
     await client.query('SELECT pg_advisory_xact_lock($1)', [projectionLockKey(projection)]);
     const again = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY($1)`, [projection.tables.map(tables)]);
-    if (again.rows[0].n === 0) await projection.createTables(client, tables);
+    const found = again.rows[0].n as number;
+    if (found === 0) await projection.createTables(client, tables);
+    // Some of its tables but not all: the read model changed shape since this database was filled. Say so,
+    // rather than fail later on a missing table in the middle of a request.
+    else if (found < projection.tables.length) {
+      throw new Error(`read model ${projection.name} has ${found} of its ${projection.tables.length} tables: its shape changed in this version of Rollgate; rebuild it from the log with \`rollgate projections rebuild ${projection.name}\``);
+    }
   });
 }
 
