@@ -22,7 +22,7 @@ export async function startDeployment(context: FleetContext, device: SimDevice, 
   if (device.job?.actionId === actionId || alreadySettled(device, actionId, href)) return;
   const version = versionOfDeployment(base.deployment.chunks);
   const profile = context.profiles.profileFor(device.spec.deviceType, device.spec.region, version);
-  const plan = planDeployment(base.deployment, profile, decisionRandom(context.seed, device.spec.controllerId, 'deployment', `${actionId}:${offerOf(href)}`));
+  const plan = planDeployment(base.deployment, profile, decisionRandom(context.seed, device.spec.controllerId, 'deployment', luckOf(device, actionId)));
   const job: DeploymentJob = { actionId, version, plan, phase: 'downloading', abort: new AbortController(), canceled: false, href };
   device.job = job;
   await runDeployment(context, device, job, base.deployment.chunks.flatMap((chunk) => chunk.artifacts ?? []));
@@ -196,7 +196,11 @@ export async function handleConfirmation(context: FleetContext, device: SimDevic
   if (!confirmed) context.settle(device, actionId, 'denied', device.version);
 }
 
-/** hawkBit's `c` of a deploymentBase link: another attempt at the same action draws its own luck. */
-function offerOf(href: string): string {
-  return new URL(href, 'http://device.invalid').searchParams.get('c') ?? '';
+/**
+ * What the seed decides this run of the action by: its id on the first run (so tests can predict outcomes from
+ * the seed alone), `<id>#<n>` when the server offers the same action again for its n-th attempt.
+ */
+function luckOf(device: SimDevice, actionId: string): string {
+  device.actionRun = device.settledActionId === actionId ? (device.actionRun ?? 1) + 1 : 1;
+  return device.actionRun === 1 ? actionId : `${actionId}#${device.actionRun}`;
 }

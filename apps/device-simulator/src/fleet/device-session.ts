@@ -51,6 +51,8 @@ export interface SimDevice extends RandomState {
    * changes `c` when it offers the same action again for another attempt, and that is run.
    */
   settledHref?: string;
+  /** how often it has run its current action (a retry is the same action offered again) */
+  actionRun?: number;
   confirmedActionId?: string;
   /** after a 429, the device sends nothing before this time (Retry-After applies to the device, not one request) */
   throttledUntil: number;
