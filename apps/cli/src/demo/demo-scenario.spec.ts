@@ -1,9 +1,18 @@
-import { fleetIntervalSeconds } from './demo-scenario';
+import { fleetIntervalSeconds, rolloutBody } from './demo-scenario';
 
 describe('the demo fleet paces itself to one machine', () => {
   it('polls every 2 s up to 1,200 devices, then less often, keeping the fleet near 600 polls per second', () => {
     expect([50, 300, 1_200].map(fleetIntervalSeconds)).toEqual([2, 2, 2]);
     expect(fleetIntervalSeconds(5_000)).toBe(9);
     for (const devices of [5_000, 20_000, 100_000]) expect(devices / fleetIntervalSeconds(devices)).toBeLessThanOrEqual(600);
+  });
+});
+
+describe('the demo rollout body', () => {
+  const canaryOf = (body: Record<string, unknown>) => (body.healthGates as { canary_gate: Record<string, unknown> }).canary_gate;
+
+  it('keeps 10 s canary phases and 30 s windows at the 2 s interval, and stretches them for slower-reporting fleets', () => {
+    expect(canaryOf(rolloutBody('r', 'ds', 'q'))).toMatchObject({ immediate_ms: 10_000, short_term_ms: 20_000, soak_ms: 30_000, error_rate_window: '30s' });
+    expect(canaryOf(rolloutBody('r', 'ds', 'q', 9))).toMatchObject({ immediate_ms: 31_500, short_term_ms: 63_000, soak_ms: 94_500, error_rate_window: '36s' });
   });
 });

@@ -66,11 +66,11 @@ export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
     const badSet = await publishBuild(api, BAD);
 
     say(`rollout of ${GOOD}: canary, then waves of 15 %, 35 % and the rest, each behind a health gate`);
-    const good = await createAndStart(api, rolloutBody(`demo-${run}-good`, goodSet, filter));
+    const good = await createAndStart(api, rolloutBody(`demo-${run}-good`, goodSet, filter, intervalSeconds));
     const goodExit = await watch(api, good, 1_000, 6 * 60_000, o.out);
 
     say(`rollout of ${BAD}: the same plan; the canary's ${o.badDeviceType}s will crash-loop after install`);
-    const bad = await createAndStart(api, rolloutBody(`demo-${run}-bad`, badSet, filter));
+    const bad = await createAndStart(api, rolloutBody(`demo-${run}-bad`, badSet, filter, intervalSeconds));
     const badExit = await watch(api, bad, 1_000, 6 * 60_000, o.out);
 
     const rollbacks = await rollbackRolloutsOf(api, bad);
@@ -159,9 +159,12 @@ function buildImage(version: string): Uint8Array {
 }
 
 /** The seeds' canary-plus-waves configuration with soaks and gate windows in seconds. */
-export function rolloutBody(name: string, distributionSetId: string, targetFilterQuery: string): Record<string, unknown> {
+export function rolloutBody(name: string, distributionSetId: string, targetFilterQuery: string, intervalSeconds = 2): Record<string, unknown> {
   const seconds = (n: number) => n / 60;
-  const window = '30s';
+  // A canary phase must hold a few samples of every device (memory growth needs three), so phases and gate
+  // windows stretch with the fleet's reporting interval: 10 s phases and 30 s windows at 2 s, 32 s and 36 s at 9 s.
+  const phaseMs = Math.max(10_000, Math.round(3.5 * intervalSeconds * 1000));
+  const window = `${Math.max(30, 4 * intervalSeconds)}s`;
   return {
     name, distributionSetId, targetFilterQuery, type: 'forced',
     strategy: 'canary-waves',
@@ -185,7 +188,7 @@ export function rolloutBody(name: string, distributionSetId: string, targetFilte
       // a 10-second phase is noise times sixty, and the p95 of a few samples per device type jitters by more
       // than the seeds' 20 %. They are loosened here (the bad build fails on errors and crashes regardless).
       canary_gate: {
-        immediate_ms: 10_000, short_term_ms: 20_000, soak_ms: 30_000, phase_min_samples: 1, min_samples: 5, comparison: 'advisory',
+        immediate_ms: phaseMs, short_term_ms: 2 * phaseMs, soak_ms: 3 * phaseMs, phase_min_samples: 1, min_samples: 5, comparison: 'advisory',
         latency_p95: 100, memory_trend: 1_000,
         error_rate_window: window, latency_p95_window: window, memory_trend_window: window, application_health_window: window, crash_count_window: window,
       },
