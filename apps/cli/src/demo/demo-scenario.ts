@@ -190,7 +190,9 @@ export function rolloutBody(name: string, distributionSetId: string, targetFilte
       canary_gate: {
         immediate_ms: phaseMs, short_term_ms: 2 * phaseMs, soak_ms: 3 * phaseMs, phase_min_samples: 1, min_samples: 5, comparison: 'advisory',
         latency_p95: 100, memory_trend: 1_000,
-        error_rate_window: window, latency_p95_window: window, memory_trend_window: window, application_health_window: window, crash_count_window: window,
+        // A memory trend needs three samples of the new build per device: over the whole canary, not the short
+        // window, it holds them even when a busy machine delays the fleet's reports.
+        error_rate_window: window, latency_p95_window: window, memory_trend_window: `${(3 * phaseMs) / 1000}s`, application_health_window: window, crash_count_window: window,
       },
       wave_gate: { min_samples: 10, latency_p95: 100, error_rate_window: window, latency_p95_window: window, device_health_window: window, crash_count_window: window },
       completion_gate: { min_samples: 10, error_rate_window: window, fleet_coverage_window: window, device_health_window: window },

@@ -1,6 +1,6 @@
 import { canaryVerdict } from './canary-phases';
 import type { CohortComparison, MetricComparison } from './cohort-comparison';
-import type { CheckResult } from './gate-checks';
+import { MAX_SILENT_SHARE, type CheckResult } from './gate-checks';
 import type { GateEvidence } from './gate-evaluation';
 import { combineVerdicts, type Verdict } from './health.types';
 
@@ -31,7 +31,8 @@ function recheckCheck(c: CheckResult, minSamples: number): Verdict {
       const devices = c.devices ?? 0;
       if (devices === 0) return 'INCONCLUSIVE';
       if (devices - (counts.healthy ?? 0) - (counts.silent ?? 0) > 0) return 'FAIL';
-      return (counts.silent ?? 0) + (counts.awaiting_new_version ?? 0) > 0 ? 'INCONCLUSIVE' : 'PASS';
+      if ((counts.silent ?? 0) > devices * MAX_SILENT_SHARE) return 'INCONCLUSIVE';
+      return (counts.awaiting_new_version ?? 0) > 0 ? 'INCONCLUSIVE' : 'PASS';
     }
     case 'crash_count':
       if ((c.value ?? 0) > (c.threshold as number)) return 'FAIL';

@@ -111,6 +111,38 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     expect(evaluateCanary(canary, s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW).phases[2]).toMatchObject({ status: 'INCONCLUSIVE', silentDevices: 2 });
   });
 
+  describe('devices that report rarely: two samples in a phase hold no memory trend', () => {
+    // Every 12 minutes: the short-term phase (5-30 min) holds the samples of minutes 12 and 24 only.
+    const sparse = { ...DEFAULT_CANARY_PHASES, minSamplesPerDevice: 1 };
+
+    it('judges memory on the phase\'s start until now once the phase is over, instead of staying INCONCLUSIVE for good', () => {
+      const s = scenario({ minutes: 100, everyMs: 12 * MIN });
+      const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, sparse, limits, s.baselines, NEW);
+      const memory = result.phases[1].checks.find((c) => c.name === 'memory_stable');
+      expect(memory).toMatchObject({ verdict: 'PASS' });
+      expect(memory?.value).toEqual(expect.any(Number));
+      expect(result.verdict).toBe('PASS');
+    });
+
+    it('still catches a leak on the longer look', () => {
+      const leaking = (type: string, id: string) => {
+        const base = healthy(NEW, `${id}-new`, type);
+        return (at: number, i: number) => ({ ...base(at, i), memoryMb: 500 + 60 * i });
+      };
+      const s = scenario({ minutes: 100, everyMs: 12 * MIN, after: leaking });
+      const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, sparse, limits, s.baselines, NEW);
+      expect(result.phases[1].checks.find((c) => c.name === 'memory_stable')).toMatchObject({ verdict: 'FAIL' });
+      expect(result).toMatchObject({ verdict: 'FAIL', reason: 'canary_short_term_failed' });
+    });
+
+    it('does not look past a phase that is still running', () => {
+      const s = scenario({ minutes: 100, everyMs: 12 * MIN });
+      const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 29 * MIN, sparse, limits, s.baselines, NEW);
+      expect(result.phases[1]).toMatchObject({ status: 'IN_PROGRESS' });
+      expect(result.phases[1].checks.find((c) => c.name === 'memory_stable')).toMatchObject({ verdict: 'INCONCLUSIVE' });
+    });
+  });
+
   it('is INCONCLUSIVE when more than a fifth of the canary is silent (two of six)', () => {
     const s = scenario({ minutes: 61, silent: ['cam-2', 'gw-0'] });
     const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 61 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);

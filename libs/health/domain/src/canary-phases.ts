@@ -1,7 +1,7 @@
 import { combineBaselines, type CohortBaseline } from './baseline';
 import { restartsIn, versionAt, type DeviceTelemetry } from './device-telemetry';
 import { emptyMetricRecord, summarizeWindow } from './fleet-window';
-import { memoryGrowthPer10Min } from './gate-checks';
+import { MAX_SILENT_SHARE, memoryGrowthPer10Min } from './gate-checks';
 import type { CanaryPhasesSpec, PresetLimits } from './gate-config';
 import type { GateDevice } from './gate-device';
 import type { MetricName, TimeWindow, Verdict } from './health.types';
@@ -43,7 +43,7 @@ export interface CanaryLimits {
 }
 
 /** At most this share of the canary may be silent in a phase before the phase says nothing (INCONCLUSIVE). */
-export const MAX_SILENT_SHARE = 0.2;
+export { MAX_SILENT_SHARE };
 
 interface PhaseData {
   complete: boolean;
@@ -159,13 +159,22 @@ function collect(devices: readonly GateDevice[], from: number, to: number, at: n
         if (trendOf(temps.map((t) => t[0]), temps.map((t) => t[1])) === 'increasing') data.risingTemperatures += 1;
       }
       if (deviceSamples > 0 && runsForeignVersion(device.telemetry, device.deployedAt as number, window, at >= end, targetVersion)) data.foreignVersionDevices += 1;
-      const growth = memoryGrowthPer10Min(device.telemetry, window, targetVersion);
+      const growth = memoryGrowthPer10Min(device.telemetry, window, targetVersion) ?? lateGrowth(device.telemetry, start, end, at, targetVersion);
       if (growth !== undefined) data.growths.push(growth);
     }
     data.samples += deviceSamples;
     data.deviceSamples.push(deviceSamples);
   }
   return data;
+}
+
+/**
+ * A memory trend needs three buckets of the deployed version. A device that reports rarely (or late, behind a
+ * busy network) may hold only two in a phase, and the phase would stay INCONCLUSIVE for good; once the phase is
+ * over, such a device's trend is taken from the phase's start until now, which grows until it holds enough.
+ */
+function lateGrowth(t: DeviceTelemetry, phaseStart: number, phaseEnd: number, at: number, targetVersion: string | undefined): number | undefined {
+  return at > phaseEnd ? memoryGrowthPer10Min(t, { from: phaseStart, to: at }, targetVersion) : undefined;
 }
 
 /**

@@ -186,16 +186,21 @@ function runningTheBuild(ctx: CheckContext, counts: Record<DeviceCondition, numb
   return ctx.deployed.length - counts.install_failed - counts.awaiting_new_version;
 }
 
+/** At most this share of the devices judged may be silent before a check (or a canary phase) says nothing (INCONCLUSIVE). */
+export const MAX_SILENT_SHARE = 0.2;
+
 function applicationHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
   const counts = conditions(ctx, window);
   const judged = runningTheBuild(ctx, counts);
   const unhealthy = judged - counts.healthy - counts.silent;
-  const base: CheckResult = { check: 'application_health', verdict: 'PASS', reason: 'all_healthy', window, threshold: 100, thresholdRule: 'every device running the new build healthy (failed installs are the error condition\'s)', devices: judged, value: percent(counts.healthy, judged), details: counts };
+  const base: CheckResult = { check: 'application_health', verdict: 'PASS', reason: 'all_healthy', window, threshold: 100, thresholdRule: 'every reporting device running the new build healthy, at most a fifth silent (failed installs are the error condition\'s)', devices: judged, value: percent(counts.healthy, judged - counts.silent), details: counts };
   if (judged === 0 && counts.awaiting_new_version === 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'no_deployed_devices' };
   if (unhealthy > 0) return { ...base, verdict: 'FAIL', reason: 'unhealthy_devices' };
-  if (counts.silent > 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'silent_devices' };
+  // As the canary's phases: a device that went quiet must not hold the gate forever (the fleet's
+  // skip_and_queue), so the others are judged as long as at most a fifth of the devices are silent.
+  if (counts.silent > judged * MAX_SILENT_SHARE) return { ...base, verdict: 'INCONCLUSIVE', reason: 'silent_devices' };
   if (counts.awaiting_new_version > 0) return { ...base, verdict: 'INCONCLUSIVE', reason: 'devices_awaiting_new_version' };
-  return base;
+  return counts.silent > 0 ? { ...base, reason: 'all_reporting_healthy' } : base;
 }
 
 function deviceHealth(check: CheckSpec, window: TimeWindow, ctx: CheckContext): CheckResult {
