@@ -13,6 +13,6 @@ describe('the demo rollout body', () => {
 
   it('keeps 10 s canary phases and 30 s windows at the 2 s interval, and stretches them for slower-reporting fleets', () => {
     expect(canaryOf(rolloutBody('r', 'ds', 'q'))).toMatchObject({ immediate_ms: 10_000, short_term_ms: 20_000, soak_ms: 30_000, error_rate_window: '30s' });
-    expect(canaryOf(rolloutBody('r', 'ds', 'q', 9))).toMatchObject({ immediate_ms: 31_500, short_term_ms: 63_000, soak_ms: 94_500, error_rate_window: '36s' });
+    expect(canaryOf(rolloutBody('r', 'ds', 'q', 9))).toMatchObject({ immediate_ms: 22_500, short_term_ms: 45_000, soak_ms: 67_500, error_rate_window: '36s', memory_trend_window: '67.5s' });
   });
 });

@@ -161,14 +161,15 @@ function buildImage(version: string): Uint8Array {
 /** The seeds' canary-plus-waves configuration with soaks and gate windows in seconds. */
 export function rolloutBody(name: string, distributionSetId: string, targetFilterQuery: string, intervalSeconds = 2): Record<string, unknown> {
   const seconds = (n: number) => n / 60;
-  // A canary phase must hold a few samples of every device (memory growth needs three), so phases and gate
-  // windows stretch with the fleet's reporting interval: 10 s phases and 30 s windows at 2 s, 32 s and 36 s at 9 s.
-  const phaseMs = Math.max(10_000, Math.round(3.5 * intervalSeconds * 1000));
+  // A canary phase must hold a sample or two of every device, so phases and gate windows stretch with the
+  // fleet's reporting interval: 10 s phases and 30 s windows at 2 s, 22.5 s and 36 s at 9 s. (Memory growth needs
+  // three samples; a phase that holds fewer takes them from the phase's start until the gate asks.)
+  const phaseMs = Math.max(10_000, Math.round(2.5 * intervalSeconds * 1000));
   const window = `${Math.max(30, 4 * intervalSeconds)}s`;
   return {
     name, distributionSetId, targetFilterQuery, type: 'forced',
     strategy: 'canary-waves',
-    canary: { percentage: 2, minDevices: 20, maxDevices: 40, soakMinutes: seconds(10) },
+    canary: { percentage: 2, minDevices: 20, maxDevices: 40, soakMinutes: seconds(5) },
     waves: [
       { name: 'wave-1', percentage: 15, soakMinutes: seconds(5), failureThresholdPercent: 10, autoRollback: true },
       { name: 'wave-2', percentage: 35, soakMinutes: seconds(5), failureThresholdPercent: 10, autoRollback: true },
