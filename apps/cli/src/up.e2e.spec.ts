@@ -71,7 +71,7 @@ describe('rollgate up', () => {
       clearTimeout(interrupt);
 
       expect({ code, tail: output.slice(-3000) }).toEqual({ code: 0, tail: expect.stringContaining('good build completed, bad build stopped and rolled back') });
-      expect(output).toContain('== automatic rollback');
+      expect(output).toMatch(/== \[\d+:\d{2}\] automatic rollback/);
       // The live view drew the groups with their bars while the rollouts ran.
       expect(output).toMatch(/canary\s+\S+\s+\[[#x~.]{24}\]/);
       const reports = readdirSync(join(logDir, 'demo', 'reports'));

@@ -40,7 +40,9 @@ const BAD = '2.1.0';
  */
 export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
   const api = new ApiClient({ server: o.plannerUrl, tenant: o.tenant, user: o.user }, { ROLLGATE_PASSWORD: o.password });
-  const say = (line: string) => o.out.write(`\n== ${line}\n`);
+  const started = Date.now();
+  // Each step says when it began (minutes:seconds into the scenario), so a slow step shows in the transcript.
+  const say = (line: string) => o.out.write(`\n== [${elapsed(Date.now() - started)}] ${line}\n`);
   // Each run gets its own device prefix and rollout names, so a second `npm start` on the same database works.
   const run = Date.now().toString(36);
   const prefix = `dev${run}`;
@@ -92,6 +94,11 @@ export async function runDemoScenario(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
+function elapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
 /**
  * How often each simulated device polls and reports health: every 2 s for small fleets, less often for big
  * ones, so that the fleet sends at most about 600 polls and 600 health samples per second. The simulator, the five services, PostgreSQL and NATS share one machine; at 5,000 devices and 2 s
@@ -126,7 +133,10 @@ async function waitForTargets(api: ApiClient, filter: string, devices: number, o
   for (;;) {
     const { total } = await api.get<{ total: number }>('/rest/v1/targets', { q: filter, limit: 1 });
     if (total !== last) [last, stableSince] = [total, Date.now()];
-    const settled = total >= devices || (total >= devices / 2 && Date.now() - stableSince > 8_000);
+    // Most of the fleet reports within a poll or two; the simulated-offline few trickle in for a long while, and
+    // waiting for them would only delay the rollout (they join later or are queued by skip_and_queue).
+    const quiet = Date.now() - stableSince;
+    const settled = total >= devices || (total >= devices * 0.9 && quiet > 2_000) || (total >= devices / 2 && quiet > 8_000);
     if (settled || Date.now() > deadline) {
       if (total < devices / 2) throw new Error(`only ${total} of ${devices} devices reported their attributes within 2 minutes`);
       out.write(`  ${total} of ${devices} devices online and reporting (the others are simulated offline)\n`);
