@@ -239,6 +239,101 @@ describe('device-gateway DDI (real PostgreSQL, NATS and HTTP)', () => {
     await configure(world, T, { 'user.confirmation.flow.enabled': false });
   });
 
+  it("auto-confirms as hawkBit: the device switches it on, its waiting action is confirmed and offered, later ones are confirmed at once, and switching it off brings consent back", async () => {
+    await configure(world, T, { 'user.confirmation.flow.enabled': true });
+    await createTarget(world, T, 'dev-8', 'tokendev8');
+    await startRollout(world, T, 'ac1', 'ds-v2', ['dev-8'], 800);
+    await gw.synced();
+    const auth = targetToken('tokendev8');
+    // The device's user says no: the action's stream exists and waits for consent.
+    expect((await gw.request('POST', ddi('dev-8', '/confirmationBase/800/feedback'), { auth, body: { confirmation: 'Denied' } })).status).toBe(200);
+    const before = await gw.request('GET', ddi('dev-8', '/confirmationBase'), { auth });
+    expect(before.body).toEqual({
+      autoConfirm: { active: false },
+      _links: { activateAutoConfirm: { href: expect.stringMatching(/\/confirmationBase\/activateAutoConfirm$/) }, confirmationBase: { href: expect.stringMatching(/\/confirmationBase\/800$/) } },
+    });
+
+    const bad = await gw.request('POST', ddi('dev-8', '/confirmationBase/activateAutoConfirm'), { auth, body: { initiator: 7 } });
+    expect(bad.status).toBe(400);
+    const tooLong = await gw.request('POST', ddi('dev-8', '/confirmationBase/activateAutoConfirm'), { auth, body: { remark: 'r'.repeat(256) } });
+    expect(tooLong).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
+    expect((await gw.request('POST', ddi('dev-8', '/confirmationBase/activateAutoConfirm'), { auth, body: { initiator: 'user-on-device', remark: 'trusted' } })).status).toBe(200);
+    const again = await gw.request('POST', ddi('dev-8', '/confirmationBase/activateAutoConfirm'), { auth, body: {} });
+    expect(again).toMatchObject({ status: 409, body: { code: 'auto_confirm_already_active' } });
+    expect((await world.stream(T, 'target-dev-8')).map((e) => [e.type, e.data.by ?? null])).toEqual([['target-created', 'admin'], ['target-auto-confirm-activated', 'device:dev-8']]);
+
+    const message = "Assignment automatically confirmed by initiator 'user-on-device'. \n\nAuto confirmation activated by system user: 'device:dev-8' \n\nRemark: trusted";
+    await eventually(async () => {
+      const events = await world.stream(T, 'action-800');
+      return events.at(-1)?.type === 'action-confirmed' ? events : undefined;
+    }, 10_000, 50);
+    expect((await world.stream(T, 'action-800')).map((e) => e.type)).toEqual(['action-created', 'action-confirmation-denied', 'action-confirmed']);
+    expect((await world.stream(T, 'action-800'))[2].data).toMatchObject({ details: [message], auto: { initiator: 'user-on-device', activatedBy: 'device:dev-8' } });
+    const state = (await gw.request('GET', ddi('dev-8', '/confirmationBase'), { auth })).body as { autoConfirm: Record<string, unknown>; _links: Record<string, unknown> };
+    expect(state.autoConfirm).toEqual({ active: true, initiator: 'user-on-device', remark: 'trusted', activatedAt: expect.any(Number) });
+    expect(Object.keys(state._links)).toEqual(['deactivateAutoConfirm']);
+    const poll = (await gw.request('GET', ddi('dev-8'), { auth })).body as { _links: Record<string, { href: string }> };
+    expect(poll._links.confirmationBase).toBeUndefined();
+    expect(poll._links.deploymentBase.href).toContain('/deploymentBase/800');
+    expect((await gw.request('GET', ddi('dev-8', '/deploymentBase/800'), { auth })).status).toBe(200);
+    expect((await gw.request('POST', ddi('dev-8', '/deploymentBase/800/feedback'), { auth, body: feedback('closed', 'success') })).status).toBe(200);
+
+    // A rollout action that arrives while it is on: offered for deployment at once, created and confirmed in one append.
+    await startRollout(world, T, 'ac2', 'ds-v2', ['dev-8'], 900);
+    await gw.synced();
+    const next = (await gw.request('GET', ddi('dev-8'), { auth })).body as { _links: Record<string, { href: string }> };
+    expect(next._links.deploymentBase.href).toContain('/deploymentBase/900');
+    expect((await gw.request('GET', ddi('dev-8', '/deploymentBase/900'), { auth })).status).toBe(200);
+    expect((await world.stream(T, 'action-900')).map((e) => [e.type, e.data.status ?? null])).toEqual([['action-created', 'WAIT_FOR_CONFIRMATION'], ['action-confirmed', null]]);
+    expect((await gw.request('POST', ddi('dev-8', '/deploymentBase/900/feedback'), { auth, body: feedback('closed', 'success') })).status).toBe(200);
+
+    // Off again (a second time changes nothing): the next action asks for consent.
+    expect((await gw.request('POST', ddi('dev-8', '/confirmationBase/deactivateAutoConfirm'), { auth })).status).toBe(200);
+    expect((await gw.request('POST', ddi('dev-8', '/confirmationBase/deactivateAutoConfirm'), { auth })).status).toBe(200);
+    expect((await world.stream(T, 'target-dev-8')).map((e) => e.type)).toEqual(['target-created', 'target-auto-confirm-activated', 'target-auto-confirm-deactivated']);
+    await startRollout(world, T, 'ac3', 'ds-v2', ['dev-8'], 1000);
+    await gw.synced();
+    const off = (await gw.request('GET', ddi('dev-8'), { auth })).body as { _links: Record<string, { href: string }> };
+    expect(off._links.deploymentBase).toBeUndefined();
+    expect(off._links.confirmationBase.href).toContain('/confirmationBase/1000');
+    expect((await gw.request('GET', ddi('dev-8', '/confirmationBase'), { auth })).body).toMatchObject({ autoConfirm: { active: false }, _links: { activateAutoConfirm: expect.anything() } });
+
+    // Without a body hawkBit records its fallback remark.
+    expect((await gw.request('POST', ddi('dev-8', '/confirmationBase/activateAutoConfirm'), { auth })).status).toBe(200);
+    expect((await world.stream(T, 'target-dev-8')).at(-1)?.data).toMatchObject({ initiator: null, remark: 'Initiated using the Device Direct Integration API without providing a remark.' });
+    const on = (await gw.request('GET', ddi('dev-8'), { auth })).body as { _links: Record<string, { href: string }> };
+    expect(on._links.deploymentBase.href).toContain('/deploymentBase/1000');
+    await configure(world, T, { 'user.confirmation.flow.enabled': false });
+  });
+
+  it('confirms waiting actions when an operator activates auto-confirmation, once, however many gateways follow the log', async () => {
+    await configure(world, T, { 'user.confirmation.flow.enabled': true });
+    await createTarget(world, T, 'dev-9', 'tokendev9');
+    await startRollout(world, T, 'ac4', 'ds-v2', ['dev-9'], 1100);
+    await gw.synced();
+    const auth = targetToken('tokendev9');
+    expect((await gw.request('POST', ddi('dev-9', '/confirmationBase/1100/feedback'), { auth, body: { confirmation: 'Denied' } })).status).toBe(200);
+    const second = await startGateway(world.db, world.names, world.store);
+    try {
+      // As the planner appends it for POST /rest/v1/targets/dev-9/autoConfirm/activate.
+      await world.append(T, 'target-dev-9', 'target', [['target-auto-confirm-activated', { initiator: 'ops-bot', remark: null, by: 'admin', at: 1_764_000_000_000 }]]);
+      await eventually(async () => ((await world.stream(T, 'action-1100')).at(-1)?.type === 'action-confirmed' ? true : undefined), 10_000, 50);
+      await gw.synced();
+      await second.synced();
+      // Both instances reacted; the append at the action's version let one win, and the other found nothing left.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await world.stream(T, 'action-1100')).map((e) => e.type)).toEqual(['action-created', 'action-confirmation-denied', 'action-confirmed']);
+      expect((await world.stream(T, 'action-1100'))[2].data.details).toEqual(["Assignment automatically confirmed by initiator 'ops-bot'. \n\nAuto confirmation activated by system user: 'admin' \n\nRemark: n/a"]);
+      for (const instance of [gw, second]) {
+        const poll = (await instance.request('GET', ddi('dev-9'), { auth })).body as { _links: Record<string, { href: string }> };
+        expect(poll._links.deploymentBase.href).toContain('/deploymentBase/1100');
+      }
+    } finally {
+      await second.close();
+      await configure(world, T, { 'user.confirmation.flow.enabled': false });
+    }
+  });
+
   it('a storm of bad requests does not hold up a good device', async () => {
     const storm = Promise.all(Array.from({ length: 400 }, (_, i) => gw.request(i % 2 ? 'GET' : 'POST', ddi(i % 3 ? 'dev-1' : 'ghost', i % 2 ? '' : '/deploymentBase/100/feedback'), {
       auth: i % 4 ? targetToken('forged') : undefined, rawBody: i % 2 ? undefined : '{not json',

@@ -70,3 +70,21 @@ export function readConfirmation(body: unknown): { confirmed: boolean; code?: nu
   }
   return { confirmed: answer === 'confirmed', code, details };
 }
+
+/** hawkBit's DdiActivateAutoConfirmation; unknown fields are ignored, as hawkBit does. */
+const ActivateAutoConfirmSchema = Type.Object({
+  initiator: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  remark: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+const validateActivateAutoConfirm = ajv.compile(ActivateAutoConfirmSchema);
+
+/** What hawkBit records as the remark when a device activates without sending a body at all. */
+export const DDI_AUTO_CONFIRM_FALLBACK_REMARK = 'Initiated using the Device Direct Integration API without providing a remark.';
+
+/** `{ initiator?, remark? }`, the body itself optional (lengths are the target decider's to check). */
+export function readActivateAutoConfirm(body: unknown): { initiator: string | null; remark: string | null } {
+  if (body === undefined || body === null) return { initiator: null, remark: DDI_AUTO_CONFIRM_FALLBACK_REMARK };
+  check(validateActivateAutoConfirm, body, 'auto-confirmation');
+  const { initiator, remark } = body as { initiator?: string | null; remark?: string | null };
+  return { initiator: initiator ?? null, remark: remark ?? null };
+}

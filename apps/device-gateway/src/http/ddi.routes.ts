@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
-import type { AttributesMode } from '@rollgate/catalog-domain';
+import type { AttributesMode, AutoConfirmation, TargetCommand } from '@rollgate/catalog-domain';
 import { installHttpTracing, toHttpError } from '@rollgate/service-kit';
 import { DEVICE_ATTRIBUTE_REGION, type RegionalLinks } from '../artifacts/regional-links';
 import type { GatewayConfig } from '../config';
@@ -9,7 +9,8 @@ import { authenticateDevice, type AuthMethod } from '../auth/device-auth';
 import {
   cancelAnswer, confirmationAnswer, DEFAULT_POLLING, deploymentAnswer, etagOf, installedAnswer, mayDownload, pollAnswer, pollingSleep, type ArtifactLinks, type PollingSettings,
 } from '../ddi/ddi-answers';
-import { readConfigData, readConfirmation, readFeedback } from '../ddi/ddi-bodies';
+import { AutoConfirmer, autoConfirmSource } from '../ddi/auto-confirmer';
+import { readActivateAutoConfirm, readConfigData, readConfirmation, readFeedback } from '../ddi/ddi-bodies';
 import { preDeployCheck } from '../ddi/pre-deploy-checks';
 import { actionSettings, cancelPending, isOpen, offeredAction, statusOf, type ActionEntry, type DeviceEntry, type GatewayMemory, type TenantMemory } from '../memory/gateway-memory';
 import type { LastSeenRecorder } from '../memory/last-seen.recorder';
@@ -88,6 +89,10 @@ export function ddiRoutes(deps: DdiDependencies) {
     app.setNotFoundHandler((_request, reply) => sendError(reply, new DdiHttpError(404, 'not_found', 'no such DDI resource'), deps));
 
     const h = new DdiHandlers(deps);
+    // hawkBit's auto-confirmation: waiting actions of auto-confirming targets are confirmed as the log says so.
+    const autoConfirmer = new AutoConfirmer(deps.memory, deps.actions, deps.log);
+    autoConfirmer.start();
+    app.addHook('onClose', async () => autoConfirmer.stop());
     // Before the body is read: an unauthenticated or throttled request costs no parsing at all.
     app.addHook('onRequest', async (req) => h.authenticate(req as Req));
     // What a fleet sends most runs without a span: the poll (answered from memory, a span was a third of its
@@ -104,6 +109,9 @@ export function ddiRoutes(deps: DdiDependencies) {
       traced.get('/installedBase/:actionId', (req: Req, reply) => h.installedBase(req, reply));
       traced.put('/configData', (req: Req, reply) => h.configData(req, reply));
       traced.get('/confirmationBase', (req: Req, reply) => h.confirmationBase(req, reply));
+      // Registered before `confirmationBase/:actionId`'s feedback route; Fastify prefers the static segments.
+      traced.post('/confirmationBase/activateAutoConfirm', (req: Req, reply) => h.activateAutoConfirm(req, reply));
+      traced.post('/confirmationBase/deactivateAutoConfirm', (req: Req, reply) => h.deactivateAutoConfirm(req, reply));
       traced.get('/confirmationBase/:actionId', (req: Req, reply) => h.confirmationAction(req, reply));
       traced.post('/confirmationBase/:actionId/feedback', (req: Req, reply) => h.confirmationFeedback(req, reply));
       traced.get('/softwaremodules/:moduleId/artifacts', (req: Req, reply) => h.artifacts(req, reply));
@@ -119,7 +127,7 @@ class DdiHandlers {
   async poll(req: Req, reply: FastifyReply): Promise<unknown> {
     const ctx = this.context(req);
     const sleep = pollingSleep(offeredAction(ctx.device), pollingSettings(ctx.memory), this.deps.clock());
-    const body = JSON.stringify(pollAnswer(ctx.base, ctx.device, sleep, this.confirmationFlow(ctx)));
+    const body = JSON.stringify(pollAnswer(ctx.base, ctx.device, sleep, this.asksConsent(ctx)));
     const etag = etagOf(body);
     reply.header('etag', etag);
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
@@ -136,7 +144,13 @@ class DdiHandlers {
         await this.deps.actions.run(action, (at) => ({ type: 'reject-action', check: failure.check, reason: failure.reason, at }), this.options(ctx));
         throw new DdiHttpError(410, 'action_rejected', `the update cannot go to this device: ${failure.reason}`);
       }
-      if (!this.awaitsConfirmation(ctx, action)) await this.deps.actions.run(action, (at) => ({ type: 'retrieve-action', at }), this.options(ctx));
+      const autoConfirm = ctx.device.autoConfirm;
+      if (action.state.status === 'INITIAL' && this.confirmationFlow(ctx) && autoConfirm) {
+        // hawkBit at assignment: created waiting for consent and confirmed at once, in one append.
+        await this.deps.actions.run(action, (at) => ({ type: 'auto-confirm-action', autoConfirm: autoConfirmSource(autoConfirm), at }), this.options(ctx));
+      } else if (!this.awaitsConfirmation(ctx, action)) {
+        await this.deps.actions.run(action, (at) => ({ type: 'retrieve-action', at }), this.options(ctx));
+      }
     }
     const answer = deploymentAnswer(ctx.memory, action, this.deps.clock(), await this.linksFor(ctx, settingsModules(ctx, action)), historyCount(req));
     return reply.type(contentType(req)).send(answer);
@@ -182,9 +196,25 @@ class DdiHandlers {
   async confirmationBase(req: Req, reply: FastifyReply): Promise<unknown> {
     const ctx = this.context(req);
     const action = offeredAction(ctx.device);
-    const waiting = action && this.awaitsConfirmation(ctx, action);
-    const links = waiting ? { confirmationBase: { href: `${ctx.base}/confirmationBase/${action.actionId}` } } : {};
-    return reply.type(contentType(req)).send({ autoConfirm: { active: false }, _links: links });
+    const waiting = action !== undefined && this.awaitsConfirmation(ctx, action) ? action : undefined;
+    return reply.type(contentType(req)).send(confirmationBaseAnswer(ctx.base, ctx.device.autoConfirm, waiting?.actionId));
+  }
+
+  /** The device switches its own auto-confirmation on (hawkBit: 200; 409 while already active). */
+  async activateAutoConfirm(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = this.context(req);
+    const { initiator, remark } = readActivateAutoConfirm(req.body);
+    await this.targetCommand(ctx, (at) => ({ type: 'activate-auto-confirm', initiator, remark, by: `device:${ctx.controllerId}`, at }));
+    return reply.code(200).send();
+  }
+
+  /** ... and off: actions already confirmed stay so; the next ones wait for consent again. */
+  async deactivateAutoConfirm(req: Req, reply: FastifyReply): Promise<unknown> {
+    const ctx = this.context(req);
+    // Not active: hawkBit answers 200 and changes nothing (the decider would decide no event, and TargetWrites
+    // does not take an empty append). Memory may lag an operator's activation by a poll interval of the log.
+    if (ctx.device.autoConfirm) await this.targetCommand(ctx, (at) => ({ type: 'deactivate-auto-confirm', by: `device:${ctx.controllerId}`, at }));
+    return reply.code(200).send();
   }
 
   async confirmationAction(req: Req, reply: FastifyReply): Promise<unknown> {
@@ -297,17 +327,47 @@ class DdiHandlers {
     return this.deps.regional.forDevice(ctx.tenant, ctx.controllerId, ctx.device.attributes[DEVICE_ATTRIBUTE_REGION], sha256s, this.deps.links(ctx.tenant, ctx.base));
   }
 
+  /**
+   * A target command the device causes, through the gateway's target write path (the decider on the stream as
+   * read from the log, appended with the devices' group commit, applied to memory on commit).
+   * TargetWrites offers no public method for it yet (see the report of the auto-confirmation change): this
+   * reaches its one write path by name, type-checked, rather than writing a second one beside it.
+   */
+  private targetCommand(ctx: DeviceContext, command: (at: number) => TargetCommand): Promise<void> {
+    return this.deps.targets['execute'](ctx.tenant, ctx.controllerId, command);
+  }
+
   private confirmationFlow(ctx: DeviceContext): boolean {
     return ctx.memory.config.get(CONFIRMATION_FLOW_KEY) === true;
   }
 
+  /** A new action asks the device's user first: the tenant runs the consent flow and the target does not confirm automatically. */
+  private asksConsent(ctx: DeviceContext): boolean {
+    return this.confirmationFlow(ctx) && !ctx.device.autoConfirm;
+  }
+
   private awaitsConfirmation(ctx: DeviceContext, action: ActionEntry): boolean {
-    return action.state.status === 'WAIT_FOR_CONFIRMATION' || (action.state.status === 'INITIAL' && this.confirmationFlow(ctx));
+    return action.state.status === 'WAIT_FOR_CONFIRMATION' || (action.state.status === 'INITIAL' && this.asksConsent(ctx));
   }
 
   private options(ctx: DeviceContext): { confirmationRequired: boolean } {
     return { confirmationRequired: this.confirmationFlow(ctx) };
   }
+}
+
+/**
+ * hawkBit's DdiConfirmationBase: the auto-confirmation state (initiator, remark and activatedAt while
+ * active), the link that switches it, and `confirmationBase/{actionId}` while an action waits for consent.
+ */
+export function confirmationBaseAnswer(base: string, autoConfirm: AutoConfirmation | undefined, waitingActionId: number | undefined): Record<string, unknown> {
+  const state = autoConfirm
+    ? { active: true, ...(autoConfirm.initiator !== null ? { initiator: autoConfirm.initiator } : {}), ...(autoConfirm.remark !== null ? { remark: autoConfirm.remark } : {}), activatedAt: autoConfirm.activatedAt }
+    : { active: false };
+  const links: Record<string, { href: string }> = autoConfirm
+    ? { deactivateAutoConfirm: { href: `${base}/confirmationBase/deactivateAutoConfirm` } }
+    : { activateAutoConfirm: { href: `${base}/confirmationBase/activateAutoConfirm` } };
+  if (waitingActionId !== undefined) links.confirmationBase = { href: `${base}/confirmationBase/${waitingActionId}` };
+  return { autoConfirm: state, _links: links };
 }
 
 /** The tenant's hawkBit polling keys, each defaulted on its own. */

@@ -164,4 +164,49 @@ describe('gateway memory', () => {
       { numRuns: 200 },
     );
   });
+  describe('auto-confirmation', () => {
+    const created = (actionId: number, targetId: string, status: string) => ({
+      actionId: String(actionId), targetId, distributionSetId: 'ds-1', actionType: 'forced', weight: 1000, maxAttempts: 1, status, at: AT,
+    });
+
+    it('follows activation and deactivation, and tells listeners of the actions waiting on an auto-confirming target', () => {
+      const log = new Log();
+      log.target('d1');
+      log.target('d2');
+      log.add('action-7', 'action', 'action-created', created(7, 'd1', 'WAIT_FOR_CONFIRMATION'));
+      log.add('action-8', 'action', 'action-created', created(8, 'd1', 'SCHEDULED'));
+      const memory = log.feed(new GatewayMemory());
+      const due: number[] = [];
+      const stop = memory.onAutoConfirmDue((entry) => due.push(entry.actionId));
+      expect(memory.dueForAutoConfirm()).toEqual([]);
+
+      memory.apply(log.add('target-d1', 'target', 'target-auto-confirm-activated', { initiator: null, remark: 'r', by: 'ops', at: AT + 5 }));
+      expect(memory.device(T, 'd1')?.autoConfirm).toEqual({ initiator: null, remark: 'r', activatedAt: AT + 5, activatedBy: 'ops' });
+      expect(due).toEqual([7]);
+      expect(memory.dueForAutoConfirm().map((e) => e.actionId)).toEqual([7]);
+
+      // A waiting action that arrives later is reported as it is applied; one on another target is not.
+      memory.apply(log.add('action-9', 'action', 'action-created', created(9, 'd1', 'WAIT_FOR_CONFIRMATION')));
+      memory.apply(log.add('action-10', 'action', 'action-created', created(10, 'd2', 'WAIT_FOR_CONFIRMATION')));
+      expect(due).toEqual([7, 9]);
+      memory.apply(log.add('action-7', 'action', 'action-confirmed', { details: ['auto'], auto: { initiator: null, activatedBy: 'ops' }, at: AT }));
+      expect(memory.dueForAutoConfirm().map((e) => e.actionId)).toEqual([9]);
+
+      memory.apply(log.add('target-d1', 'target', 'target-auto-confirm-deactivated', { by: 'ops', at: AT + 6 }));
+      expect(memory.device(T, 'd1')?.autoConfirm).toBeUndefined();
+      expect(memory.dueForAutoConfirm()).toEqual([]);
+      stop();
+      memory.apply(log.add('target-d1', 'target', 'target-auto-confirm-activated', { initiator: null, remark: null, by: 'ops', at: AT + 7 }));
+      expect(due).toEqual([7, 9]);
+    });
+
+    it('a deleted target loses it, and one created again under the same id starts without it', () => {
+      const log = new Log();
+      log.target('d1');
+      log.add('target-d1', 'target', 'target-auto-confirm-activated', { initiator: 'i', remark: null, by: 'ops', at: AT });
+      log.add('target-d1', 'target', 'target-deleted', { by: 'ops', at: AT });
+      log.add('target-d1', 'target', 'target-created', { controllerId: 'd1', name: 'd1', description: '', address: null, securityToken: 'tok', by: 'a', at: AT });
+      expect(log.feed(new GatewayMemory()).device(T, 'd1')?.autoConfirm).toBeUndefined();
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { actionIdOfStream, parseEventType, type ArtifactStored } from '@rollgate/contracts';
-import { applyAttributes, type AttributesMode } from '@rollgate/catalog-domain';
+import { applyAttributes, type AttributesMode, type AutoConfirmation } from '@rollgate/catalog-domain';
 import {
   evolveAction, TERMINAL_ACTION_STATUSES, type ActionEvent, type ActionState, type ActionStatus, type ActionType, type MaintenanceWindowSpec, type RolloutExecution,
 } from '@rollgate/rollout-domain';
@@ -56,7 +56,12 @@ export interface DeviceEntry {
   open: Map<number, ActionEntry>;
   /** the last action that finished: installedBase */
   installed?: ActionEntry;
+  /** hawkBit's auto-confirmation, while active: actions that need consent are confirmed on the user's behalf */
+  autoConfirm?: AutoConfirmation;
 }
+
+/** Told of an action that waits for consent while its target confirms automatically (see AutoConfirmer). */
+export type AutoConfirmListener = (entry: ActionEntry) => void;
 
 export interface ModuleEntry {
   moduleId: string;
@@ -129,6 +134,26 @@ const MESSAGES_KEPT_CLOSED = 5;
  */
 export class GatewayMemory {
   private readonly tenants = new Map<string, TenantMemory>();
+  private readonly autoConfirmListeners = new Set<AutoConfirmListener>();
+
+  /**
+   * Calls `listener` whenever an applied event leaves an action waiting for consent on a target whose
+   * auto-confirmation is active: the activation (for each waiting action) and a waiting action's own events.
+   * Answers the function that removes it.
+   */
+  onAutoConfirmDue(listener: AutoConfirmListener): () => void {
+    this.autoConfirmListeners.add(listener);
+    return () => this.autoConfirmListeners.delete(listener);
+  }
+
+  /** Every action waiting for consent on an auto-confirming target now (what a listener registered late missed). */
+  dueForAutoConfirm(): ActionEntry[] {
+    const due: ActionEntry[] = [];
+    for (const memory of this.tenants.values()) {
+      for (const device of memory.devices.values()) if (!device.deleted && device.autoConfirm) due.push(...waitingActions(device));
+    }
+    return due;
+  }
 
   tenant(name: string): TenantMemory | undefined {
     return this.tenants.get(name);
@@ -155,7 +180,9 @@ export class GatewayMemory {
       case 'tenantconfig':
         return applyConfig(memory, name, data);
       case 'target':
-        return applyTarget(memory, event, name, data);
+        applyTarget(memory, event, name, data);
+        if (name === 'target-auto-confirm-activated') this.autoConfirmDue(waitingActions(memory.devices.get(event.streamId.slice('target-'.length))));
+        return;
       case 'softwaremodule':
         return applyModule(memory, event.streamId, name, data);
       case 'distributionset':
@@ -165,11 +192,19 @@ export class GatewayMemory {
         return;
       case 'rollout':
         return applyRollout(memory, event.streamId, name, data);
-      case 'action':
-        return applyAction(memory, event, name);
+      case 'action': {
+        const entry = applyAction(memory, event, name);
+        if (entry?.state.status === 'WAIT_FOR_CONFIRMATION' && this.device(entry.tenant, entry.controllerId)?.autoConfirm) this.autoConfirmDue([entry]);
+        return;
+      }
       default:
         return;
     }
+  }
+
+  private autoConfirmDue(entries: readonly ActionEntry[]): void {
+    if (entries.length === 0) return;
+    for (const listener of this.autoConfirmListeners) for (const entry of entries) listener(entry);
   }
 
   private tenantMemory(tenant: string): TenantMemory {
@@ -183,6 +218,11 @@ export class GatewayMemory {
     }
     return memory;
   }
+}
+
+function waitingActions(device: DeviceEntry | undefined): ActionEntry[] {
+  if (!device || device.deleted) return [];
+  return [...device.open.values()].filter((entry) => entry.state.status === 'WAIT_FOR_CONFIRMATION');
 }
 
 export function isOpen(entry: ActionEntry): boolean {
@@ -239,7 +279,8 @@ function applyTarget(memory: TenantMemory, event: LogEvent, name: string, data: 
   switch (name) {
     case 'target-created': {
       const device: DeviceEntry = existing ?? { controllerId, securityToken: '', attributes: {}, version: 0, deleted: false, open: new Map() };
-      Object.assign(device, { securityToken: String(data.securityToken), attributes: {}, deleted: false, version: event.streamVersion });
+      // A target created again under the same id starts over, auto-confirmation included.
+      Object.assign(device, { securityToken: String(data.securityToken), attributes: {}, deleted: false, autoConfirm: undefined, version: event.streamVersion });
       memory.devices.set(controllerId, device);
       return;
     }
@@ -254,7 +295,19 @@ function applyTarget(memory: TenantMemory, event: LogEvent, name: string, data: 
     case 'target-deleted':
       if (!existing) return;
       existing.deleted = true;
+      existing.autoConfirm = undefined;
       existing.open.clear();
+      break;
+    case 'target-auto-confirm-activated':
+      if (!existing) return;
+      existing.autoConfirm = {
+        initiator: typeof data.initiator === 'string' ? data.initiator : null, remark: typeof data.remark === 'string' ? data.remark : null,
+        activatedAt: Number(data.at), activatedBy: String(data.by),
+      };
+      break;
+    case 'target-auto-confirm-deactivated':
+      if (!existing) return;
+      existing.autoConfirm = undefined;
       break;
   }
   if (existing) existing.version = event.streamVersion;
@@ -390,14 +443,15 @@ function stopRollout(memory: TenantMemory, rolloutId: string): void {
   }
 }
 
-function applyAction(memory: TenantMemory, event: LogEvent, name: string): void {
+/** Answers the action the event changed, if it changed one. */
+function applyAction(memory: TenantMemory, event: LogEvent, name: string): ActionEntry | undefined {
   const actionId = actionIdOfStream(event.streamId);
-  if (actionId === undefined) return;
+  if (actionId === undefined) return undefined;
   let entry = memory.actions.get(actionId);
-  if (entry && event.streamVersion <= entry.version) return;
+  if (entry && event.streamVersion <= entry.version) return undefined;
   const domainEvent = { type: name, data: event.data } as ActionEvent;
   if (!entry) {
-    if (domainEvent.type !== 'action-created') return;
+    if (domainEvent.type !== 'action-created') return undefined;
     entry = { tenant: memory.tenant, actionId, controllerId: domainEvent.data.targetId, version: 0, state: { status: 'INITIAL' }, stopRequested: false, droppedByStop: false, messages: [] };
     memory.actions.set(actionId, entry);
   }
@@ -407,13 +461,14 @@ function applyAction(memory: TenantMemory, event: LogEvent, name: string): void 
   if (domainEvent.type === 'action-cancel-requested' || !isOpen(entry)) entry.stopRequested = false;
   rememberMessages(entry, domainEvent);
   const device = memory.devices.get(entry.controllerId);
-  if (!device || device.deleted) return;
+  if (!device || device.deleted) return entry;
   if (isOpen(entry)) device.open.set(actionId, entry);
   else {
     device.open.delete(actionId);
     if (entry.state.status === 'FINISHED') device.installed = entry;
   }
   if (!isOpen(entry)) compact(entry);
+  return entry;
 }
 
 function compact(entry: ActionEntry): void {

@@ -32,6 +32,8 @@ const produced = [
     { type: 'update-target-attributes', mode: 'merge', data: { a: 'b' }, at: AT },
     { type: 'tag-target', tagId: '7', tagName: 'eu', ...by },
     { type: 'untag-target', tagId: '7', ...by },
+    { type: 'activate-auto-confirm', initiator: 'ops-bot', remark: null, ...by },
+    { type: 'deactivate-auto-confirm', ...by },
     { type: 'delete-target', ...by },
   ]),
   ...run('targettag', targetTagDecider, [

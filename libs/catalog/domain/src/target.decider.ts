@@ -19,13 +19,31 @@ export interface TargetCreatedData extends TargetFields {
 
 export type AttributesMode = 'merge' | 'replace' | 'remove';
 
+/**
+ * hawkBit's auto-confirmation of a target: while active, every action that needs the user's consent is
+ * confirmed on the user's behalf. `initiator` and `remark` are what the activating party said (either may be
+ * absent); `activatedBy` is who activated it (an operator, or the device itself over DDI).
+ */
+export interface AutoConfirmation {
+  initiator: string | null;
+  remark: string | null;
+  activatedAt: number;
+  activatedBy: string;
+}
+
+/** hawkBit's column sizes for the initiator and the remark. */
+export const AUTO_CONFIRM_INITIATOR_MAX = 64;
+export const AUTO_CONFIRM_REMARK_MAX = 255;
+
 export type TargetEvent =
   | DomainEvent<'target-created', TargetCreatedData>
   | DomainEvent<'target-updated', Partial<TargetFields> & { securityToken?: string; by: string; at: number }>
   | DomainEvent<'target-attributes-updated', { mode: AttributesMode; data: Record<string, string>; at: number }>
   | DomainEvent<'target-deleted', { by: string; at: number }>
   | DomainEvent<'target-tagged', { tagId: string; tagName: string; by: string; at: number }>
-  | DomainEvent<'target-untagged', { tagId: string; tagName: string; by: string; at: number }>;
+  | DomainEvent<'target-untagged', { tagId: string; tagName: string; by: string; at: number }>
+  | DomainEvent<'target-auto-confirm-activated', { initiator: string | null; remark: string | null; by: string; at: number }>
+  | DomainEvent<'target-auto-confirm-deactivated', { by: string; at: number }>;
 
 export type TargetCommand =
   | { type: 'create-target'; controllerId: string; name?: string; description?: string; address?: string | null; securityToken: string; by: string; at: number }
@@ -35,7 +53,10 @@ export type TargetCommand =
   | { type: 'delete-target'; by: string; at: number }
   /** the app has checked that the tag exists in the tenant */
   | { type: 'tag-target'; tagId: string; tagName: string; by: string; at: number }
-  | { type: 'untag-target'; tagId: string; by: string; at: number };
+  | { type: 'untag-target'; tagId: string; by: string; at: number }
+  /** hawkBit's autoConfirm/activate (Management API and DDI); empty strings count as absent */
+  | { type: 'activate-auto-confirm'; initiator?: string | null; remark?: string | null; by: string; at: number }
+  | { type: 'deactivate-auto-confirm'; by: string; at: number };
 
 interface TargetData extends TargetFields {
   controllerId: string;
@@ -43,6 +64,7 @@ interface TargetData extends TargetFields {
   attributes: Readonly<Record<string, string>>;
   /** tag id → tag name */
   tags: Readonly<Record<string, string>>;
+  autoConfirm: AutoConfirmation | null;
 }
 
 export type TargetState = { status: 'absent' } | ({ status: 'registered' } & TargetData) | { status: 'deleted'; controllerId: string };
@@ -80,7 +102,32 @@ function decide(command: TargetCommand, state: TargetState): TargetEvent[] {
       if (tagName === undefined) throw new DomainError('target_tag_assignment_not_found', `target ${state.controllerId} does not have tag ${command.tagId}`);
       return [{ type: 'target-untagged', data: { tagId: command.tagId, tagName, by: command.by, at: command.at } }];
     }
+    case 'activate-auto-confirm': {
+      requireRegistered(state);
+      // hawkBit refuses a second activation (AutoConfirmationAlreadyActiveException, 409).
+      if (state.autoConfirm) throw new DomainError('auto_confirm_already_active', `auto-confirmation is already active for target ${state.controllerId}`);
+      const initiator = presentOrNull(command.initiator);
+      const remark = presentOrNull(command.remark);
+      checkAutoConfirmText(initiator, remark);
+      return [{ type: 'target-auto-confirm-activated', data: { initiator, remark, by: command.by, at: command.at } }];
+    }
+    case 'deactivate-auto-confirm':
+      requireRegistered(state);
+      // Deactivating an inactive auto-confirmation succeeds and changes nothing, as in hawkBit.
+      if (!state.autoConfirm) return [];
+      return [{ type: 'target-auto-confirm-deactivated', data: { by: command.by, at: command.at } }];
   }
+}
+
+function presentOrNull(value: string | null | undefined): string | null {
+  return typeof value === 'string' && value.trim().length > 0 ? value : null;
+}
+
+function checkAutoConfirmText(initiator: string | null, remark: string | null): void {
+  const issues: Array<{ path: string; message: string }> = [];
+  if (initiator !== null && initiator.length > AUTO_CONFIRM_INITIATOR_MAX) issues.push({ path: '/initiator', message: `must be at most ${AUTO_CONFIRM_INITIATOR_MAX} characters` });
+  if (remark !== null && remark.length > AUTO_CONFIRM_REMARK_MAX) issues.push({ path: '/remark', message: `must be at most ${AUTO_CONFIRM_REMARK_MAX} characters` });
+  if (issues.length > 0) throw new ValidationError(`auto-confirmation ${issues.map((i) => `${i.path.slice(1)} ${i.message}`).join('; ')}`, issues);
 }
 
 function requireRegistered(state: TargetState): asserts state is Extract<TargetState, { status: 'registered' }> {
@@ -116,7 +163,7 @@ function evolve(state: TargetState, event: TargetEvent): TargetState {
   switch (event.type) {
     case 'target-created': {
       const { controllerId, name, description, address, securityToken } = event.data;
-      return { status: 'registered', controllerId, name, description, address, securityToken, attributes: {}, tags: {} };
+      return { status: 'registered', controllerId, name, description, address, securityToken, attributes: {}, tags: {}, autoConfirm: null };
     }
     case 'target-updated': {
       if (state.status !== 'registered') return state;
@@ -134,6 +181,13 @@ function evolve(state: TargetState, event: TargetEvent): TargetState {
       const { [event.data.tagId]: _removed, ...tags } = state.tags;
       return { ...state, tags };
     }
+    case 'target-auto-confirm-activated': {
+      if (state.status !== 'registered') return state;
+      const { initiator, remark, by, at } = event.data;
+      return { ...state, autoConfirm: { initiator, remark, activatedAt: at, activatedBy: by } };
+    }
+    case 'target-auto-confirm-deactivated':
+      return state.status === 'registered' ? { ...state, autoConfirm: null } : state;
   }
 }
 

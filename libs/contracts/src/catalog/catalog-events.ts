@@ -45,6 +45,9 @@ export const CatalogEventSchemas = {
     'target-deleted': Type.Object(By),
     'target-tagged': Type.Object({ tagId: Type.String(), tagName: Type.String(), ...By }),
     'target-untagged': Type.Object({ tagId: Type.String(), tagName: Type.String(), ...By }),
+    /** hawkBit's auto-confirmation; `by` is the operator, or `device:<controllerId>` when the device switched it (DDI) */
+    'target-auto-confirm-activated': Type.Object({ initiator: Type.Union([Type.String(), Type.Null()]), remark: Type.Union([Type.String(), Type.Null()]), ...By }),
+    'target-auto-confirm-deactivated': Type.Object(By),
   },
   targettag: {
     'target-tag-created': Type.Object({ tagId: Type.String(), name: Type.String(), description: Type.String(), colour: Type.String(), ...By }),

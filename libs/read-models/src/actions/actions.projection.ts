@@ -41,6 +41,8 @@ interface ActionChange {
   timeoutMs?: number;
   code?: number;
   check?: string;
+  /** action-confirmed by the target's auto-confirmation: details hold hawkBit's message */
+  auto?: unknown;
 }
 
 /** Each action event's new status and the messages its history entry shows (hawkBit's `messages[]`). */
@@ -48,7 +50,7 @@ function changeOf(event: string, d: ActionChange): { status: string; messages: s
   const details = Array.isArray(d.details) ? d.details.filter((m): m is string => typeof m === 'string') : [];
   switch (event) {
     case 'action-confirmed':
-      return { status: 'RUNNING', messages: ['the user confirmed the update', ...details] };
+      return { status: 'RUNNING', messages: d.auto ? details : ['the user confirmed the update', ...details] };
     case 'action-confirmation-denied':
       return { status: 'WAIT_FOR_CONFIRMATION', messages: ['the user denied the update', ...details] };
     case 'action-retrieved':

@@ -1,8 +1,8 @@
 import { given } from '@rollgate/shared-domain';
-import { actionDecider } from './action.decider';
+import { actionDecider, autoConfirmMessage } from './action.decider';
 import { statusForDeploymentFeedback } from './action-feedback';
 import { deploymentInstructions, selectOfferedAction } from './action-offer';
-import type { ActionCommand, ActionEvent, ActionStatus, DdiExecution, FeedbackRecord } from './action.types';
+import type { ActionCommand, ActionEvent, ActionStatus, AutoConfirmSource, DdiExecution, FeedbackRecord } from './action.types';
 
 const T = 1_700_000_000_000;
 const T1 = T + 1;
@@ -44,6 +44,10 @@ const ACTIVE = ['SCHEDULED', 'RETRIEVED', 'DOWNLOAD', 'DOWNLOADED', 'RUNNING', '
 const IN_PROGRESS = ['RETRIEVED', 'DOWNLOAD', 'DOWNLOADED', 'RUNNING', 'WARNING', 'CANCEL_REJECTED'] as const;
 const TERMINAL = ['CANCELED', 'FINISHED', 'ERROR', 'TIMED_OUT'];
 
+const source: AutoConfirmSource = { initiator: 'ops-bot', remark: 'night shift', activatedBy: 'admin' };
+const HAWKBIT_MESSAGE = "Assignment automatically confirmed by initiator 'ops-bot'. \n\nAuto confirmation activated by system user: 'admin' \n\nRemark: night shift";
+const autoConfirmed = (at: number): ActionEvent => ({ type: 'action-confirmed', data: { details: [HAWKBIT_MESSAGE], auto: { initiator: 'ops-bot', activatedBy: 'admin' }, at } });
+
 type Outcome = ActionEvent[] | string;
 const table: Array<{ command: ActionCommand; outcomes: Record<string, Outcome>; otherwise: string }> = [
   { command: createCmd, outcomes: { INITIAL: [created()] }, otherwise: 'action_already_exists' },
@@ -51,6 +55,11 @@ const table: Array<{ command: ActionCommand; outcomes: Record<string, Outcome>; 
     command: { type: 'confirm-action', confirmed: true, at: AT },
     outcomes: { WAIT_FOR_CONFIRMATION: [{ type: 'action-confirmed', data: { code: undefined, details: [], at: AT } }] },
     otherwise: 'action_not_awaiting_confirmation',
+  },
+  {
+    command: { type: 'auto-confirm-action', autoConfirm: source, at: AT },
+    outcomes: { WAIT_FOR_CONFIRMATION: [autoConfirmed(AT)] },
+    otherwise: 'none: idempotent, every other state (closed ones too) answers []',
   },
   {
     command: { type: 'retrieve-action', at: AT },
@@ -94,6 +103,7 @@ function expected(row: (typeof table)[number], status: string): Outcome {
   if (status in row.outcomes) return row.outcomes[status];
   if (row.command.type === 'create-action') return row.otherwise;
   if (status === 'INITIAL') return 'action_not_found';
+  if (row.command.type === 'auto-confirm-action') return [];
   if (TERMINAL.includes(status)) return 'action_closed';
   if (row.command.type === 'retrieve-action') return [];
   return row.otherwise;
@@ -173,6 +183,21 @@ describe('action decider: DDI feedback as hawkBit maps it', () => {
   it('times out only after the timeout elapsed and only if one is set', () => {
     given(actionDecider, histories.RUNNING).when({ type: 'time-out-action', at: T1 + 59_999 }).thenThrows('action_not_overdue');
     given(actionDecider, [created('SCHEDULED', { progressTimeoutMs: undefined }), retrieved]).when({ type: 'time-out-action', at: AT }).thenThrows('action_has_no_timeout');
+  });
+
+  it('auto-confirms at creation when consent is needed and the target confirms automatically (hawkBit at assignment)', () => {
+    given(actionDecider).when({ ...createCmd, confirmationRequired: true, autoConfirm: source })
+      .then([created('WAIT_FOR_CONFIRMATION'), autoConfirmed(T)]);
+    given(actionDecider).when({ ...createCmd, confirmationRequired: true, autoConfirm: source }).thenState((s) => expect(s.status).toBe('RUNNING'));
+    // Without the confirmation flow nothing waits, so there is nothing to confirm.
+    given(actionDecider).when({ ...createCmd, autoConfirm: source }).then([created()]);
+  });
+
+  it("writes hawkBit's message, with n/a for whatever the activation left out", () => {
+    expect(autoConfirmMessage({ initiator: null, remark: null, activatedBy: 'device:dev-1' })).toBe(
+      "Assignment automatically confirmed by initiator 'n/a'. \n\nAuto confirmation activated by system user: 'device:dev-1' \n\nRemark: n/a",
+    );
+    given(actionDecider, histories.WAIT_FOR_CONFIRMATION).when({ type: 'auto-confirm-action', autoConfirm: source, at: AT }).thenState((s) => expect(s.status).toBe('RUNNING'));
   });
 
   it('confirms into RUNNING; a denial keeps it waiting', () => {

@@ -1,7 +1,7 @@
 import { DomainError, type Decider } from '@rollgate/shared-domain';
 import { readFeedback, statusForCancelFeedback, statusForDeploymentFeedback } from './action-feedback';
 import { parseMaintenanceWindow } from './maintenance-window';
-import { TERMINAL_ACTION_STATUSES, type ActionCommand, type ActionData, type ActionEvent, type ActionState, type ActionStatus } from './action.types';
+import { TERMINAL_ACTION_STATUSES, type ActionCommand, type ActionData, type ActionEvent, type ActionState, type ActionStatus, type AutoConfirmSource } from './action.types';
 
 type Live = ActionData & { status: ActionStatus };
 type Cmd<T extends ActionCommand['type']> = Extract<ActionCommand, { type: T }>;
@@ -16,6 +16,8 @@ export const actionDecider: Decider<ActionCommand, ActionState, ActionEvent> = {
   decide(command, state) {
     if (command.type === 'create-action') return create(command, state);
     if (state.status === 'INITIAL') throw new DomainError('action_not_found', 'the action does not exist');
+    // Idempotent: several gateways react to the same auto-confirmation, and only a waiting action changes.
+    if (command.type === 'auto-confirm-action') return state.status === 'WAIT_FOR_CONFIRMATION' ? [autoConfirmed(command.autoConfirm, command.at)] : [];
     // Maps to HTTP 410 Gone on the DDI feedback endpoint.
     if (TERMINAL_ACTION_STATUSES.includes(state.status)) {
       throw new DomainError('action_closed', `action ${state.actionId} is ${state.status.toLowerCase()} and no longer active`, { status: state.status });
@@ -56,13 +58,28 @@ function create(c: Cmd<'create-action'>, state: ActionState): ActionEvent[] {
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new DomainError('invalid_max_attempts', 'maxAttempts must be a whole number ≥ 1');
   if (c.maintenanceWindow) parseMaintenanceWindow(c.maintenanceWindow);
   const { actionId, targetId, distributionSetId, rolloutId, groupId, forceTime, maintenanceWindow, progressTimeoutMs, at } = c;
-  return [{
+  const created: ActionEvent = {
     type: 'action-created',
     data: {
       actionId, targetId, distributionSetId, rolloutId, groupId, actionType, forceTime, weight, maintenanceWindow,
       maxAttempts, progressTimeoutMs, status: c.confirmationRequired ? 'WAIT_FOR_CONFIRMATION' : 'SCHEDULED', at,
     },
-  }];
+  };
+  // hawkBit at assignment: the action needs consent, the target's auto-confirmation gives it at once.
+  return c.confirmationRequired && c.autoConfirm ? [created, autoConfirmed(c.autoConfirm, at)] : [created];
+}
+
+/**
+ * hawkBit's status message for an automatic confirmation (AutoConfirmationStatus#constructActionMessage):
+ * the initiator, the user who switched it on, and the remark; "n/a" for whatever is absent.
+ */
+export function autoConfirmMessage(source: AutoConfirmSource): string {
+  const orNa = (value: string | null): string => (value !== null && value.trim().length > 0 ? value : 'n/a');
+  return `Assignment automatically confirmed by initiator '${orNa(source.initiator)}'. \n\nAuto confirmation activated by system user: '${orNa(source.activatedBy)}' \n\nRemark: ${orNa(source.remark)}`;
+}
+
+function autoConfirmed(source: AutoConfirmSource, at: number): ActionEvent {
+  return { type: 'action-confirmed', data: { details: [autoConfirmMessage(source)], auto: { initiator: source.initiator, activatedBy: source.activatedBy }, at } };
 }
 
 function feedback(c: Cmd<'report-action-feedback'>, s: Live): ActionEvent[] {

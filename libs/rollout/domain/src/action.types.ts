@@ -47,6 +47,16 @@ export interface DdiFeedback {
   progress?: { cnt: number; of: number };
 }
 
+/**
+ * The target's active auto-confirmation (hawkBit), as the action decider needs it to confirm on the user's
+ * behalf: who asked for it, their remark, and who switched it on (an operator or the device).
+ */
+export interface AutoConfirmSource {
+  initiator: string | null;
+  remark: string | null;
+  activatedBy: string;
+}
+
 export type ActionCommand =
   | (At & {
       type: 'create-action';
@@ -60,10 +70,14 @@ export type ActionCommand =
       weight?: number;
       maintenanceWindow?: MaintenanceWindowSpec;
       confirmationRequired?: boolean;
+      /** the target's auto-confirmation, when active: an action that needs consent is confirmed at once */
+      autoConfirm?: AutoConfirmSource;
       maxAttempts?: number;
       progressTimeoutMs?: number;
     })
   | (At & { type: 'confirm-action'; confirmed: boolean; code?: number; details?: readonly string[] })
+  /** the target's auto-confirmation answers for the user; nothing happens unless the action waits for consent */
+  | (At & { type: 'auto-confirm-action'; autoConfirm: AutoConfirmSource })
   | (At & { type: 'retrieve-action' })
   | (At & { type: 'report-action-feedback'; feedback: DdiFeedback })
   | (At & { type: 'cancel-action'; force?: boolean; by: string })
@@ -84,7 +98,8 @@ export interface FeedbackRecord {
 
 export type ActionEvent =
   | DomainEvent<'action-created', At & Omit<ActionData, 'attempt' | 'createdAt' | 'lastProgressAt'> & { status: ActionStatus }>
-  | DomainEvent<'action-confirmed', At & { code?: number; details: string[] }>
+  /** `auto` when the target's auto-confirmation answered, not the device's user (details: hawkBit's message) */
+  | DomainEvent<'action-confirmed', At & { code?: number; details: string[]; auto?: { initiator: string | null; activatedBy: string } }>
   | DomainEvent<'action-confirmation-denied', At & { code?: number; details: string[] }>
   | DomainEvent<'action-retrieved', At>
   | DomainEvent<'action-feedback-received', At & FeedbackRecord & { channel: 'deployment' | 'cancel'; from: ActionStatus; status: ActionStatus }>
