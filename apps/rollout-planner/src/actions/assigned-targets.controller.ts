@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/c
 import { Type, type Static } from '@sinclair/typebox';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { openActionsOf, type ActionRow } from '@rollgate/read-models';
-import { actionDecider, parseMaintenanceWindow, type ActionCommand } from '@rollgate/rollout-domain';
+import { actionDecider, parseMaintenanceWindow, type ActionCommand, type AutoConfirmSource } from '@rollgate/rollout-domain';
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
 import type { Pool } from 'pg';
@@ -13,6 +13,7 @@ import { JsonBody } from '../shared/json-body.decorator';
 import { Projections } from '../shared/projections.service';
 import { listSql, type ListSpec, type Page, type PagingQuery } from '../shared/paging';
 import { findOne, link } from '../shared/read-model.queries';
+import type { AutoConfirmRow } from '../catalog/target-auto-confirm.controller';
 import { toTarget, type TargetRow } from '../catalog/targets.controller';
 import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
 import { ActionCancellation } from './action-cancellation.service';
@@ -121,18 +122,30 @@ export class AssignedTargetsController {
   }
 
   private async createActions(caller: Principal, distributionSetId: string, assignments: readonly Assignment[]): Promise<Array<{ actionId: number; controllerId: string }>> {
+    const autoConfirm = await this.autoConfirmOf(caller.tenant, assignments.filter((a) => a.confirmationRequired).map((a) => a.id));
     const first = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, assignments.length);
     const at = Date.now();
     const commands = assignments.map((a, i) => {
       const actionId = String(first + i);
       const command: ActionCommand = {
         type: 'create-action', actionId, targetId: a.id, distributionSetId, actionType: a.type ?? 'forced', weight: a.weight ?? 1000,
-        forceTime: a.forcetime, maintenanceWindow: a.maintenanceWindow, confirmationRequired: a.confirmationRequired, at,
+        forceTime: a.forcetime, maintenanceWindow: a.maintenanceWindow, confirmationRequired: a.confirmationRequired, autoConfirm: autoConfirm.get(a.id), at,
       };
       return { streamId: `action-${actionId}`, command };
     });
     await this.repository.executeMany(caller, 'action', commands, actionDecider);
     return assignments.map((a, i) => ({ actionId: first + i, controllerId: a.id }));
+  }
+
+  /**
+   * hawkBit at assignment: a target whose auto-confirmation is on has the action confirmed in the same append.
+   * Read from the read model: an activation it has not seen yet is caught by the device-gateway, which
+   * confirms waiting actions of auto-confirming targets as it follows the log (docs/event-flow.md).
+   */
+  private async autoConfirmOf(tenant: string, controllerIds: readonly string[]): Promise<Map<string, AutoConfirmSource>> {
+    if (controllerIds.length === 0) return new Map();
+    const { rows } = await this.pool.query<AutoConfirmRow>('SELECT * FROM target_auto_confirm WHERE tenant = $1 AND controller_id = ANY($2::text[])', [tenant, controllerIds]);
+    return new Map(rows.map((r) => [r.controller_id, { initiator: r.initiator, remark: r.remark, activatedBy: r.activated_by }]));
   }
 
   /**

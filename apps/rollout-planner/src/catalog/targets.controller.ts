@@ -13,6 +13,7 @@ import { JsonBody } from '../shared/json-body.decorator';
 import type { ListSpec, Page, PagingQuery } from '../shared/paging';
 import { Projections } from '../shared/projections.service';
 import { audit, findOne, link, listPage } from '../shared/read-model.queries';
+import { autoConfirmActive } from './target-auto-confirm.controller';
 
 export interface TargetRow {
   controller_id: string;
@@ -68,8 +69,10 @@ export class TargetsController {
 
   @Get()
   @Requires('READ_TARGET')
-  list(@Caller() caller: Principal, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
-    return listPage<TargetRow, Record<string, unknown>>(this.pool, TARGETS, caller.tenant, query, (row) => toTarget(row, caller));
+  async list(@Caller() caller: Principal, @Query() query: PagingQuery): Promise<Page<Record<string, unknown>>> {
+    const page = await listPage<TargetRow, TargetRow>(this.pool, TARGETS, caller.tenant, query, (row) => row);
+    const active = await autoConfirmActive(this.pool, caller.tenant, page.content.map((row) => row.controller_id));
+    return { ...page, content: page.content.map((row) => toTarget(row, caller, active?.has(row.controller_id))) };
   }
 
   /** Bulk create as an array, all or nothing. */
@@ -100,7 +103,7 @@ export class TargetsController {
   @Get(':controllerId')
   @Requires('READ_TARGET')
   async get(@Caller() caller: Principal, @Param('controllerId') controllerId: string): Promise<Record<string, unknown>> {
-    return toTarget(await this.row(caller.tenant, controllerId), caller);
+    return this.withAutoConfirm(caller, await this.row(caller.tenant, controllerId));
   }
 
   @Put(':controllerId')
@@ -111,7 +114,7 @@ export class TargetsController {
     await this.row(caller.tenant, controllerId);
     await this.repository.execute(caller, 'target', `target-${controllerId}`, targetDecider, { type: 'update-target', ...changes, by: caller.username, at: Date.now() });
     await this.projections.catchUp();
-    return toTarget(await this.row(caller.tenant, controllerId), caller);
+    return this.withAutoConfirm(caller, await this.row(caller.tenant, controllerId));
   }
 
   @Delete(':controllerId')
@@ -139,13 +142,22 @@ export class TargetsController {
     return rows.map((tag) => ({ id: Number(tag.id), name: tag.name, description: tag.description, colour: tag.colour, _links: link(`targettags/${tag.id}`) }));
   }
 
+  private async withAutoConfirm(caller: Principal, row: TargetRow): Promise<Record<string, unknown>> {
+    const active = await autoConfirmActive(this.pool, caller.tenant, [row.controller_id]);
+    return toTarget(row, caller, active?.has(row.controller_id));
+  }
+
   private row(tenant: string, controllerId: string): Promise<TargetRow> {
     return findOne<TargetRow>(this.pool, 'targets', 'controller_id', tenant, controllerId, 'target_not_found');
   }
 }
 
-/** The security token is part of the answer only for callers with READ_TARGET_SECURITY_TOKEN. */
-export function toTarget(row: TargetRow, caller: Principal): Record<string, unknown> {
+/**
+ * The security token is part of the answer only for callers with READ_TARGET_SECURITY_TOKEN. `autoConfirm`
+ * is given only while the tenant's confirmation flow is on: then, as in hawkBit, the target shows
+ * `autoConfirmActive` and links its `autoConfirm` state.
+ */
+export function toTarget(row: TargetRow, caller: Principal, autoConfirm?: boolean): Record<string, unknown> {
   return {
     controllerId: row.controller_id,
     name: row.name,
@@ -155,16 +167,17 @@ export function toTarget(row: TargetRow, caller: Principal): Record<string, unkn
     updateStatus: row.update_status.toLowerCase(),
     ...(row.last_target_query !== null ? { lastControllerRequestAt: Number(row.last_target_query) } : {}),
     requestAttributes: Object.keys(row.attributes).length === 0,
+    ...(autoConfirm !== undefined ? { autoConfirmActive: autoConfirm } : {}),
     ...audit(row),
-    _links: targetLinks(`targets/${encodeURIComponent(row.controller_id)}`),
+    _links: targetLinks(`targets/${encodeURIComponent(row.controller_id)}`, autoConfirm !== undefined),
   };
 }
 
 /** hawkBit's HAL links of a target: itself and its sub-resources. */
-function targetLinks(self: string): Record<string, { href: string }> {
+function targetLinks(self: string, autoConfirm: boolean): Record<string, { href: string }> {
   const href = (path: string) => link(path).self;
   return {
     self: href(self), assignedDS: href(`${self}/assignedDS`), installedDS: href(`${self}/installedDS`), attributes: href(`${self}/attributes`),
-    actions: href(`${self}/actions`), tags: href(`${self}/tags`),
+    actions: href(`${self}/actions`), tags: href(`${self}/tags`), ...(autoConfirm ? { autoConfirm: href(`${self}/autoConfirm`) } : {}),
   };
 }
