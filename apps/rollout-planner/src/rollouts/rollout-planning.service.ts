@@ -7,7 +7,7 @@ import type { ActionType, GroupConditions, RolloutExecution } from '@rollgate/ro
 import { PG_POOL } from '@rollgate/service-kit';
 import { DomainError, ValidationError } from '@rollgate/shared-domain';
 import type { Pool } from 'pg';
-import { copyRows } from '../shared/copy-query';
+import { forEachCopyRow } from '../shared/copy-query';
 import { conditionsOf, type CreateRolloutRequest } from './rollout-body.schema';
 
 /**
@@ -44,6 +44,8 @@ export interface PlanInput {
    * hawkBit's split does not plan by them, so they are then not read (each costs a jsonb lookup per target).
    */
   describeTargets?: boolean;
+  /** When given, the time each phase took (ms) is recorded here: `candidates`, `plan`. */
+  timings?: Record<string, number>;
 }
 
 /**
@@ -61,7 +63,9 @@ export class RolloutPlanning {
     const explicit = body.groups ?? [];
     const hawkbitSplit = (body.strategy ?? 'groups') === 'groups';
     const topology = input.describeTargets !== false || !hawkbitSplit;
+    const started = performance.now();
     const targets = await this.candidates(input.tenant, body.targetFilterQuery, explicit.map((g) => g.targetFilterQuery), { only: input.onlyTargets, topology });
+    const read = performance.now();
     const settings = strategySettings(body);
     const eligibility = { seed, now: at, createdBefore: at + 1 };
     const plan = hawkbitSplit
@@ -73,6 +77,10 @@ export class RolloutPlanning {
     const actionType: ActionType = body.type ?? 'forced';
     const kinds = plan.groups.map((g) => g.kind);
     const conditions = strategyConditions(settings, kinds, (i) => conditionsOf(explicit[i] ?? {}, body, actionType, body.successMode));
+    if (input.timings) {
+      input.timings.candidates = read - started;
+      input.timings.plan = performance.now() - read;
+    }
     return { targets, plan, conditions, execution: executionOf(settings, kinds), actionType };
   }
 
@@ -94,22 +102,23 @@ export class RolloutPlanning {
       values.push(options.only);
       restriction = ` AND controller_id = ANY($${values.length}::text[])`;
     }
-    const topology = options.topology ? `${DEVICE_TYPE}, ${REGION}, ${SITE}` : 'NULL, NULL, NULL';
+    // Only the columns the plan reads: each NULL column left out is a field less per row to send and split.
+    const topology = options.topology ? `, ${DEVICE_TYPE}, ${REGION}, ${SITE}` : '';
     // Without group filters there is nothing to flag: no boolean[] to build in SQL and parse per row in Node.
     const withFlags = groupQueries.some((q) => q);
-    const groupFlags = withFlags ? `ARRAY[${flags.join(', ')}]::boolean[]` : 'NULL';
+    const groupFlags = withFlags ? `, ARRAY[${flags.join(', ')}]::boolean[]` : '';
+    const flagsAt = options.topology ? 5 : 2;
     const allMatch = groupQueries.map(() => true);
     const candidates: Candidate[] = [];
     // COPY, not SELECT: a million candidates are a million rows for the driver to parse otherwise.
-    const text = `SELECT controller_id, ${topology}, created_at, ${groupFlags} FROM targets WHERE tenant = $1 AND (${main.where})${restriction} ORDER BY controller_id`;
-    for await (const rows of copyRows(this.pool, text, values)) {
-      for (const [id, deviceType, region, site, createdAt, groupFlagsText] of rows) {
-        candidates.push({
-          id: id as string, deviceType: deviceType ?? '', region: region ?? '', site: site ?? undefined, createdAt: Number(createdAt),
-          groupMatches: withFlags ? booleansOf(groupFlagsText) : allMatch,
-        });
-      }
-    }
+    const text = `SELECT controller_id, created_at${topology}${groupFlags} FROM targets WHERE tenant = $1 AND (${main.where})${restriction} ORDER BY controller_id`;
+    await forEachCopyRow(this.pool, text, values, (row) => {
+      candidates.push({
+        id: row[0] as string, createdAt: Number(row[1]),
+        deviceType: options.topology ? (row[2] ?? '') : '', region: options.topology ? (row[3] ?? '') : '', site: options.topology ? (row[4] ?? undefined) : undefined,
+        groupMatches: withFlags ? booleansOf(row[flagsAt]) : allMatch,
+      });
+    });
     return candidates;
   }
 }
