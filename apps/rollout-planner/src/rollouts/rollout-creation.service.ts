@@ -1,11 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { configKeyDef } from '@rollgate/catalog-domain';
-import type { Plan } from '@rollgate/planning-domain';
-import { groupDecider, rolloutDecider, type ApprovalPolicy, type GroupCommand, type GroupEvent, type RolloutPlanSummary } from '@rollgate/rollout-domain';
+import { groupDecider, rolloutDecider, type ApprovalPolicy, type GroupCommand, type GroupEvent } from '@rollgate/rollout-domain';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
-import { ValidationError, type Decider, type DomainEvent } from '@rollgate/shared-domain';
+import type { Decider, DomainEvent } from '@rollgate/shared-domain';
 import type { Pool, PoolClient } from 'pg';
 import type { Principal } from '../identity/principal';
 import { naturalId } from '../catalog/catalog-ids';
@@ -13,16 +12,21 @@ import { AggregateRepository, type WriteContext } from '../shared/aggregate.repo
 import { findOne } from '../shared/read-model.queries';
 import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
 import { membershipChunks } from './group-membership.constants';
+import { planSummary } from './plan-summary';
 import type { CreateRolloutRequest } from './rollout-body.schema';
-import { RolloutPlanning, type Candidate, type PlannedRollout } from './rollout-planning.service';
+import { RolloutPlanning } from './rollout-planning.service';
 
 export const rolloutStream = (rolloutId: string): string => `rollout-${rolloutId}`;
 export const groupStream = (groupId: string): string => `rolloutgroup-${groupId}`;
 
-/** Membership chunks per transaction: ~2.5 MB of ids, short enough not to hold the log's readers back (ARCHITECTURE: keep write transactions short). */
-const CHUNKS_PER_TRANSACTION = 10;
-/** Members hashed per update of the plan hash. */
-const HASH_SLICE = 5_000;
+/**
+ * Membership chunks per transaction: ~0.5 MB of ids, short enough not to hold the log's readers back
+ * (ARCHITECTURE: keep write transactions short), and small enough that the read models copy each one while
+ * the next is written instead of a large last batch after it.
+ */
+const CHUNKS_PER_TRANSACTION = 2;
+/** Membership transactions in flight at once, each on other groups' streams. */
+const MEMBERSHIP_LANES = 2;
 /** Advisory-lock namespace of "this rollout is being created by a live planner". */
 const CREATION_LOCK_CLASS = 0x526f6c6c;
 
@@ -42,7 +46,8 @@ export interface StartedCreation {
 /**
  * Creates a rollout in three phases so that a large one shows its progress through CREATING:
  *   1. `rollout-created` and every `group-created` (one short transaction: the rollout exists, CREATING);
- *   2. membership in `group-members-added` chunks of up to 256 KiB of ids, ten chunks per transaction;
+ *   2. membership in `group-members-added` chunks of up to 256 KiB of ids, two chunks per transaction, two
+ *      transactions (of different groups) at a time;
  *   3. `group-ready` per group with its action id block, then `rollout-ready` or `rollout-approval-requested`.
  * While it runs, this planner holds a session advisory lock on the rollout. A crash releases the lock, and a
  * CREATING rollout whose lock nobody holds is failed cleanly (deleted, its groups with it) by
@@ -69,16 +74,21 @@ export class RolloutCreation {
     const rolloutId = naturalId('rollout', body.name);
     const at = Date.now();
     const started = performance.now();
-    const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets, describeTargets: false });
+    const timings: Record<string, number> = {};
+    const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets, describeTargets: false, timings });
     const plannedMs = performance.now() - started;
     const groupIds = planned.plan.groups.map((_, i) => naturalId('rolloutgroup', rolloutId, String(i)));
-    const summary = planSummary(planned.plan, planned.targets, groupIds);
+    // Each group's membership cut into its chunks once: the plan hash reads them, and so do the appends.
+    const idOf = (k: number) => planned.targets[k].id;
+    const chunks = planned.plan.groups.map((group) => [...membershipChunks(group.members, idOf)]);
+    const summary = planSummary(planned.plan, chunks, groupIds);
+    timings.hash = performance.now() - started - plannedMs;
 
-    const loaded = await this.repository.load(caller.tenant, rolloutStream(rolloutId), rolloutDecider);
+    const [loaded, approvalPolicy] = await Promise.all([this.repository.load(caller.tenant, rolloutStream(rolloutId), rolloutDecider), this.approvalPolicy(caller.tenant)]);
     const [created] = decideInOrder(rolloutDecider, loaded.state, [{
       type: 'create-rollout', rolloutId, name: body.name, description: body.description, targetFilterQuery: body.targetFilterQuery, distributionSetId,
       plan: summary, actionType: planned.actionType, forceTime: body.forcetime, weight: body.weight, startAt: body.startAt, execution: planned.execution,
-      approvalPolicy: await this.approvalPolicy(caller.tenant), creatorPermissions: caller.permissions, by: caller.username, at,
+      approvalPolicy, creatorPermissions: caller.permissions, by: caller.username, at,
     }]);
     const groupsCreated = planned.plan.groups.map((group, i) => groupDecider.decide(
       { type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions: planned.conditions[i], at }, groupDecider.initialState,
@@ -95,9 +105,9 @@ export class RolloutCreation {
       throw error;
     }
     const createdMs = performance.now() - started;
-    const done = this.complete(caller, rolloutId, groupIds, groupsCreated, planned, at)
+    const done = this.complete(caller, rolloutId, groupIds, groupsCreated, chunks, at, timings)
       .then(() => this.logger.log(
-        `rollout ${rolloutId}: ${planned.targets.length} targets in ${groupIds.length} groups; planned in ${Math.round(plannedMs)} ms, created in ${Math.round(createdMs)} ms, membership recorded in ${Math.round(performance.now() - started)} ms`,
+        `rollout ${rolloutId}: ${planned.targets.length} targets in ${groupIds.length} groups; planned in ${Math.round(plannedMs)} ms, created in ${Math.round(createdMs)} ms, membership recorded in ${Math.round(performance.now() - started)} ms (${phasesOf(timings)})`,
       ))
       .catch(async (error: unknown) => {
         this.logger.error(`creation of rollout ${rolloutId} failed, removing it: ${(error as Error).message}`);
@@ -108,45 +118,56 @@ export class RolloutCreation {
     return { rolloutId, done };
   }
 
-  /** Phases 2 and 3: membership chunks in short transactions, then readiness. Group states stay in memory (no re-read of a million ids). */
-  private async complete(context: WriteContext, rolloutId: string, groupIds: string[], groupsCreated: GroupEvent[][], planned: PlannedRollout, at: number): Promise<void> {
-    const { plan, targets } = planned;
+  /**
+   * Phases 2 and 3: membership chunks in short transactions, then readiness. Group states stay in memory (no
+   * re-read of a million ids). Two groups' chunks are appended at a time: while PostgreSQL inserts one
+   * transaction, this process serialises and hashes the next (a stream's own chunks stay in order, one
+   * transaction after the other). The action id block is reserved meanwhile.
+   */
+  private async complete(context: WriteContext, rolloutId: string, groupIds: string[], groupsCreated: GroupEvent[][], chunks: string[][][], at: number, timings: Record<string, number>): Promise<void> {
+    const began = performance.now();
     const groups = groupIds.map((groupId, g) => ({ streamId: groupStream(groupId), version: groupsCreated[g].length, state: groupsCreated[g].reduce(groupDecider.evolve, groupDecider.initialState) }));
-    // One append request per stream and transaction: a stream's chunks in one batch go in as one request.
-    let batch = new Map<string, { streamId: string; expectedVersion: number; events: GroupEvent[] }>();
-    let chunks = 0;
-    const flush = async () => {
-      if (batch.size > 0) await this.repository.appendDecided(context, 'rollout', [...batch.values()]);
-      batch = new Map();
-      chunks = 0;
-    };
-    const decide = (g: number, command: GroupCommand) => {
+    const sizes = chunks.map((groupChunks) => groupChunks.reduce((n, ids) => n + ids.length, 0));
+    const decide = (g: number, command: GroupCommand): GroupEvent[] => {
       const group = groups[g];
       const events = groupDecider.decide(command, group.state);
-      const request = batch.get(group.streamId) ?? { streamId: group.streamId, expectedVersion: group.version, events: [] };
-      request.events.push(...events);
-      batch.set(group.streamId, request);
       group.state = events.reduce(groupDecider.evolve, group.state);
-      group.version += events.length;
-      chunks += 1;
+      return events;
     };
-    const idOf = (k: number) => targets[k].id;
-    for (let g = 0; g < plan.groups.length; g++) {
-      for (const targetIds of membershipChunks(plan.groups[g].members, idOf)) {
-        decide(g, { type: 'add-group-members', targetIds, at });
-        if (chunks >= CHUNKS_PER_TRANSACTION) await flush();
+    // One block of action ids for the whole rollout, cut into consecutive per-group blocks (awaited before readiness).
+    const reserved = reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, sizes.reduce((n, size) => n + size, 0));
+    reserved.catch(() => undefined); // a failure surfaces where it is awaited
+    let failed = false;
+    const appendGroups = async (lane: number) => {
+      for (let g = lane; g < groups.length; g += MEMBERSHIP_LANES) {
+        const group = groups[g];
+        for (let from = 0; from < chunks[g].length; from += CHUNKS_PER_TRANSACTION) {
+          if (failed) return;
+          const events = chunks[g].slice(from, from + CHUNKS_PER_TRANSACTION).flatMap((targetIds) => decide(g, { type: 'add-group-members', targetIds, at }));
+          await this.repository.appendDecided(context, 'rollout', [{ streamId: group.streamId, expectedVersion: group.version, events }]);
+          group.version += events.length;
+        }
       }
-    }
-    await flush();
-    // One block of action ids for the whole rollout, cut into consecutive per-group blocks.
-    let nextActionId = await reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, plan.groups.reduce((n, group) => n + group.members.length, 0));
-    plan.groups.forEach((group, g) => {
-      decide(g, { type: 'complete-group-creation', firstActionId: nextActionId, at });
-      nextActionId += group.members.length;
+    };
+    // Every lane settles before a failure is reported, so that nothing is appended after the rollout is removed.
+    const lanes = await Promise.allSettled(Array.from({ length: MEMBERSHIP_LANES }, (_, lane) => appendGroups(lane).catch((error: unknown) => {
+      failed = true;
+      throw error;
+    })));
+    const failure = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+    if (failure) throw failure.reason;
+    timings.membership = performance.now() - began;
+    const readyStarted = performance.now();
+    let nextActionId = await reserved;
+    const ready = groups.map((group, g) => {
+      const events = decide(g, { type: 'complete-group-creation', firstActionId: nextActionId, at });
+      nextActionId += sizes[g];
+      return { streamId: group.streamId, expectedVersion: group.version, events };
     });
     const rollout = await this.repository.load(context.tenant, rolloutStream(rolloutId), rolloutDecider);
     const completed = rolloutDecider.decide({ type: 'complete-rollout-creation', at: Date.now() }, rollout.state);
-    await this.repository.appendDecided(context, 'rollout', [...batch.values(), { streamId: rolloutStream(rolloutId), expectedVersion: rollout.version, events: completed }]);
+    await this.repository.appendDecided(context, 'rollout', [...ready, { streamId: rolloutStream(rolloutId), expectedVersion: rollout.version, events: completed }]);
+    timings.ready = performance.now() - readyStarted;
   }
 
   /**
@@ -215,24 +236,9 @@ async function unlock(client: PoolClient): Promise<void> {
   }
 }
 
-/**
- * The plan as the rollout remembers it. The hash covers the seed, the group names and every member in order,
- * so an approval binds to exactly this membership. The seed rides along so that the event records it.
- */
-export function planSummary(plan: Plan, targets: readonly Candidate[], groupIds: string[]): RolloutPlanSummary & { seed: string } {
-  if (plan.groups.every((g) => g.members.length === 0)) {
-    throw new ValidationError('the target filter matches no target', [{ path: '/targetFilterQuery', message: 'matches no target' }]);
-  }
-  const hash = createHash('sha256').update(plan.seed);
-  plan.groups.forEach((group) => {
-    hash.update(`\u0001${group.name}`);
-    // The same bytes as one update per member, fed a few thousand members at a time (a million updates cost far more).
-    for (let from = 0; from < group.members.length; from += HASH_SLICE) {
-      const ids = Array.from(group.members.subarray(from, from + HASH_SLICE), (k) => targets[k].id);
-      hash.update(`\u0000${ids.join('\u0000')}`);
-    }
-  });
-  return { hash: hash.digest('hex'), seed: plan.seed, groups: plan.groups.map((group, i) => ({ groupId: groupIds[i], name: group.name, size: group.members.length })) };
+/** Phase timings as `name=ms` pairs for the creation's log line. */
+function phasesOf(timings: Record<string, number>): string {
+  return Object.entries(timings).map(([name, ms]) => `${name} ${Math.round(ms)} ms`).join(', ');
 }
 
 /** Decides commands one after another on a state kept in memory (a new stream, or one just loaded). */
