@@ -4,7 +4,7 @@ import { uuidv7 } from './uuidv7';
 import { ConcurrencyError, InfrastructureError, isValidTenant, RollgateError, ValidationError } from '@rollgate/shared-domain';
 import { parseEventType } from '@rollgate/contracts';
 import { canonicalJson } from './canonical-json';
-import { eventHashOfCanonical } from './hash-chain';
+import { eventHashHexOfCanonical } from './hash-chain';
 import type { AppendRequest, AppendResult, Checkpoint, ExpectedVersion, NewEvent, RelayRecord, StoredEvent } from './types';
 
 const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash`;
@@ -66,16 +66,15 @@ export class EventStore {
     // One round trip for the heads and retried ids of the whole batch (a per-stream query made a
     // 500-stream group commit cost 500 round trips). It is in flight while the payloads are serialised.
     const lookup = batchHeadsAndExisting(client, requests, known);
-    const payloads = requests.map((request) => request.events.map((e) => [canonicalJson(e.data), canonicalJson(e.metadata ?? {})] as const));
+    const payloads = requests.map((request) => canonicalPayloads(request.events));
     const { heads, existingById } = await lookup;
     // A stream appended to twice in one batch continues from its first append's head.
     const batchHeads = new Map<string, StreamHead>();
+    // One time for the whole batch: its events commit together (and a Date per request was measurable).
+    const recordedAtIso = new Date().toISOString();
     requests.forEach((request, requestIndex) => {
       const key = streamKey(request.tenant, request.streamId);
-      const existing = [...new Set(callerIdsOf(request).map((id) => id.toLowerCase()))]
-        .map((id) => existingById.get(id))
-        .filter((e): e is ExistingEvent => e !== undefined)
-        .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+      const existing = existingById.size === 0 ? NO_EXISTING : existingEventsOf(request, existingById);
       if (existing.length > 0 && existing.length === request.events.length) {
         results.push(duplicateResult(request, existing));
         return;
@@ -89,14 +88,12 @@ export class EventStore {
       }
       let prevHash = head.hash;
       let version = head.version;
-      const recordedAt = new Date();
-      const recordedAtIso = recordedAt.toISOString();
       request.events.forEach((event, index) => {
         version += 1;
-        const fields = { id: ids[requestIndex][index], tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type, recordedAt };
+        const fields = { id: ids[requestIndex][index], tenant: request.tenant, streamId: request.streamId, streamVersion: version, type: event.type };
         const [dataJson, metadataJson] = payloads[requestIndex][index];
         if (dataJson.length + metadataJson.length > MAX_EVENT_PAYLOAD_BYTES / 4) assertPayloadSize(request.streamId, dataJson, metadataJson);
-        const hash = eventHashOfCanonical(prevHash, fields, dataJson, metadataJson, recordedAtIso);
+        const hash = eventHashHexOfCanonical(prevHash, fields, dataJson, metadataJson, recordedAtIso);
         rows.add(fields, recordedAtIso, dataJson, metadataJson, prevHash, hash);
         prevHash = hash;
       });
@@ -238,9 +235,10 @@ class CopyRows {
   private text = '';
   count = 0;
 
-  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string }, recordedAtIso: string, dataJson: string, metadataJson: string, prevHash: Buffer | null, hash: Buffer): void {
-    const prev = prevHash ? `\\\\x${prevHash.toString('hex')}` : '\\N';
-    this.text += `${e.id}\t${copyText(e.tenant)}\t${copyText(e.streamId)}\t${e.streamVersion}\t${copyText(e.type)}\t${copyText(dataJson)}\t${copyText(metadataJson)}\t${recordedAtIso}\t${prev}\t\\\\x${hash.toString('hex')}\n`;
+  /** `prevHashHex` and `hashHex`: lower-case hex, as bytea's text form after its `\\x`. */
+  add(e: { id: string; tenant: string; streamId: string; streamVersion: number; type: string }, recordedAtIso: string, dataJson: string, metadataJson: string, prevHashHex: string | null, hashHex: string): void {
+    const prev = prevHashHex ? `\\\\x${prevHashHex}` : '\\N';
+    this.text += `${e.id}\t${copyText(e.tenant)}\t${copyText(e.streamId)}\t${e.streamVersion}\t${copyText(e.type)}\t${copyText(dataJson)}\t${copyText(metadataJson)}\t${recordedAtIso}\t${prev}\t\\\\x${hashHex}\n`;
     this.count += 1;
   }
 
@@ -272,7 +270,8 @@ async function streamHead(db: Queryable, tenant: string, streamId: string): Prom
 
 interface StreamHead {
   version: number;
-  hash: Buffer | null;
+  /** the head event's hash as lower-case hex (null for a new stream) */
+  hash: string | null;
 }
 
 interface ExistingEvent {
@@ -324,8 +323,39 @@ function streamKey(tenant: string, streamId: string): string {
   return `${tenant}\u0000${streamId}`;
 }
 
+const NO_EXISTING: ExistingEvent[] = [];
+const NO_IDS: string[] = [];
+
+/** The request's caller-chosen events already in the log, in log order. */
+function existingEventsOf(request: AppendRequest, existingById: Map<string, ExistingEvent>): ExistingEvent[] {
+  return [...new Set(callerIdsOf(request).map((id) => id.toLowerCase()))]
+    .map((id) => existingById.get(id))
+    .filter((e): e is ExistingEvent => e !== undefined)
+    .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+}
+
+/**
+ * Each event's data and metadata in canonical form. The events of one append usually share one metadata
+ * object (a command's source and actor), which is serialised once.
+ */
+function canonicalPayloads(events: NewEvent[]): Array<readonly [string, string]> {
+  let lastMetadata: unknown;
+  let lastMetadataJson = '';
+  return events.map((e) => {
+    const metadata = e.metadata ?? EMPTY_METADATA;
+    if (metadata !== lastMetadata) {
+      lastMetadata = metadata;
+      lastMetadataJson = canonicalJson(metadata);
+    }
+    return [canonicalJson(e.data), lastMetadataJson] as const;
+  });
+}
+
+const EMPTY_METADATA = Object.freeze({});
+
 /** Only ids the caller chose can make an append a retry; ids generated here are new by construction. */
 function callerIdsOf(request: AppendRequest): string[] {
+  if (request.events.every((e) => e.id === undefined)) return NO_IDS;
   return request.events.filter((e) => e.id !== undefined).map((e) => e.id as string);
 }
 
@@ -345,7 +375,7 @@ async function batchHeadsAndExisting(
   const heads = new Map<string, StreamHead>();
   for (const request of requests) {
     const ids = callerIdsOf(request);
-    callerIds.push(...ids);
+    if (ids.length > 0) callerIds.push(...ids);
     if (request.expectedVersion === 0 && ids.length === 0) continue;
     const key = streamKey(request.tenant, request.streamId);
     const head = ids.length === 0 ? known?.at(key, request.expectedVersion) : undefined;
@@ -369,7 +399,7 @@ async function batchHeadsAndExisting(
     [wanted.map((s) => s.tenant), wanted.map((s) => s.streamId), callerIds],
   );
   for (const row of rows as Array<{ kind: string; tenant: string; stream_id: string; stream_version: number; hash: Buffer | null; id: string; position: string }>) {
-    if (row.kind === 'head') heads.set(streamKey(row.tenant, row.stream_id), { version: row.stream_version, hash: row.hash });
+    if (row.kind === 'head') heads.set(streamKey(row.tenant, row.stream_id), { version: row.stream_version, hash: row.hash ? row.hash.toString('hex') : null });
     else existingById.set(row.id.toLowerCase(), { streamVersion: row.stream_version, position: BigInt(row.position) });
   }
   return { heads, existingById };
@@ -395,14 +425,29 @@ function versionOf(expected: ExpectedVersion): number {
 export const MAX_EVENT_PAYLOAD_BYTES = 512 * 1024;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
+/** Tenants and event types already found valid: a writer uses a handful, and checks them per append. */
+const VALID_TENANTS = new Set<string>();
+const VALID_TYPES = new Set<string>();
+const VALID_KEPT = 10_000;
+
+function rememberValid(valid: Set<string>, value: string, ok: boolean): boolean {
+  if (!ok) return false;
+  if (valid.size >= VALID_KEPT) valid.clear();
+  valid.add(value);
+  return true;
+}
+
 function validateRequest(request: AppendRequest): void {
   if (!request.tenant) throw new ValidationError('an append needs a tenant');
   // The tenant becomes a NATS subject token, so it must not contain '.', '*', '>' or spaces.
-  if (!isValidTenant(request.tenant)) throw new ValidationError(`"${request.tenant}" is not a valid tenant: lower-case letters, digits and dashes`, [], 'invalid_tenant');
+  if (!VALID_TENANTS.has(request.tenant) && !rememberValid(VALID_TENANTS, request.tenant, isValidTenant(request.tenant))) throw new ValidationError(`"${request.tenant}" is not a valid tenant: lower-case letters, digits and dashes`, [], 'invalid_tenant');
   if (!request.streamId) throw new ValidationError('an append needs a stream id');
   if (request.events.length === 0) throw new ValidationError(`append to ${request.streamId} has no events`);
-  for (const type of new Set(request.events.map((e) => e.type))) parseEventType(type);
   for (const event of request.events) {
+    if (!VALID_TYPES.has(event.type)) {
+      parseEventType(event.type);
+      rememberValid(VALID_TYPES, event.type, true);
+    }
     const traceparent = event.metadata?.traceparent;
     if (traceparent !== undefined && !(typeof traceparent === 'string' && TRACEPARENT.test(traceparent))) {
       // Consumers would dead-letter a CloudEvent with a malformed traceparent; refuse it here instead.

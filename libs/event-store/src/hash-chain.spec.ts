@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json';
-import { eventHash, eventHashOfCanonical } from './hash-chain';
+import { eventHash, eventHashHexOfCanonical, eventHashOfCanonical } from './hash-chain';
 import { createHash } from 'node:crypto';
 
 const event = {
@@ -30,5 +30,26 @@ describe('event hashes', () => {
       expect(eventHash(null, changed).equals(base)).toBe(false);
     }
     expect(eventHash(Buffer.alloc(32), event).equals(base)).toBe(false);
+  });
+
+  it('are the same in hex from the append path, for first events, chained ones and large or non-ASCII payloads', () => {
+    const prev = Buffer.alloc(32, 7);
+    const iso = event.recordedAt.toISOString();
+    const payloads = [event.data, { text: 'grüße ✓ 🚀'.repeat(3) }, { blob: 'x'.repeat(40_000) }, { blob: 'ü'.repeat(100_000) }];
+    for (const data of payloads) {
+      const changed = { ...event, data };
+      const dataJson = canonicalJson(data);
+      const metadataJson = canonicalJson(event.metadata);
+      expect(eventHashHexOfCanonical(null, changed, dataJson, metadataJson, iso)).toBe(eventHash(null, changed).toString('hex'));
+      expect(eventHashHexOfCanonical(prev.toString('hex'), changed, dataJson, metadataJson, iso)).toBe(eventHash(prev, changed).toString('hex'));
+      expect(eventHashOfCanonical(prev, changed, dataJson, metadataJson).equals(eventHash(prev, changed))).toBe(true);
+    }
+    // After a large payload the reused input buffer holds stale bytes: a short event must not see them.
+    expect(eventHashHexOfCanonical(prev.toString('hex'), event, canonicalJson(event.data), canonicalJson(event.metadata), iso)).toBe(
+      createHash('sha256')
+        .update(prev)
+        .update(canonicalJson([event.id, event.tenant, event.streamId, event.streamVersion, event.type, event.data, event.metadata, iso]))
+        .digest('hex'),
+    );
   });
 });
