@@ -34,10 +34,6 @@ export class DdiLane {
         return createServer();
       },
     });
-    this.app.addHook('onSend', (_request, reply, payload, done) => {
-      if (this.draining) reply.header('connection', 'close');
-      done(null, payload);
-    });
   }
 
   /** After the routes are registered: takes DDI requests off `server` from now on. */
@@ -48,7 +44,12 @@ export class DdiLane {
     const others = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (isDdiPath(req.url ?? '')) answer(req, res);
+      if (isDdiPath(req.url ?? '')) {
+        // Set on the response itself, not in an onSend hook: a hook runs on every answer (its runner showed
+        // in the feedback profile), and Node keeps this header whatever Fastify writes later.
+        if (this.draining) res.setHeader('connection', 'close');
+        answer(req, res);
+      }
       else for (const listener of others) listener.call(server, req, res);
     });
   }
