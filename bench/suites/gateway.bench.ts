@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { eventType, type BusNames } from '@rollgate/contracts';
@@ -69,11 +69,22 @@ export const suite: BenchSuite = {
       report.metric('poll_p99_ms', polls.p99, 'ms', { goal: '<= 20 ms' });
       report.metric('bare_http_p99_ms', bare.p99, 'ms');
 
-      const feedback = await loadFeedback(gateway, FEEDBACK_SECONDS);
+      const feedback = await loadFeedback(gateway, FEEDBACK_SECONDS, () => databaseBackends(pool, db.name));
       if (feedback.errors > 0) console.warn(`feedback errors: ${feedback.errors}`);
       report.metric('feedback', feedback.rate, 'msgs/s', { goal: '>= 5,000/s committed' });
       report.metric('feedback_p99_ms', feedback.p99, 'ms');
-      if (feedback.cpuSeconds !== undefined) report.metric('feedback_cpu_us', (feedback.cpuSeconds * 1e6) / (feedback.ok + feedback.errors), 'µs/msg');
+      const perMessage = (seconds: number | undefined) => (seconds === undefined ? undefined : (seconds * 1e6) / (feedback.ok + feedback.errors));
+      const cpu = (name: string, seconds: number | undefined) => {
+        const us = perMessage(seconds);
+        if (us !== undefined) report.metric(name, us, 'µs/msg');
+      };
+      cpu('feedback_cpu_us', feedback.cpuSeconds);
+      // The other processes on the machine that each message costs CPU in (a 2-core machine runs them all):
+      // this process as the devices' HTTP client, the PostgreSQL backends of the bench's database (the
+      // server's background writers are left out) and the NATS server (machine-wide: others' load included).
+      cpu('feedback_client_cpu_us', feedback.clientCpuSeconds);
+      cpu('feedback_pg_cpu_us', feedback.pgCpuSeconds);
+      cpu('feedback_nats_cpu_us', feedback.natsCpuSeconds);
       const committed = await pool.query(`SELECT count(*)::int AS n FROM events WHERE type = $1`, [eventType('action', 'action-feedback-received')]);
       console.log(`${committed.rows[0].n} feedback events in the log, ${feedback.ok} answered posts`);
       if (committed.rows[0].n < feedback.ok) throw new Error(`only ${committed.rows[0].n} feedback events in the log for ${feedback.ok} answered posts`);
@@ -154,6 +165,66 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A process's CPU seconds by thread name (the main thread, GC helpers, libuv's pool), threads of one name summed. */
+function threadCpu(pid: number | undefined): Map<string, number> {
+  const threads = new Map<string, number>();
+  if (pid === undefined) return threads;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        threads.set(name, (threads.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return threads;
+}
+
+/** CPU seconds per process, to subtract with cpuSecondsSince. */
+function cpuSecondsOf(pids: number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    const s = cpuSeconds(pid);
+    if (s !== undefined) seconds.set(pid, s);
+  }
+  return seconds;
+}
+
+/** CPU seconds these processes spent since `before` together (one that exited meanwhile is left out). */
+function cpuSecondsSince(before: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, then] of before) {
+    const now = cpuSeconds(pid);
+    if (now !== undefined) sum += now - then;
+  }
+  return sum;
+}
+
+function pidsOf(command: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The PostgreSQL backends connected to the bench's database (the gateway's pools, the relay's, this one's). */
+async function databaseBackends(pool: ReturnType<typeof testPool>, database: string): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database]);
+  return rows.map((row) => row.pid);
 }
 
 async function freePort(): Promise<number> {
@@ -293,6 +364,96 @@ function merge(a: LoadResult, b: LoadResult): LoadResult & { rate: number; p99: 
   return summarize({ ok: a.ok + b.ok, errors: a.errors + b.errors, seconds: a.seconds + b.seconds, latencies: [...a.latencies, ...b.latencies] });
 }
 
+/**
+ * Like load(), POSTing `body`, over plain keep-alive sockets with a minimal HTTP/1.1 client: node:http's
+ * client cost this process about 100 µs of CPU per request, on the same two cores as the gateway,
+ * PostgreSQL and NATS, a third of what the whole feedback path costs. Devices run their clients elsewhere.
+ * One request per connection at a time (no pipelining), each sent when the previous answer has arrived.
+ */
+async function loadLean(target: Target, pathOf: (i: number) => string, seconds: number, body: string, connections: number): Promise<LoadResult & { rate: number; p99: number }> {
+  const result: LoadResult = { ok: 0, errors: 0, seconds, latencies: [] };
+  const end = Date.now() + seconds * 1000;
+  let next = Math.floor(Math.random() * DEVICES);
+  const loop = async (): Promise<void> => {
+    let client: LeanClient | undefined;
+    while (Date.now() < end) {
+      const path = pathOf(next++);
+      const started = process.hrtime.bigint();
+      client ??= await LeanClient.connect(target.port).catch(() => undefined);
+      const status = client ? await client.send(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nAuthorization: ${target.auth(path)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`) : 0;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (status === 200) {
+        result.ok += 1;
+        result.latencies.push(ms);
+      } else result.errors += 1;
+      if (status === 0 || client?.closed) {
+        client?.close();
+        client = undefined;
+      }
+    }
+    client?.close();
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  return summarize(result);
+}
+
+/** One keep-alive connection: a request at a time; answers are read by their Content-Length. */
+class LeanClient {
+  private buffer: Buffer = Buffer.alloc(0);
+  private waiting: ((status: number) => void) | undefined;
+  closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.answer();
+    });
+    const fail = () => {
+      this.closed = true;
+      this.settle(0);
+    };
+    socket.on('error', fail);
+    socket.on('close', fail);
+  }
+
+  static connect(port: number): Promise<LeanClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new LeanClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(request: string): Promise<number> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private answer(): void {
+    const headEnd = this.buffer.indexOf('\r\n\r\n');
+    if (headEnd < 0) return;
+    const head = this.buffer.toString('latin1', 0, headEnd);
+    const length = /\r\ncontent-length: *([0-9]+)/i.exec(head);
+    const total = headEnd + 4 + (length ? Number(length[1]) : 0);
+    if (this.buffer.length < total) return;
+    this.buffer = this.buffer.subarray(total);
+    if (/\r\nconnection: *close/i.test(head)) this.closed = true;
+    this.settle(Number(head.slice(9, 12)));
+  }
+
+  private settle(status: number): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(status);
+  }
+}
+
 /** Devices in the middle of an update during the feedback phase. */
 const UPDATING = Math.min(DEVICES, Number(process.env.BENCH_UPDATING_DEVICES ?? 20_000));
 
@@ -301,7 +462,11 @@ const UPDATING = Math.min(DEVICES, Number(process.env.BENCH_UPDATING_DEVICES ?? 
  * deploymentBase (untimed here: that creates the action's stream), then posts progress messages, each
  * answered only after its event committed (group commit). Consecutive posts go to different devices.
  */
-async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResult & { rate: number; p99: number; cpuSeconds?: number }> {
+async function loadFeedback(
+  gateway: Target,
+  seconds: number,
+  backends: () => Promise<number[]>,
+): Promise<LoadResult & { rate: number; p99: number; cpuSeconds?: number; clientCpuSeconds: number; pgCpuSeconds?: number; natsCpuSeconds?: number }> {
   const feedbackAgent = new Agent({ keepAlive: true, maxSockets: FEEDBACK_CONNECTIONS });
   try {
     const retrieved = await load(gateway, (i) => `${pollPath(i)}/deploymentBase/${i + 1}`, feedbackAgent, 0, 'GET', undefined, FEEDBACK_CONNECTIONS, UPDATING);
@@ -309,10 +474,28 @@ async function loadFeedback(gateway: Target, seconds: number): Promise<LoadResul
     if (retrieved.ok !== UPDATING) console.warn(`only ${retrieved.ok} of ${UPDATING} devices retrieved their action first`);
     const body = JSON.stringify({ id: 1, status: { execution: 'proceeding', result: { finished: 'none', progress: { cnt: 1, of: 3 } }, details: ['downloading'] } });
     // The gateway's CPU per message (relay and log follower included): what a busy machine's waiting hides.
+    const pgPids = await backends();
+    const natsPids = pidsOf('nats-server');
+    const threadsBefore = threadCpu(gateway.pid);
     const cpuBefore = cpuSeconds(gateway.pid);
-    const result = await load(gateway, (i) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`, feedbackAgent, seconds, 'POST', () => body, FEEDBACK_CONNECTIONS);
+    const clientBefore = process.cpuUsage();
+    const pgBefore = cpuSecondsOf(pgPids);
+    const natsBefore = cpuSecondsOf(natsPids);
+    const feedbackPath = (i: number) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`;
+    const result = await loadLean(gateway, feedbackPath, seconds, body, FEEDBACK_CONNECTIONS);
     const cpuAfter = cpuSeconds(gateway.pid);
-    return { ...result, cpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined };
+    const client = process.cpuUsage(clientBefore);
+    const threads = [...threadCpu(gateway.pid)].map(([name, seconds]) => `${name} ${(((seconds - (threadsBefore.get(name) ?? 0)) * 1e6) / Math.max(1, result.ok + result.errors)).toFixed(1)}`);
+    console.log(`gateway CPU per feedback message by thread (µs): ${threads.join(', ')}`);
+    const pgSeconds = cpuSecondsSince(pgBefore);
+    const natsSeconds = cpuSecondsSince(natsBefore);
+    return {
+      ...result,
+      cpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined,
+      clientCpuSeconds: (client.user + client.system) / 1e6,
+      pgCpuSeconds: pgPids.length > 0 ? pgSeconds : undefined,
+      natsCpuSeconds: natsPids.length > 0 ? natsSeconds : undefined,
+    };
   } finally {
     feedbackAgent.destroy();
   }
