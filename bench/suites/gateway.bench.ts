@@ -85,9 +85,10 @@ export const suite: BenchSuite = {
       cpu('feedback_client_cpu_us', feedback.clientCpuSeconds);
       cpu('feedback_pg_cpu_us', feedback.pgCpuSeconds);
       cpu('feedback_nats_cpu_us', feedback.natsCpuSeconds);
-      const committed = await pool.query(`SELECT count(*)::int AS n FROM events WHERE type = $1`, [eventType('action', 'action-feedback-received')]);
-      console.log(`${committed.rows[0].n} feedback events in the log, ${feedback.ok} answered posts`);
-      if (committed.rows[0].n < feedback.ok) throw new Error(`only ${committed.rows[0].n} feedback events in the log for ${feedback.ok} answered posts`);
+      const committed = await pool.query(`SELECT count(*)::int AS n, count(DISTINCT transaction_id)::int AS commits FROM events WHERE type = $1`, [eventType('action', 'action-feedback-received')]);
+      const { n, commits } = committed.rows[0];
+      console.log(`${n} feedback events in the log, ${feedback.ok} answered posts, in ${commits} group commits (${(n / Math.max(1, commits)).toFixed(1)} per commit)`);
+      if (n < feedback.ok) throw new Error(`only ${n} feedback events in the log for ${feedback.ok} answered posts`);
       deviceAgent.destroy();
     } finally {
       for (const child of children) child.kill('SIGTERM');
