@@ -3,6 +3,7 @@ import { EventStore } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { loadSchedulerSettings, SCHEDULER_SETTINGS } from './config';
+import { COUNTERS_POOL, countersPool } from './counters-pool';
 import { Pacer } from './engine/pacer';
 import { DynamicJoiner } from './engine/dynamic-joiner';
 import { RollbackOrchestrator } from './engine/rollback.orchestrator';
@@ -41,7 +42,8 @@ export class AppModule {
         { provide: SCHEDULER_SETTINGS, useValue: settings },
         { provide: StreamWriter, useFactory: (store: EventStore) => new StreamWriter(store), inject: [EventStore] },
         { provide: GroupProgressStore, useValue: new GroupProgressStore() },
-        { provide: SharedLogPages, useFactory: (pool: Pool) => new SharedLogPages(pool, LOG_PAGE_SIZE), inject: [PG_POOL] },
+        { provide: COUNTERS_POOL, useFactory: countersPool, inject: [PG_POOL] },
+        { provide: SharedLogPages, useFactory: (pool: Pool, own: Pool) => new SharedLogPages(pool, LOG_PAGE_SIZE, own), inject: [PG_POOL, COUNTERS_POOL] },
         { provide: TimerStore, useValue: new TimerStore() },
         { provide: Pacer, useFactory: (s: SchedulerSettings, p: GroupProgressStore, t: TimerStore) => new Pacer(s, p, t), inject: [SCHEDULER_SETTINGS, GroupProgressStore, TimerStore] },
         {
@@ -60,7 +62,7 @@ export class AppModule {
           provide: ActionProgressRunner,
           useFactory: (pool: Pool, store: EventStore, p: GroupProgressStore, t: TimerStore, e: SchedulerEngine, pages: SharedLogPages) =>
             new ActionProgressRunner(pool, store, p, t, e, { batchSize: pages.pageSize, read: pages.readPromptly }),
-          inject: [PG_POOL, EventStore, GroupProgressStore, TimerStore, SchedulerEngine, SharedLogPages],
+          inject: [COUNTERS_POOL, EventStore, GroupProgressStore, TimerStore, SchedulerEngine, SharedLogPages],
         },
         {
           provide: TimerRunner,

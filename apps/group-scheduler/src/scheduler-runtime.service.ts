@@ -3,6 +3,7 @@ import { EventStore, ProjectionRunner } from '@rollgate/event-store';
 import { targetDeploymentsProjection, targetsProjection } from '@rollgate/read-models';
 import { PG_POOL, ReadinessService } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
+import { COUNTERS_POOL } from './counters-pool';
 import { ActionProgressRunner } from './progress/action-progress.runner';
 import { SharedLogPages } from './progress/shared-log-pages';
 import { TimerRunner } from './timers/timer.runner';
@@ -26,6 +27,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     @Inject(EventStore) store: EventStore,
     @Inject(ReadinessService) readiness: ReadinessService,
     @Inject(SharedLogPages) pages: SharedLogPages,
+    @Inject(COUNTERS_POOL) private readonly countersPool: Pool,
   ) {
     const reads = { idleMs: 50, batchSize: pages.pageSize, read: pages.read };
     this.deployments = new ProjectionRunner(pool, store, targetDeploymentsProjection, reads);
@@ -50,5 +52,6 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.progress.stop(), this.timers.stop(), this.deployments.stop(), this.targets.stop()]);
+    await this.countersPool.end();
   }
 }

@@ -45,7 +45,7 @@ export class SchedulerEngine {
   private readonly logger = new Logger('scheduler');
 
   constructor(
-    private readonly writer: StreamWriter,
+    readonly writer: StreamWriter,
     private readonly progress: GroupProgressStore,
     private readonly timers: TimerStore,
     private readonly pacer: Pacer,
@@ -105,9 +105,9 @@ export class SchedulerEngine {
       await this.progress.track(tx, tenant, group);
       await this.armOfflineCheck(tx, tenant, group);
     } else {
-      await this.progress.syncPhase(tx, tenant, group);
       // A decided group has nobody left to wait for.
-      if (group.status === 'FINISHED' || group.status === 'ERROR') await this.timers.cancelMany(tx, tenant, [timerIds.offlineCheck(group.groupId)]);
+      const decided = group.status === 'FINISHED' || group.status === 'ERROR';
+      await this.progress.syncPhase(tx, tenant, group, decided ? [timerIds.offlineCheck(group.groupId)] : []);
     }
     const soak = events.find((e) => e.type === 'group-soak-started');
     if (soak && soak.type === 'group-soak-started') {

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { parseEventType } from '@rollgate/contracts';
-import { EventStore, inTransaction, loadCheckpoint, saveCheckpoint, tailLog, isAfter, checkpointOf, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
+import { EventStore, loadCheckpoint, tailLog, isAfter, checkpointOf, LOG_START, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
 import { TERMINAL_ACTION_STATUSES, type ActionStatus } from '@rollgate/rollout-domain';
-import { actionIdOfStream, actionTransitionOf, findRange, groupStream, soakAfter } from '@rollgate/scheduling-domain';
-import type { Pool, PoolClient } from 'pg';
+import { actionIdOfStream, actionTransitionOf, findRange, groupStream, soakAfter, STATUS_CHANGING_ACTION_EVENTS } from '@rollgate/scheduling-domain';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Rollout, SchedulerEngine } from '../engine/scheduler-engine';
-import type { WrittenEvent } from '../writes/stream-writer';
+import { isVersionConflict, type WrittenEvent } from '../writes/stream-writer';
 import { timerIds, type Timer, type TimerStore } from '../timers/timer.store';
 import { addTransition, emptyDelta, type CounterDelta, type GroupProgressStore } from './group-progress.store';
 
@@ -14,6 +14,18 @@ const DEVICE_VERIFIED = 'io.rollgate.health.device-verified.v1';
 /** Serialises batches across scheduler instances: each action event moves the counters exactly once. */
 const LOCK_KEY = 7_320_101;
 const RETRY_DELAY_MS = 500;
+/** Batches run again at once after a version conflict in their cascade, before the loop's slower retry. */
+const CONFLICT_ATTEMPTS = 5;
+/** Tenants whose group ranges are remembered; past it they are read again as needed. */
+const RANGES_KEPT_TENANTS = 1000;
+/** BEGIN, this runner's lock, then its checkpoint read under the lock (see applyBatch). */
+const BEGIN_LOCKED = `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_KEY}); SELECT transaction_id::text AS tx, position::text AS position FROM log_checkpoints WHERE name = '${CHECKPOINT}'`;
+
+/** The batch's checkpoint and COMMIT, in one simple query (a checkpoint is two integers: nothing to escape). */
+function saveAndCommit(reached: Checkpoint): string {
+  return `INSERT INTO log_checkpoints (name, transaction_id, position, updated_at) VALUES ('${CHECKPOINT}', '${BigInt(reached.transactionId)}'::xid8, ${BigInt(reached.position)}, now())
+          ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, updated_at = now(); COMMIT`;
+}
 
 /** Statuses in which a device is working on its update: silence beyond the deploy timeout times it out. */
 const IN_PROGRESS: readonly ActionStatus[] = ['RETRIEVED', 'DOWNLOAD', 'DOWNLOADED', 'RUNNING', 'WARNING', 'CANCEL_REJECTED'];
@@ -38,6 +50,8 @@ export class ActionProgressRunner {
   private abort = new AbortController();
   private running: Promise<void> | undefined;
   private failures = 0;
+  /** started groups' id ranges by tenant (see ranges) */
+  private readonly knownRanges = new Map<string, Range[]>();
 
   constructor(
     private readonly pool: Pool,
@@ -81,17 +95,49 @@ export class ActionProgressRunner {
     }
   }
 
+  /**
+   * One transaction per batch. Its fixed statements travel together, as one simple query each: BEGIN, the
+   * lock and the checkpoint read (each statement of a simple query reads with its own snapshot, so the
+   * checkpoint is read after the lock is held, as two queries would), and at the end the checkpoint and
+   * COMMIT. Every round trip here is part of the scheduler's reaction time.
+   */
   async applyBatch(batch: readonly StoredEvent[]): Promise<Checkpoint> {
-    return inTransaction(this.pool, async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-      const stored = await loadCheckpoint(tx, CHECKPOINT);
-      const fresh = batch.filter((e) => isAfter(e, stored));
-      if (fresh.length === 0) return stored;
-      await this.count(tx, fresh);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyBatchOnce(batch);
+      } catch (error) {
+        // The cascade appends without savepoints: a writer that came in between fails the whole batch,
+        // which then runs again at once (nothing of it was committed).
+        if (!isVersionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async applyBatchOnce(batch: readonly StoredEvent[]): Promise<Checkpoint> {
+    const tx = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const begun = (await tx.query(BEGIN_LOCKED)) as unknown as QueryResult<{ tx: string; position: string }>[];
+      const row = begun[begun.length - 1].rows[0];
+      const stored = row ? { transactionId: BigInt(row.tx), position: BigInt(row.position) } : LOG_START;
+      const fresh = freshPart(batch, stored);
+      if (fresh.length === 0) {
+        await tx.query('COMMIT');
+        return stored;
+      }
+      await this.engine.writer.inScope(tx, () => this.count(tx, fresh), { savepoints: false });
       const reached = checkpointOf(fresh[fresh.length - 1]);
-      await saveCheckpoint(tx, CHECKPOINT, reached);
+      const done = (await tx.query(saveAndCommit(reached))) as unknown as QueryResult[];
+      if (done[done.length - 1].command === 'ROLLBACK') throw new Error('the counters transaction was aborted by an earlier error and rolled back at commit');
       return reached;
-    });
+    } catch (error) {
+      await tx.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      tx.release(broken);
+    }
   }
 
   private async count(tx: PoolClient, events: readonly StoredEvent[]): Promise<void> {
@@ -108,14 +154,17 @@ export class ActionProgressRunner {
         if (!byTenant.has(e.tenant)) byTenant.set(e.tenant, []);
         continue;
       }
+      // Most of a page is action events: the cheap tests first, the payload only for a status change.
+      const name = eventNameOf(e.type);
+      if (!STATUS_CHANGING_ACTION_EVENTS.has(name)) continue;
       const actionId = actionIdOfStream(e.streamId);
       if (actionId === undefined) continue;
-      const transition = actionTransitionOf(eventNameOf(e.type), e.data);
+      const data = e.data as { at?: unknown };
+      const transition = actionTransitionOf(name, data);
       if (!transition) continue;
-      const at = typeof (e.data as { at?: unknown }).at === 'number' ? (e.data as { at: number }).at : e.recordedAt.getTime();
-      const list = byTenant.get(e.tenant) ?? [];
-      list.push({ actionId, ...transition, at });
-      byTenant.set(e.tenant, list);
+      let list = byTenant.get(e.tenant);
+      if (!list) byTenant.set(e.tenant, (list = []));
+      list.push({ actionId, from: transition.from, to: transition.to, at: typeof data.at === 'number' ? data.at : e.recordedAt.getTime() });
     }
     for (const [tenant, transitions] of byTenant) await this.countTenant(tx, tenant, transitions, verified.get(tenant));
   }
@@ -123,7 +172,11 @@ export class ActionProgressRunner {
   private async countTenant(
     tx: PoolClient, tenant: string, transitions: ReadonlyArray<{ actionId: number; from: ActionStatus; to: ActionStatus; at: number }>, verified = new Map<string, number>(),
   ): Promise<void> {
-    const ranges = await this.ranges(tx, tenant);
+    const known = this.knownRanges.get(tenant);
+    // Read again when an action falls outside them: a group started since (by another instance, say), or an
+    // action of no group (a manual assignment).
+    const stale = (r: readonly Range[]) => transitions.some((t) => !findRange(r, t.actionId)) || [...verified.keys()].some((g) => !r.some((range) => range.groupId === g));
+    const ranges = known && !stale(known) ? known : await this.ranges(tx, tenant);
     const deltas = new Map<string, { range: Range; delta: CounterDelta }>();
     for (const [groupId, n] of verified) {
       const range = ranges.find((r) => r.groupId === groupId);
@@ -132,21 +185,31 @@ export class ActionProgressRunner {
       entry.delta.verified += n;
       deltas.set(groupId, entry);
     }
-    const timeouts = new Map<number, { range: Range; at: number; inProgress: boolean }>();
     for (const t of transitions) {
       const range = findRange(ranges, t.actionId);
       if (!range) continue; // a manual assignment, or a group this scheduler never started
-      const entry = deltas.get(range.groupId) ?? { range, delta: emptyDelta() };
+      let entry = deltas.get(range.groupId);
+      if (!entry) deltas.set(range.groupId, (entry = { range, delta: emptyDelta() }));
       addTransition(entry.delta, t.from, t.to);
-      deltas.set(range.groupId, entry);
-      timeouts.set(t.actionId, { range, at: t.at, inProgress: IN_PROGRESS.includes(t.to) && !TERMINAL_ACTION_STATUSES.includes(t.to) });
     }
     const rollouts = new Map<string, Rollout | undefined>();
     const rolloutOf = async (id: string) => {
       if (!rollouts.has(id)) rollouts.set(id, await this.engine.loadRollout(tx, tenant, id));
       return rollouts.get(id);
     };
-    await this.deployTimeouts(tx, tenant, timeouts, rolloutOf);
+    // Deploy timeouts only where the rollout has one (each action's latest transition of the batch).
+    const timed = new Set<string>();
+    for (const rolloutId of new Set([...deltas.values()].map((d) => d.range.rolloutId))) {
+      if ((await rolloutOf(rolloutId))?.execution.deployTimeoutMs !== undefined) timed.add(rolloutId);
+    }
+    if (timed.size > 0) {
+      const timeouts = new Map<number, { range: Range; at: number; inProgress: boolean }>();
+      for (const t of transitions) {
+        const range = findRange(ranges, t.actionId);
+        if (range && timed.has(range.rolloutId)) timeouts.set(t.actionId, { range, at: t.at, inProgress: IN_PROGRESS.includes(t.to) && !TERMINAL_ACTION_STATUSES.includes(t.to) });
+      }
+      await this.deployTimeouts(tx, tenant, timeouts, rolloutOf);
+    }
     // In a fixed order: two transactions that lock several group rows always take them in the same order.
     for (const groupId of [...deltas.keys()].sort()) {
       const { range, delta } = deltas.get(groupId)!;
@@ -182,13 +245,28 @@ export class ActionProgressRunner {
     await this.timers.cancelMany(tx, tenant, cancel);
   }
 
+  /**
+   * The tenant's started groups' id ranges, read at the start of a batch (before this transaction started
+   * any group itself), so only committed ones. Remembered: a group's row and range never change once
+   * written (track inserts it once), and a batch with an action outside every remembered range reads them
+   * again.
+   */
   private async ranges(tx: PoolClient, tenant: string): Promise<Range[]> {
     const { rows } = await tx.query<{ group_id: string; rollout_id: string; first_action_id: string; size: number }>(
       `SELECT group_id, rollout_id, first_action_id, size FROM scheduler_groups WHERE tenant = $1 ORDER BY first_action_id`,
       [tenant],
     );
-    return rows.map((r) => ({ groupId: r.group_id, rolloutId: r.rollout_id, firstActionId: Number(r.first_action_id), size: r.size }));
+    const ranges = rows.map((r) => ({ groupId: r.group_id, rolloutId: r.rollout_id, firstActionId: Number(r.first_action_id), size: r.size }));
+    if (this.knownRanges.size >= RANGES_KEPT_TENANTS && !this.knownRanges.has(tenant)) this.knownRanges.clear();
+    this.knownRanges.set(tenant, ranges);
+    return ranges;
   }
+}
+
+/** The events of a batch (in log order) past the stored checkpoint: all of them, unless another instance got further. */
+function freshPart(batch: readonly StoredEvent[], stored: Checkpoint): readonly StoredEvent[] {
+  if (batch.length === 0 || isAfter(batch[0], stored)) return batch;
+  return batch.filter((e) => isAfter(e, stored));
 }
 
 /** Short event names by type, remembered: a batch holds thousands of events of a handful of types. */

@@ -83,12 +83,15 @@ export class GroupProgressStore {
     );
   }
 
-  /** Keeps phase and pacing in step with the group's stream after the scheduler appended to it. */
-  async syncPhase(tx: PoolClient, tenant: string, group: GroupData & { status: GroupStatus }): Promise<void> {
-    await tx.query(
-      `UPDATE scheduler_groups SET phase = $3, success_met = $4, released = GREATEST(released, $5) WHERE tenant = $1 AND group_id = $2`,
-      [tenant, group.groupId, group.status, group.successMet, group.released],
-    );
+  /**
+   * Keeps phase and pacing in step with the group's stream after the scheduler appended to it, and deletes
+   * the tenant's timers `cancelTimerIds` in the same statement (one round trip in the cascade).
+   */
+  async syncPhase(tx: PoolClient, tenant: string, group: GroupData & { status: GroupStatus }, cancelTimerIds: readonly string[] = []): Promise<void> {
+    const sync = `UPDATE scheduler_groups SET phase = $3, success_met = $4, released = GREATEST(released, $5) WHERE tenant = $1 AND group_id = $2`;
+    const values = [tenant, group.groupId, group.status, group.successMet, group.released];
+    if (cancelTimerIds.length === 0) await tx.query(sync, values);
+    else await tx.query(`WITH synced AS (${sync}) DELETE FROM scheduler_timers WHERE tenant = $1 AND timer_id = ANY($6::text[])`, [...values, cancelTimerIds]);
   }
 
   /** Adds a batch's deltas to one group, answering its counters after (the row is locked until commit). */

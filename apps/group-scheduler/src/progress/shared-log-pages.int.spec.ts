@@ -1,6 +1,7 @@
 import { checkpointOf, EVENT_STORE_MIGRATIONS, EventStore, LOG_START, runMigrations, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
 import { createTestDatabase, eventually, testPool, type TestDatabase } from '@rollgate/testing';
 import type { Pool } from 'pg';
+import { readSchedulerLogPage } from './scheduler-log-page';
 import { SharedLogPages } from './shared-log-pages';
 
 describe('SharedLogPages against PostgreSQL', () => {
@@ -57,5 +58,35 @@ describe('SharedLogPages against PostgreSQL', () => {
     // Shared pages hold exactly what the log holds, in log order.
     const all = await store.readAll(LOG_START, 100);
     expect([...first, ...grown].map((e) => e.id)).toEqual(all.map((e) => e.id));
+  });
+
+  it('lets the counters share a full page in flight while they catch up, not at the head', async () => {
+    const pages = new SharedLogPages(pool, 2);
+    const first = await pages.readPromptly(LOG_START);
+    expect(first).toHaveLength(2);
+    // Catching up (its last page was full): another reader's read of the next page, in flight, is shared.
+    const [next, promptNext] = await Promise.all([pages.read(after(first)), pages.readPromptly(after(first))]);
+    expect(promptNext).toBe(next);
+    expect(next).toHaveLength(2);
+    // At the head (its last page was partial) it reads for itself again.
+    const head = await pages.readPromptly(after(next));
+    expect(head.length).toBeLessThan(2);
+    const [otherHead, promptHead] = await Promise.all([pages.read(after(next)), pages.readPromptly(after(next))]);
+    expect(promptHead).not.toBe(otherHead);
+    expect(promptHead.map((e) => e.id)).toEqual(otherHead.map((e) => e.id));
+  });
+
+  it('reads the events of EventStore.readAll, without their hash chain', async () => {
+    await store.append('acme', 'pages-meta', 0, [{ type: 'io.rollgate.test.thing-happened.v1', data: { n: 9, nested: { a: [1, 'x'] } }, metadata: { source: 'rollgate/test', actor: 'user:a' } }]);
+    const all = await store.readAll(LOG_START, 100);
+    await readable(all.length);
+    const page = await readSchedulerLogPage(pool, LOG_START, 100);
+    expect(page.map(({ position, transactionId, id, tenant, streamId, streamVersion, type, data, metadata, recordedAt }) => ({ position, transactionId, id, tenant, streamId, streamVersion, type, data, metadata, recordedAt })))
+      .toEqual(all.map(({ position, transactionId, id, tenant, streamId, streamVersion, type, data, metadata, recordedAt }) => ({ position, transactionId, id, tenant, streamId, streamVersion, type, data, metadata, recordedAt })));
+    // A reader that needs the chain must read it elsewhere, and learns so at once.
+    expect(() => page[0].hash).toThrow(/without the hash chain/);
+    expect(() => page[0].prevHash).toThrow(/without the hash chain/);
+    const later = await readSchedulerLogPage(pool, checkpointOf(all[0]), 100);
+    expect(later.map((e) => e.id)).toEqual(all.slice(1).map((e) => e.id));
   });
 });

@@ -35,12 +35,42 @@ export interface WrittenEvent {
  */
 export class StreamWriter {
   private readonly cache = new Map<string, Cached>();
+  /** Per transaction in a scope (inScope): the streams it appended to and those it read, by the id of their head then. */
+  private readonly scopes = new Map<PoolClient, { appended: Map<string, string>; read: Map<string, string>; savepoints: boolean }>();
 
   constructor(private readonly store: EventStore) {}
 
-  async load<C, S, E extends DomainEvent>(tx: PoolClient, tenant: string, streamId: string, decider: Decider<C, S, E>): Promise<{ state: S; version: number }> {
+  /**
+   * Runs `work`, the rest of `tx`'s transaction, remembering which streams it appends to. Once this
+   * transaction appended to a stream, nobody else can append to it until the transaction ends (another
+   * writer's next version collides with the uncommitted one in the unique index and waits, then fails), so
+   * its state here is the stream's state and loading it again needs no query. Before an append (`execute`),
+   * a stream this transaction read already is not read again either: the append's expected version still
+   * catches any writer that came in between, and the conflict reloads. A cascade (report, the rollout's
+   * reaction, the next group's start, in one transaction) reads each stream once that way.
+   *
+   * `savepoints: false`: appends take no savepoint, and a version conflict fails the whole transaction
+   * (rethrown: isVersionConflict), for a caller that runs it again from the start rather than pay a round
+   * trip per append for the rare conflict.
+   */
+  async inScope<T>(tx: PoolClient, work: () => Promise<T>, options: { savepoints?: boolean } = {}): Promise<T> {
+    this.scopes.set(tx, { appended: new Map(), read: new Map(), savepoints: options.savepoints ?? true });
+    try {
+      return await work();
+    } finally {
+      this.scopes.delete(tx);
+    }
+  }
+
+  async load<C, S, E extends DomainEvent>(tx: PoolClient, tenant: string, streamId: string, decider: Decider<C, S, E>, beforeAppend = false): Promise<{ state: S; version: number }> {
     const key = `${tenant}\u0000${streamId}`;
     const cached = this.cache.get(key);
+    const scope = this.scopes.get(tx);
+    if (scope && cached) {
+      // The cache is shared with concurrent transactions: it must still hold the head this one knows.
+      const known = scope.appended.get(key) ?? (beforeAppend ? scope.read.get(key) : undefined);
+      if (known !== undefined && known === cached.lastId) return { state: cached.state as S, version: cached.version };
+    }
     const from = cached?.version ?? 0;
     const { rows } = await tx.query<{ stream_version: number; type: string; data: unknown; id: string }>(
       // Membership chunks carry thousands of target ids the deciders only count: read them as their count.
@@ -68,22 +98,29 @@ export class StreamWriter {
       lastId = row.id;
     }
     this.remember(key, { state, version, lastId });
+    scope?.read.set(key, lastId);
     return { state, version };
   }
 
   /** Decides `command` on the stream's current state and appends the result; answers what was appended. */
   async execute<C, S, E extends DomainEvent>(tx: PoolClient, tenant: string, aggregate: string, streamId: string, decider: Decider<C, S, E>, command: C, metadata: EventMetadata = {}): Promise<{ events: E[]; state: S }> {
     for (let attempt = 1; ; attempt++) {
-      const { state, version } = await this.load(tx, tenant, streamId, decider);
+      const { state, version } = await this.load(tx, tenant, streamId, decider, true);
       const events = decider.decide(command, state);
       if (events.length === 0) return { events, state };
-      await tx.query('SAVEPOINT scheduler_append');
+      // Not released after the append: ROLLBACK TO goes to the latest savepoint of the name, this one, and
+      // a RELEASE would cost a round trip in every cascade for nothing.
+      const savepoint = this.scopes.get(tx)?.savepoints ?? true;
+      if (savepoint) await tx.query('SAVEPOINT scheduler_append');
       let appendedIds: string[];
       try {
         const newEvents = events.map((e) => ({ type: eventType(aggregate, e.type), data: e.data, metadata: { source: SCHEDULER_SOURCE, actor: 'service:group-scheduler', ...metadata } }));
         [{ eventIds: appendedIds }] = await this.store.appendInTransaction(tx, [{ tenant, streamId, expectedVersion: version, events: newEvents }]);
-        await tx.query('RELEASE SAVEPOINT scheduler_append');
       } catch (error) {
+        if (!savepoint) {
+          this.forget(tenant, streamId);
+          throw error;
+        }
         await tx.query('ROLLBACK TO SAVEPOINT scheduler_append');
         this.forget(tenant, streamId);
         if (!isVersionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
@@ -91,7 +128,10 @@ export class StreamWriter {
       }
       // If this transaction rolls back later, the next load finds another id (or none) at this version and reloads.
       const next = events.reduce(decider.evolve, state);
-      this.remember(`${tenant}\u0000${streamId}`, { state: next, version: version + events.length, lastId: appendedIds[appendedIds.length - 1] });
+      const key = `${tenant}\u0000${streamId}`;
+      const lastId = appendedIds[appendedIds.length - 1];
+      this.remember(key, { state: next, version: version + events.length, lastId });
+      this.scopes.get(tx)?.appended.set(key, lastId);
       return { events, state: next };
     }
   }
@@ -102,7 +142,12 @@ export class StreamWriter {
   }
 
   forget(tenant: string, streamId: string): void {
-    this.cache.delete(`${tenant}\u0000${streamId}`);
+    const key = `${tenant}\u0000${streamId}`;
+    this.cache.delete(key);
+    for (const scope of this.scopes.values()) {
+      scope.appended.delete(key);
+      scope.read.delete(key);
+    }
   }
 }
 

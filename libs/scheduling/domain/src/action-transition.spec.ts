@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ACTION_STATUSES } from '@rollgate/rollout-domain';
-import { actionIdOfStream, actionTransitionOf, findRange, positionInRange } from './action-transition';
+import { actionIdOfStream, actionTransitionOf, findRange, positionInRange, STATUS_CHANGING_ACTION_EVENTS } from './action-transition';
 
 describe('action events as counter transitions', () => {
   it('reads the transition each action event records', () => {
@@ -15,6 +15,15 @@ describe('action events as counter transitions', () => {
     expect(actionTransitionOf('action-timed-out', { from: 'RUNNING' })).toEqual({ from: 'RUNNING', to: 'TIMED_OUT' });
     expect(actionTransitionOf('action-rejected', { from: 'SCHEDULED' })).toEqual({ from: 'SCHEDULED', to: 'CANCELED' });
     expect(actionTransitionOf('action-confirmation-denied', {})).toBeUndefined();
+  });
+
+  it('names every event that can move a counter, so readers may skip the others unread', () => {
+    const full = { from: 'RUNNING', status: 'FINISHED', at: 1 };
+    for (const name of STATUS_CHANGING_ACTION_EVENTS) expect(actionTransitionOf(name, full)).toBeDefined();
+    for (const name of ['action-created', 'action-confirmation-denied', 'action-updated', 'group-started', 'anything']) {
+      expect(STATUS_CHANGING_ACTION_EVENTS.has(name)).toBe(false);
+      expect(actionTransitionOf(name, full)).toBeUndefined();
+    }
   });
 
   it('ignores malformed payloads instead of throwing', () => {

@@ -22,6 +22,12 @@ export function actionIdOfStream(streamId: string): number | undefined {
  * `action-created` moves nothing: counters start with every member SCHEDULED (WAIT_FOR_CONFIRMATION counts
  * there too). Undefined for events that change no status or are malformed.
  */
+/** The action events actionTransitionOf may answer a transition for; for any other it answers undefined. */
+export const STATUS_CHANGING_ACTION_EVENTS: ReadonlySet<string> = new Set([
+  'action-retrieved', 'action-confirmed', 'action-feedback-received', 'action-attempt-failed', 'action-cancel-requested',
+  'action-canceled', 'action-cancel-rejected', 'action-timed-out', 'action-rejected',
+]);
+
 export function actionTransitionOf(event: string, data: unknown): ActionTransition | undefined {
   const d = (data ?? {}) as { from?: unknown; status?: unknown };
   const from = d.from as ActionStatus;
