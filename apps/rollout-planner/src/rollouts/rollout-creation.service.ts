@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { configKeyDef } from '@rollgate/catalog-domain';
+import type { Plan } from '@rollgate/planning-domain';
 import { groupDecider, rolloutDecider, type ApprovalPolicy, type GroupCommand, type GroupEvent } from '@rollgate/rollout-domain';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
@@ -14,7 +15,7 @@ import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
 import { membershipChunks } from './group-membership.constants';
 import { planSummary } from './plan-summary';
 import type { CreateRolloutRequest } from './rollout-body.schema';
-import { RolloutPlanning } from './rollout-planning.service';
+import { RolloutPlanning, type Candidate } from './rollout-planning.service';
 
 export const rolloutStream = (rolloutId: string): string => `rollout-${rolloutId}`;
 export const groupStream = (groupId: string): string => `rolloutgroup-${groupId}`;
@@ -78,9 +79,11 @@ export class RolloutCreation {
     const planned = await this.planning.plan({ tenant: caller.tenant, body, seed: randomUUID(), at, onlyTargets: options.onlyTargets, describeTargets: false, timings });
     const plannedMs = performance.now() - started;
     const groupIds = planned.plan.groups.map((_, i) => naturalId('rolloutgroup', rolloutId, String(i)));
-    // Each group's membership cut into its chunks once: the plan hash reads them, and so do the appends.
-    const idOf = (k: number) => planned.targets[k].id;
-    const chunks = planned.plan.groups.map((group) => [...membershipChunks(group.members, idOf)]);
+    // Each group's membership cut into its chunks once: the plan hash reads them, and so do the appends. From
+    // here on only the chunks are kept: no closure holds the candidates, so their million objects can go
+    // before the membership is written (live heap every major GC of the appends would mark again).
+    const chunks = chunksOf(planned.plan, planned.targets);
+    const candidateCount = planned.targets.length;
     const summary = planSummary(planned.plan, chunks, groupIds);
     timings.hash = performance.now() - started - plannedMs;
 
@@ -90,8 +93,9 @@ export class RolloutCreation {
       plan: summary, actionType: planned.actionType, forceTime: body.forcetime, weight: body.weight, startAt: body.startAt, execution: planned.execution,
       approvalPolicy, creatorPermissions: caller.permissions, by: caller.username, at,
     }]);
+    const { conditions } = planned;
     const groupsCreated = planned.plan.groups.map((group, i) => groupDecider.decide(
-      { type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions: planned.conditions[i], at }, groupDecider.initialState,
+      { type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions: conditions[i], at }, groupDecider.initialState,
     ));
     const lock = await this.lockCreation(caller.tenant, rolloutId);
     try {
@@ -107,7 +111,7 @@ export class RolloutCreation {
     const createdMs = performance.now() - started;
     const done = this.complete(caller, rolloutId, groupIds, groupsCreated, chunks, at, timings)
       .then(() => this.logger.log(
-        `rollout ${rolloutId}: ${planned.targets.length} targets in ${groupIds.length} groups; planned in ${Math.round(plannedMs)} ms, created in ${Math.round(createdMs)} ms, membership recorded in ${Math.round(performance.now() - started)} ms (${phasesOf(timings)})`,
+        `rollout ${rolloutId}: ${candidateCount} targets in ${groupIds.length} groups; planned in ${Math.round(plannedMs)} ms, created in ${Math.round(createdMs)} ms, membership recorded in ${Math.round(performance.now() - started)} ms (${phasesOf(timings)})`,
       ))
       .catch(async (error: unknown) => {
         this.logger.error(`creation of rollout ${rolloutId} failed, removing it: ${(error as Error).message}`);
@@ -234,6 +238,12 @@ async function unlock(client: PoolClient): Promise<void> {
   } catch (error) {
     client.release(error as Error);
   }
+}
+
+/** Each group's members (indexes into `targets`) as their membership chunks of ids. */
+function chunksOf(plan: Plan, targets: readonly Candidate[]): string[][][] {
+  const idOf = (k: number) => targets[k].id;
+  return plan.groups.map((group) => [...membershipChunks(group.members, idOf)]);
 }
 
 /** Phase timings as `name=ms` pairs for the creation's log line. */
