@@ -3,7 +3,7 @@ import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Use
 import { rolloutPerStatus, type GroupProgress } from '@rollgate/read-models';
 import { rolloutDecider, type RolloutCommand } from '@rollgate/rollout-domain';
 import { PG_POOL } from '@rollgate/service-kit';
-import { DomainError } from '@rollgate/shared-domain';
+import { DomainError, ReadModelLagError } from '@rollgate/shared-domain';
 import type { Pool } from 'pg';
 import { Caller, Requires } from '../identity/permissions.decorator';
 import type { Principal } from '../identity/principal';
@@ -270,8 +270,19 @@ export class RolloutsController {
     return toRollout(row, rolloutPerStatus(rows));
   }
 
-  private rollout(tenant: string, id: string): Promise<RolloutRow> {
-    return findOne<RolloutRow>(this.pool, 'rollouts', 'id', tenant, id, 'rollout_not_found');
+  /**
+   * A rollout the log holds but the read model does not show yet (a backlog behind a large creation) is lagging,
+   * not missing: 503 `read_model_lagging` (read again), never a 404 for a rollout that was just answered with 201.
+   */
+  private async rollout(tenant: string, id: string): Promise<RolloutRow> {
+    try {
+      return await findOne<RolloutRow>(this.pool, 'rollouts', 'id', tenant, id, 'rollout_not_found');
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'rollout_not_found') throw error;
+      const { state } = await this.repository.load(tenant, rolloutStream(id), rolloutDecider);
+      if (state.status === 'INITIAL' || state.status === 'DELETED') throw error;
+      throw new ReadModelLagError(`rollout ${id} is recorded, but the rollouts read model does not show it yet; read it again shortly`);
+    }
   }
 
   private async groupRow(tenant: string, rolloutId: string, groupId: string): Promise<GroupRow> {
