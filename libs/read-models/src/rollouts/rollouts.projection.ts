@@ -1,4 +1,4 @@
-import { eventName, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
+import { eventName, insertMembershipChunk, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
 import { BUCKET_COLUMN, bucketOf, statusAfter, type ActionBucket } from './rollout-progress';
 
 export * from './rollout-progress';
@@ -267,18 +267,8 @@ async function addMembers(db: SqlClient, t: Tables, groupId: string, e: LoggedEv
     );
     return rows[0].inserted;
   };
-  // The ids are copied inside PostgreSQL from the event's row in the log, so thousands of ids are neither sent
-  // back from Node nor decoded there. jsonb_to_record turns the jsonb array into text[] in one call, about four
-  // times cheaper than unnesting it with jsonb_array_elements_text into ARRAY(…), which was most of the copy.
-  if (LOG_EVENT_ID.test(e.id) && (await insert(MEMBERS_FROM_LOG, [e.id])) > 0) return;
-  // An event handed in without a row in the log (a test's) is taken from its payload instead.
-  const { chunk, targetIds } = e.data as { chunk: number; targetIds: string[] };
-  await insert('SELECT $3::int, ARRAY(SELECT json_array_elements_text($4::json))', [chunk, JSON.stringify(targetIds)]);
+  await insertMembershipChunk(e, insert);
 }
-
-const LOG_EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A logged `group-members-added` as one `(chunk, ids text[])` row; its parameter is `$3`, the event id. */
-const MEMBERS_FROM_LOG = `SELECT m.chunk, m."targetIds" FROM events ev, jsonb_to_record(ev.data) AS m(chunk int, "targetIds" text[]) WHERE ev.id = $3::uuid AND ev.tenant = $1`;
 
 /**
  * Moves one rollout action between its group's counters: O(1) per event (one primary-key lookup, one row
