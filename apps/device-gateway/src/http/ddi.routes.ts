@@ -330,11 +330,9 @@ class DdiHandlers {
   /**
    * A target command the device causes, through the gateway's target write path (the decider on the stream as
    * read from the log, appended with the devices' group commit, applied to memory on commit).
-   * TargetWrites offers no public method for it yet (see the report of the auto-confirmation change): this
-   * reaches its one write path by name, type-checked, rather than writing a second one beside it.
    */
   private targetCommand(ctx: DeviceContext, command: (at: number) => TargetCommand): Promise<void> {
-    return this.deps.targets['execute'](ctx.tenant, ctx.controllerId, command);
+    return this.deps.targets.run(ctx.tenant, ctx.controllerId, command);
   }
 
   private confirmationFlow(ctx: DeviceContext): boolean {

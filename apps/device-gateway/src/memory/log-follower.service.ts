@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { EventStore, isAfter, LOG_START, tailLog, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
+import { EventStore, isAfter, LOG_START, readLogPageLazily, tailLog, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
 import { PG_POOL, ReadinessService } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { GatewayMemory } from './gateway-memory';
@@ -58,7 +58,9 @@ export class LogFollower implements OnApplicationBootstrap, BeforeApplicationShu
     while (!this.abort.signal.aborted) {
       try {
         this.healthy = true;
-        for await (const batch of tailLog<StoredEvent>(this.pool, this.store, this.checkpoint, { batchSize: 5_000, idleMs: 100, signal: this.abort.signal })) {
+        // Pages are decoded lazily: most events tailed are the gateway's own appends, which memory skips by
+        // stream version without looking at their payload (decoding every row was most of this loop's CPU).
+        for await (const batch of tailLog<StoredEvent>(this.pool, this.store, this.checkpoint, { batchSize: 5_000, idleMs: 100, signal: this.abort.signal, read: (after, limit) => readLogPageLazily(this.pool, after, limit) })) {
           for (const event of batch) this.applyOne(event);
           this.checkpoint = { transactionId: batch[batch.length - 1].transactionId, position: batch[batch.length - 1].position };
           afterBatch();

@@ -38,6 +38,11 @@ export class TargetWrites {
     return this.memory.device(tenant, controllerId);
   }
 
+  /** Any other target command a device causes (auto-confirmation): decided on the stream, appended with the group commit. */
+  run(tenant: string, controllerId: string, command: (at: number) => TargetCommand): Promise<void> {
+    return this.execute(tenant, controllerId, command);
+  }
+
   private execute(tenant: string, controllerId: string, command: (at: number) => TargetCommand, onlyIfAbsent = false): Promise<void> {
     const streamId = `target-${controllerId}`;
     return this.locks.run(`${tenant}/${controllerId}`, async () => {
@@ -47,6 +52,8 @@ export class TargetWrites {
         if (onlyIfAbsent && state.status === 'registered') return;
         const version = stored.length === 0 ? 0 : stored[stored.length - 1].streamVersion;
         const events = targetDecider.decide(command(this.clock()), state);
+        // A command that changes nothing (deactivating an inactive auto-confirmation) writes nothing.
+        if (events.length === 0) return;
         const metadata: EventMetadata = { source: GATEWAY_SOURCE, actor: `device:${controllerId}` };
         const typed = events.map((e) => ({ type: eventType('target', e.type), data: e.data, metadata }));
         try {
