@@ -21,6 +21,12 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('writes an array of strings (a membership chunk) exactly as the element-by-element form', () => {
+    const elementwise = (items: string[]) => `[${items.map((item) => JSON.stringify(item)).join(',')}]`;
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'binary' })), (items) => expect(canonicalJson(items)).toBe(elementwise(items))));
+    expect(canonicalJson(['a"b', 'c\\d', '\u2028', 'é'])).toBe(elementwise(['a"b', 'c\\d', '\u2028', 'é']));
+  });
+
   it('does not depend on the order in which keys were inserted', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.integer()), (record) => {

@@ -23,6 +23,9 @@ export function canonicalJson(value: unknown): string {
 
 function canonicalObject(value: object): string {
   if (Array.isArray(value)) {
+    // A membership chunk's thousands of ids: an array of strings has one form, and the native stringify writes
+    // it byte for byte as the loop below would, about three times faster.
+    if (value.every(isString)) return JSON.stringify(value);
     let out = '[';
     for (let i = 0; i < value.length; i += 1) {
       if (i > 0) out += ',';
@@ -43,4 +46,8 @@ function canonicalObject(value: object): string {
     out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
   }
   return `${out}}`;
+}
+
+function isString(item: unknown): item is string {
+  return typeof item === 'string';
 }
