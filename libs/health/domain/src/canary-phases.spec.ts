@@ -57,8 +57,20 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
   it('fails the short-term phase when errors rise past baseline + 2 points after the first 5 minutes', () => {
     // samples every 30 s: the first 10 (0-5 min) are the immediate phase, the rest raise errors to 6%
     const shortTerm = canaryAfter(31, (type, id) => (at, i) => (i < 10 ? healthy(NEW, id, type)(at, i) : withErrors(healthy(NEW, id, type), 0.06)(at, i)));
-    expect(shortTerm.phases.map((p) => p.status)).toEqual(['PASS', 'FAIL', 'FAIL']);
+    // The soak (30-60 min) has seen the same errors, but a statistic counts only once its phase is over.
+    expect(shortTerm.phases.map((p) => p.status)).toEqual(['PASS', 'FAIL', 'IN_PROGRESS']);
     expect(shortTerm).toMatchObject({ verdict: 'FAIL', reason: 'canary_short_term_failed' });
+  });
+
+  it('does not fail a phase on a statistic of its first samples: the limit is judged once the phase is over', () => {
+    // Errors at 6 % from minute 5: after the phase's first two samples the mean is past the limit already.
+    const raised = (type: string, id: string) => (at: number, i: number) => (i < 10 ? healthy(NEW, id, type)(at, i) : withErrors(healthy(NEW, id, type), 0.06)(at, i));
+    const early = canaryAfter(6, raised);
+    expect(early.phases[1].checks.find((c) => c.name === 'error_rate')).toMatchObject({ verdict: 'FAIL' });
+    expect(early.phases[1].status).toBe('IN_PROGRESS');
+    expect(early.verdict).toBe('CAUTION');
+    // A crash is a fact: it fails its phase at once (see above); the statistic fails the phase once it is over.
+    expect(canaryAfter(31, raised).phases[1].status).toBe('FAIL');
   });
 
   it('is CAUTION (extend the soak) when only the soak degrades: memory creeping up after 30 minutes', () => {

@@ -62,6 +62,9 @@ interface PhaseData {
   risingTemperatures: number;
 }
 
+/** Checks that compare a statistic of the phase's samples with a limit; see judgePhase. */
+const STATISTICAL_CHECKS = new Set(['no_errors', 'error_rate', 'latency_p95', 'memory_stable', 'cpu_within_bounds', 'no_thermal_escalation']);
+
 /** A device's own temperature needs this many buckets in a phase before its trend means anything. */
 const MIN_TEMPERATURE_BUCKETS = 3;
 
@@ -203,8 +206,11 @@ function judgePhase(
   const checks = phase === 'immediate' ? immediateChecks(data, ref, preset) : steadyChecks(phase, data, limits, ref, preset, spec);
   const silentDevices = data.deviceSamples.filter((n) => n < spec.minSamplesPerDevice).length;
   const result: PhaseResult = { phase, offsetsMs, status: 'PASS', samples: data.samples, devices, silentDevices, checks };
-  // A failure seen is final even before the phase ends; a pass only counts once every device lived through it.
-  if (checks.some((c) => c.verdict === 'FAIL')) return { ...result, status: 'FAIL' };
+  // A crash, a dead health endpoint or a wrong version is a fact: seen once, the phase fails at once. A
+  // statistical limit (a mean or percentile against the baseline) judged on the first few samples of a phase is
+  // noise (two samples' mean CPU above the baseline's p99 failed a good build): it counts once every device
+  // lived through the phase, as a pass does.
+  if (checks.some((c) => c.verdict === 'FAIL' && (data.complete || !STATISTICAL_CHECKS.has(c.name)))) return { ...result, status: 'FAIL' };
   if (!data.complete) return { ...result, status: 'IN_PROGRESS' };
   // A device that goes offline must not hold the canary forever (the fleet's skip_and_queue): the phase is
   // judged on the devices that reported enough, as long as they are most of the canary.
