@@ -15,5 +15,5 @@ export * from './projections/stream-catalog.projection';
 export * from './uuidv7';
 export * from './transaction';
 export * from './copy-reader';
-export { readLogPageLazily } from './lazy-event';
+export { readLogPageLazily, type LazyPageOptions } from './lazy-event';
 export * from './id-blocks';

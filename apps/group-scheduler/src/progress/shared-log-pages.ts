@@ -1,6 +1,5 @@
-import type { Checkpoint, StoredEvent } from '@rollgate/event-store';
+import { readLogPageLazily, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
 import type { Pool } from 'pg';
-import { readSchedulerLogPage } from './scheduler-log-page';
 
 /** Full pages kept for readers that trail behind; each is one page size of events. */
 const KEPT_PAGES = 4;
@@ -9,7 +8,8 @@ const KEPT_PAGES = 4;
  * The scheduler tails the log three times: its group counters, target_deployments and the planner's targets
  * read model, each with its own checkpoint and transaction. Reading and decoding every page three times
  * was most of the scheduler's CPU behind a burst of device events, so the readers share their page reads:
- * a page is read once (decoded on first use, readSchedulerLogPage) and handed to every reader that asks for
+ * a page is read once (decoded on first use and without the hash chain, which none of them looks at:
+ * readLogPageLazily with hashes: false) and handed to every reader that asks for
  * the page after the same checkpoint. Readers treat events as read-only, as they do any stored event.
  *
  * Sharing never changes what a reader sees: the page after a checkpoint is a prefix of the log in log
@@ -70,7 +70,7 @@ export class SharedLogPages {
   };
 
   private readPage(key: string, after: Checkpoint, pool = this.pool): Promise<StoredEvent[]> {
-    const page = readSchedulerLogPage(pool, after, this.pageSize);
+    const page = readLogPageLazily(pool, after, this.pageSize, { hashes: false });
     this.pages.set(key, page);
     page.then(
       (events) => (events.length < this.pageSize ? this.forget(key, page) : this.keep(key, page)),
