@@ -24,11 +24,25 @@ export const targetAutoConfirmProjection: ReadModelProjection = {
 
   async apply(db, events, t) {
     const table = `"${t('target_auto_confirm')}"`;
+    // Removals are gathered and sent as one statement: a fleet registering (a million target-created events
+    // replayed into a new database) must not cost a round trip per target. An activation first sends the
+    // removals before it, so that the page's order holds.
+    const removals = { tenants: [] as string[], controllerIds: [] as string[] };
+    const flushRemovals = async () => {
+      if (removals.tenants.length === 0) return;
+      await db.query(
+        `DELETE FROM ${table} a USING unnest($1::text[], $2::text[]) AS r(tenant, controller_id) WHERE a.tenant = r.tenant AND a.controller_id = r.controller_id`,
+        [removals.tenants, removals.controllerIds],
+      );
+      removals.tenants = [];
+      removals.controllerIds = [];
+    };
     await applyEach(events, 'target', async (name, e) => {
       const event = { type: name, data: e.data } as TargetEvent;
       const controllerId = streamKey(e.streamId);
       switch (event.type) {
         case 'target-auto-confirm-activated': {
+          await flushRemovals();
           const { initiator, remark, by, at } = event.data;
           await db.query(
             `INSERT INTO ${table} (tenant, controller_id, initiator, remark, activated_at, activated_by) VALUES ($1, $2, $3, $4, $5, $6)
@@ -41,11 +55,13 @@ export const targetAutoConfirmProjection: ReadModelProjection = {
         case 'target-auto-confirm-deactivated':
         case 'target-deleted':
         case 'target-created':
-          await db.query(`DELETE FROM ${table} WHERE tenant = $1 AND controller_id = $2`, [e.tenant, controllerId]);
+          removals.tenants.push(e.tenant);
+          removals.controllerIds.push(controllerId);
           return;
         default:
           return;
       }
     });
+    await flushRemovals();
   },
 };
