@@ -162,6 +162,22 @@ describe('ConsumerHost', () => {
     expect(replayed.replayError).toBeNull();
   }, 30_000);
 
+  it('given its consumer is deleted under it, when events follow, then it recreates the consumer and handles them', async () => {
+    const host = newHost('t-deleted');
+    await host.start();
+    const before = cloudEvent('t-deleted', 's', 1);
+    await publish('t-deleted', before);
+    await eventually(async () => (await handledIds(host.consumer)).length === 1, 10_000);
+
+    await (await jetstreamManager(nc)).consumers.delete(names.eventsStream, host.consumer);
+    await eventually(async () => (await (await jetstreamManager(nc)).consumers.info(names.eventsStream, host.consumer).then(() => true, () => false)) || undefined, 20_000);
+    const after = cloudEvent('t-deleted', 's', 2);
+    await publish('t-deleted', after);
+
+    await eventually(async () => (await handledIds(host.consumer)).length === 2, 20_000);
+    expect(await handledIds(host.consumer)).toEqual([before.id, after.id]);
+  }, 60_000);
+
   it('stops gracefully: the handler in flight commits and acks, the rest goes to the next host', async () => {
     let started = 0;
     const slow: EventHandler = async (event, ctx) => {

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type Consumer, type ConsumerConfig, type ConsumerInfo, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import type { Pool } from 'pg';
 import { allEventsSubject, type BusNames, type CloudEvent } from '@rollgate/contracts';
@@ -9,6 +9,7 @@ import { insertDeadLetter, listDeadLetters, lockDeadLetter, markReplayed, markRe
 import { inTransaction } from '@rollgate/event-store';
 import { applyOnce, decodeBusEvent, type EventHandler } from './idempotent-apply';
 import { consumerFilterFor, subjectKey, supportsMultiFilter, type ConsumerFilter } from './consumer-filter';
+import { PullFeed, type PulledMessage } from './pull-feed';
 
 export type { EventHandler, HandlerContext } from './idempotent-apply';
 
@@ -49,8 +50,8 @@ export interface ConsumerStats {
 
 const DEFAULT_BACKOFF_MS = [200, 1000, 5000, 15000];
 const REATTACH_DELAY_MS = 1000;
-/** the shortest pull expiry nats.js allows: bounds how long a stop waits for the last pull */
-const FETCH_EXPIRES_MS = 1000;
+/** how long the server keeps a pull open: bounds how long a stop waits for the last pull */
+const PULL_EXPIRES_MS = 1000;
 
 /**
  * Runs handlers for one durable JetStream pull consumer, exactly once in effect.
@@ -68,7 +69,6 @@ const FETCH_EXPIRES_MS = 1000;
  * for the happy path, and handlers must tolerate that as they tolerate duplicates.
  */
 export class ConsumerHost {
-  private readonly js: JetStreamClient;
   private readonly logger: BusLogger;
   private readonly maxDeliver: number;
   private readonly backoffMs: number[];
@@ -80,7 +80,6 @@ export class ConsumerHost {
   private readonly counters: ConsumerStats = { applied: 0, duplicates: 0, skipped: 0, retried: 0, deadLettered: 0 };
 
   constructor(private readonly options: ConsumerHostOptions) {
-    this.js = jetstream(options.nc);
     this.logger = options.logger ?? STDERR_LOGGER;
     this.maxDeliver = options.maxDeliver ?? 5;
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
@@ -92,9 +91,8 @@ export class ConsumerHost {
     if (this.loop) return;
     this.stopController = new AbortController();
     await this.ensureConsumer();
-    const consumer = await this.js.consumers.get(this.options.names.eventsStream, this.consumer);
     this.pulling = true;
-    this.loop = this.run(consumer);
+    this.loop = this.run();
   }
 
   /**
@@ -155,53 +153,55 @@ export class ConsumerHost {
   }
 
   /**
-   * Pulls with bounded fetches rather than an endless `consume`: JetStream 2.9 cannot cancel a pull request,
-   * so messages keep arriving for it until it expires. A fetch expires within FETCH_EXPIRES_MS, and on stop
-   * the loop keeps its subscription until then, so no message is delivered into a closed inbox (which would
-   * leave it unacked until ack_wait, 30 s later).
+   * Pulls one bounded request at a time through a PullFeed (see there why not nats.js's fetch). JetStream 2.9
+   * cannot cancel a pull request, so messages keep arriving for it until it expires: on stop the loop keeps
+   * the feed's inbox until the last pull is over and hands back what arrives, so that no message is delivered
+   * into a closed inbox (which would leave it unacked until ack_wait, 30 s later).
    */
-  private async run(first: Consumer): Promise<void> {
+  private async run(): Promise<void> {
     const stopped = this.stopController.signal;
-    let consumer: Consumer | undefined = first;
+    let feed: PullFeed | undefined;
     while (!stopped.aborted) {
       try {
-        consumer ??= await this.js.consumers.get(this.options.names.eventsStream, this.consumer);
-        await this.pullOnce(consumer, stopped);
+        feed ??= new PullFeed(this.options.nc, this.options.names.eventsStream, this.consumer, { batch: this.options.batchSize ?? 100, expiresMs: PULL_EXPIRES_MS });
+        await this.pullOnce(feed, stopped);
+        this.pulling = true;
       } catch (error) {
-        consumer = undefined;
+        feed?.close();
+        feed = undefined;
         this.pulling = false;
         if (stopped.aborted) break;
         this.logger.warn({ ...errorFields(error), consumer: this.consumer }, 'consumer detached; reattaching');
         await abortableSleep(REATTACH_DELAY_MS, stopped);
-        // A fetch fails when the consumer was deleted: put it back before pulling again.
+        // A pull fails when the consumer was deleted: put it back before pulling again.
         await this.ensureConsumer().catch((e) => this.logger.warn({ ...errorFields(e), consumer: this.consumer }, 'could not recreate the consumer'));
       }
     }
+    feed?.close();
     this.pulling = false;
   }
 
   /**
-   * One fetch, processed message by message until it is satisfied or expires. Acks of messages skipped by
-   * subject are held while more messages of the fetch are already buffered, and then sent together: nats.js
-   * flushes its outbound buffer in a microtask, which runs between two iterations of the loop, so acking each
-   * one at once costs a socket write per message (most of a consumer's CPU behind a burst of events it does
-   * not handle). They are sent before anything is handled, and whatever happens to the fetch.
+   * One pull, processed message by message until it is satisfied or expires. Acks of messages skipped by
+   * subject are held while more messages are already queued, and then sent together: nats.js flushes its
+   * outbound buffer in a microtask, which runs between two iterations of the loop, so acking each one at once
+   * costs a socket write per message (most of a consumer's CPU behind a burst of events it does not handle).
+   * They are sent before anything is handled, and whatever happens to the pull.
    */
-  private async pullOnce(consumer: Consumer, stopped: AbortSignal): Promise<void> {
-    const messages = await consumer.fetch({ max_messages: this.options.batchSize ?? 100, expires: FETCH_EXPIRES_MS });
-    this.pulling = true;
-    const skipped: JsMsg[] = [];
+  private async pullOnce(feed: PullFeed, stopped: AbortSignal): Promise<void> {
+    if (!stopped.aborted) feed.request();
+    const skipped: PulledMessage[] = [];
     try {
-      for await (const msg of messages) {
+      for (let msg = await feed.next(); msg; msg = await feed.next()) {
         if (stopped.aborted) {
-          // Redelivered once this fetch has surely expired: to another instance, or to this one's next start.
-          msg.nak(FETCH_EXPIRES_MS);
+          // Redelivered once this pull has surely expired: to another instance, or to this one's next start.
+          msg.nak(PULL_EXPIRES_MS);
           continue;
         }
         if (this.unhandledSubject(msg)) {
           this.counters.skipped += 1;
           skipped.push(msg);
-          if (messages.getPending() === 0) ackAll(skipped);
+          if (feed.queued === 0) ackAll(skipped);
           continue;
         }
         ackAll(skipped);
@@ -210,14 +210,21 @@ export class ConsumerHost {
     } finally {
       ackAll(skipped);
     }
+    if (feed.lastPullUnanswered && !stopped.aborted) await this.assertConsumerExists();
+  }
+
+  /** Throws (and so reattaches, recreating it) when the consumer is gone: a 2.9 server does not say so to a pull. */
+  private async assertConsumerExists(): Promise<void> {
+    const jsm = await jetstreamManager(this.options.nc);
+    await jsm.consumers.info(this.options.names.eventsStream, this.consumer);
   }
 
   /** Nobody here handles this subject's event, well-formed or not: decoding it would only cost CPU. */
-  private unhandledSubject(msg: JsMsg): boolean {
+  private unhandledSubject(msg: PulledMessage): boolean {
     return this.filter !== undefined && !this.filter.handledKeys.has(subjectKey(msg.subject));
   }
 
-  private async process(msg: JsMsg): Promise<void> {
+  private async process(msg: PulledMessage): Promise<void> {
     const deliveryCount = msg.info.deliveryCount;
     let event: CloudEvent;
     try {
@@ -242,7 +249,7 @@ export class ConsumerHost {
     await this.handle(msg, event, handler, deliveryCount);
   }
 
-  private async handle(msg: JsMsg, event: CloudEvent, handler: EventHandler, deliveryCount: number): Promise<void> {
+  private async handle(msg: PulledMessage, event: CloudEvent, handler: EventHandler, deliveryCount: number): Promise<void> {
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, this.ackWaitMs / 3));
     try {
       const outcome = await inTransaction(this.options.pool, (tx) =>
@@ -259,7 +266,7 @@ export class ConsumerHost {
     }
   }
 
-  private async failed(msg: JsMsg, event: CloudEvent, error: unknown, deliveryCount: number): Promise<void> {
+  private async failed(msg: PulledMessage, event: CloudEvent, error: unknown, deliveryCount: number): Promise<void> {
     if (deliveryCount >= this.maxDeliver) {
       await this.deadLetter(msg, event, error, deliveryCount);
       return;
@@ -275,7 +282,7 @@ export class ConsumerHost {
    * the row cannot be written (the database is down) the message is kept in progress and the write retried;
    * nothing behind it could be handled meanwhile anyway.
    */
-  private async deadLetter(msg: JsMsg, event: CloudEvent | undefined, error: unknown, deliveries: number): Promise<void> {
+  private async deadLetter(msg: PulledMessage, event: CloudEvent | undefined, error: unknown, deliveries: number): Promise<void> {
     const letter = {
       consumer: this.consumer,
       subject: msg.subject,
@@ -367,7 +374,7 @@ export class ConsumerHost {
   }
 }
 
-function ackAll(messages: JsMsg[]): void {
+function ackAll(messages: PulledMessage[]): void {
   for (const msg of messages) msg.ack();
   messages.length = 0;
 }
