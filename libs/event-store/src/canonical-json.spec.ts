@@ -27,6 +27,17 @@ describe('canonicalJson', () => {
     expect(canonicalJson(['a"b', 'c\\d', '\u2028', 'é'])).toBe(elementwise(['a"b', 'c\\d', '\u2028', 'é']));
   });
 
+  it('orders keys exactly as the native sort does, for few keys and for many', () => {
+    // The reference: keys by Array.prototype.sort (UTF-16 code units), each member written by JSON.stringify.
+    const reference = (record: Record<string, number>): string =>
+      `{${Object.keys(record).sort().map((key) => `${JSON.stringify(key)}:${JSON.stringify(record[key])}`).join(',')}}`;
+    const keys = fc.string({ unit: 'binary', maxLength: 6 });
+    for (const maxKeys of [8, 40]) {
+      fc.assert(fc.property(fc.dictionary(keys, fc.integer(), { maxKeys }), (record) => expect(canonicalJson(record)).toBe(reference(record))));
+    }
+    expect(canonicalJson({ 'é': 1, z: 2, '10': 3, '9': 4, 'Z': 5, '\ud83d\ude00': 6, '"': 7 })).toBe(reference({ 'é': 1, z: 2, '10': 3, '9': 4, 'Z': 5, '\ud83d\ude00': 6, '"': 7 }));
+  });
+
   it('does not depend on the order in which keys were inserted', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.integer()), (record) => {
