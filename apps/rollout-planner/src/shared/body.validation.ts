@@ -10,14 +10,28 @@ const compiled = new WeakMap<TSchema, ValidateFunction>();
  * JSON pointer of the field (`/0/controllerId`), so a client can fix a whole batch in one round trip.
  */
 export function validateBody<S extends TSchema>(schema: S, body: unknown): Static<S> {
+  const validate = validatorOf(schema);
+  if (validate(body)) return body as Static<S>;
+  const issues = (validate.errors ?? []).map(toIssue);
+  throw new ValidationError(`invalid request body: ${issues.map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`, issues);
+}
+
+/**
+ * Compiles a schema's validator ahead of its first request. Validators are otherwise compiled on first use,
+ * and a large schema costs its first request that much: the rollout body's took 150-350 ms of CPU, more than
+ * a tenth of creating a rollout of 100,000 targets.
+ */
+export function precompileBody(schema: TSchema): void {
+  validatorOf(schema);
+}
+
+function validatorOf(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
-  if (validate(body)) return body as Static<S>;
-  const issues = (validate.errors ?? []).map(toIssue);
-  throw new ValidationError(`invalid request body: ${issues.map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`, issues);
+  return validate;
 }
 
 function toIssue(error: ErrorObject): { path: string; message: string } {
