@@ -8,7 +8,14 @@ import { buildWorkspace, WORKSPACE_ROOT } from '../../test/built-workspace';
 
 jest.setTimeout(180_000);
 
-const FLEET = 12_000;
+/**
+ * Past the one-transaction budget (ONE_TRANSACTION_BYTES, 2 MiB of ids), so that creation goes through its
+ * phases: 18,000 ids of the longest kind (128 characters) are ~2.4 MB.
+ */
+const FLEET = 18_000;
+const controllerId = (i: number): string => `dev-${String(i).padStart(124, '0')}`;
+/** A fleet small enough to be created in one transaction. */
+const SMALL_FLEET = 2_000;
 const ADMIN = 'Basic ' + Buffer.from('acme\\admin:crash-admin-password-1').toString('base64');
 
 interface Planner {
@@ -67,6 +74,7 @@ describe('a rollout creation killed midway', () => {
   let names: BusNames;
   let planner: Planner | undefined;
   let sql: Client;
+  let setId: string;
 
   beforeAll(async () => {
     buildWorkspace();
@@ -90,12 +98,12 @@ describe('a rollout creation killed midway', () => {
   it('is removed with its groups and members on restart, never left half-created', async () => {
     planner = await startPlanner(db, names);
     for (let from = 0; from < FLEET; from += 6_000) {
-      const targets = Array.from({ length: 6_000 }, (_, i) => ({ controllerId: `dev-${String(from + i).padStart(5, '0')}` }));
+      const targets = Array.from({ length: 6_000 }, (_, i) => ({ controllerId: controllerId(from + i) }));
       expect((await call(planner, 'POST', '/rest/v1/targets', targets)).status).toBe(201);
     }
     const modules = await call(planner, 'POST', '/rest/v1/softwaremodules', [{ name: 'image', version: '1.0', type: 'os' }]);
     const sets = await call(planner, 'POST', '/rest/v1/distributionsets', [{ name: 'fw', version: '1.0', type: 'os', modules: [{ id: (modules.body as Array<{ id: string }>)[0].id }] }]);
-    const setId = (sets.body as Array<{ id: string }>)[0].id;
+    setId = (sets.body as Array<{ id: string }>)[0].id;
 
     // Hold creation between its membership and its readiness: the action id block it reserves last waits on
     // this table lock (a lock, not a write, so the log's readers are not held back and progress stays visible).
@@ -127,5 +135,38 @@ describe('a rollout creation killed midway', () => {
 
     const again = await call(restarted, 'POST', '/rest/v1/rollouts', { name: 'after-the-crash', distributionSetId: setId, targetFilterQuery: 'id==*', amountGroups: 2 });
     expect(again).toMatchObject({ status: 201, body: { status: 'ready', totalTargets: FLEET, totalGroups: 2 } });
+  });
+  it('created in one transaction, leaves nothing behind when killed before its append', async () => {
+    const live = planner!;
+    for (let from = 0; from < SMALL_FLEET; from += 1_000) {
+      const targets = Array.from({ length: 1_000 }, (_, i) => ({ controllerId: `small-${String(from + i).padStart(5, '0')}` }));
+      expect((await call(live, 'POST', '/rest/v1/targets', targets)).status).toBe(201);
+    }
+    // The action id block is reserved before the one append: holding it holds the creation just before it.
+    await sql.query('BEGIN');
+    await sql.query('LOCK TABLE id_blocks IN SHARE MODE');
+    const rolloutId = naturalId('rollout', 'crashing-at-once');
+    const body = { name: 'crashing-at-once', distributionSetId: setId, targetFilterQuery: 'id==small-*', amountGroups: 2 };
+    const answer = call(live, 'POST', '/rest/v1/rollouts', body).catch(() => undefined); // the planner dies before answering
+    const waiting = new Client({ connectionString: db.url });
+    await waiting.connect();
+    try {
+      await eventually(async () => (await waiting.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'id_blocks'::regclass AND NOT granted`)).rows[0].n > 0);
+    } finally {
+      await waiting.end();
+    }
+
+    live.child.kill('SIGKILL');
+    await live.exited;
+    await answer;
+    await sql.query('ROLLBACK');
+    expect((await sql.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = $1 OR stream_id LIKE 'rolloutgroup-%' AND data->>'rolloutId' = $2`, [`rollout-${rolloutId}`, rolloutId])).rows[0].n).toBe(0);
+
+    planner = await startPlanner(db, names);
+    const restarted = planner;
+    expect((await call(restarted, 'GET', `/rest/v1/rollouts/${rolloutId}`)).status).toBe(404);
+    expect(await call(restarted, 'POST', '/rest/v1/rollouts', body)).toMatchObject({ status: 201, body: { id: rolloutId, status: 'ready', totalTargets: SMALL_FLEET, totalGroups: 2 } });
+    const events = await sql.query(`SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version`, [`rollout-${rolloutId}`]);
+    expect(events.rows.map((e: { type: string }) => e.type.split('.')[3])).toEqual(['rollout-created', 'rollout-ready']);
   });
 });

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { configKeyDef } from '@rollgate/catalog-domain';
 import type { Plan } from '@rollgate/planning-domain';
-import { groupDecider, rolloutDecider, type ApprovalPolicy, type GroupCommand, type GroupEvent } from '@rollgate/rollout-domain';
+import { groupDecider, rolloutDecider, type ApprovalPolicy, type GroupCommand, type GroupEvent, type RolloutCommand, type RolloutState } from '@rollgate/rollout-domain';
 import { ACTION_ID_SEQUENCE, reserveIdBlock } from '@rollgate/event-store';
 import { PG_POOL } from '@rollgate/service-kit';
 import type { Decider, DomainEvent } from '@rollgate/shared-domain';
 import type { Pool, PoolClient } from 'pg';
 import type { Principal } from '../identity/principal';
 import { naturalId } from '../catalog/catalog-ids';
-import { AggregateRepository, type WriteContext } from '../shared/aggregate.repository';
+import { AggregateRepository, type Loaded, type WriteContext } from '../shared/aggregate.repository';
 import { findOne } from '../shared/read-model.queries';
 import { SignedArtifactsPolicy } from '../shared/signed-artifacts.policy';
-import { membershipChunks } from './group-membership.constants';
+import { MEMBERSHIP_CHUNK_BYTES, membershipChunks } from './group-membership.constants';
 import { planSummary } from './plan-summary';
 import type { CreateRolloutRequest } from './rollout-body.schema';
 import { RolloutPlanning, type Candidate } from './rollout-planning.service';
@@ -28,6 +28,15 @@ export const groupStream = (groupId: string): string => `rolloutgroup-${groupId}
 const CHUNKS_PER_TRANSACTION = 2;
 /** Membership transactions in flight at once, each on other groups' streams. */
 const MEMBERSHIP_LANES = 2;
+/**
+ * A rollout whose membership is at most this much JSON (8 full chunks, ~170,000 short ids) is created in one
+ * transaction: every event of all three phases in one append. Phased, the same rollout took a dozen
+ * transactions, each with its commit, its batch in every read model and its page for the relay, which cost
+ * more than writing the ids (100,000 targets: ~420 ms of membership phase). One append of ~1-2 MiB holds
+ * the log's readers back for about as long as one of the phases' appends under load (~100-200 ms), once.
+ * It is all or nothing, so a crash leaves no CREATING rollout to clean up; there is no progress to show.
+ */
+const ONE_TRANSACTION_BYTES = 8 * MEMBERSHIP_CHUNK_BYTES;
 /** Advisory-lock namespace of "this rollout is being created by a live planner". */
 const CREATION_LOCK_CLASS = 0x526f6c6c;
 
@@ -45,7 +54,8 @@ export interface StartedCreation {
 }
 
 /**
- * Creates a rollout in three phases so that a large one shows its progress through CREATING:
+ * A small rollout (ONE_TRANSACTION_BYTES) is created by one append of all its events, in the order the
+ * phases below write them. A larger one is created in three phases so that it shows its progress through CREATING:
  *   1. `rollout-created` and every `group-created` (one short transaction: the rollout exists, CREATING);
  *   2. membership in `group-members-added` chunks of up to 256 KiB of ids, two chunks per transaction, two
  *      transactions (of different groups) at a time;
@@ -87,16 +97,26 @@ export class RolloutCreation {
     const summary = planSummary(planned.plan, chunks, groupIds);
     timings.hash = performance.now() - started - plannedMs;
 
+    const atOnce = membershipBytes(chunks) <= ONE_TRANSACTION_BYTES;
+    // At once, the action id block is needed before the append: reserved while the stream and policy are read.
+    const reserved = atOnce ? reserveIdBlock(this.pool, ACTION_ID_SEQUENCE, membersOf(chunks)) : undefined;
+    reserved?.catch(() => undefined); // a failure surfaces where it is awaited
     const [loaded, approvalPolicy] = await Promise.all([this.repository.load(caller.tenant, rolloutStream(rolloutId), rolloutDecider), this.approvalPolicy(caller.tenant)]);
-    const [created] = decideInOrder(rolloutDecider, loaded.state, [{
+    const create: RolloutCommand = {
       type: 'create-rollout', rolloutId, name: body.name, description: body.description, targetFilterQuery: body.targetFilterQuery, distributionSetId,
       plan: summary, actionType: planned.actionType, forceTime: body.forcetime, weight: body.weight, startAt: body.startAt, execution: planned.execution,
       approvalPolicy, creatorPermissions: caller.permissions, by: caller.username, at,
-    }]);
+    };
     const { conditions } = planned;
-    const groupsCreated = planned.plan.groups.map((group, i) => groupDecider.decide(
-      { type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: group.name, conditions: conditions[i], at }, groupDecider.initialState,
-    ));
+    const createGroup = (i: number): GroupCommand => ({ type: 'create-group', groupId: groupIds[i], rolloutId, index: i, name: planned.plan.groups[i].name, conditions: conditions[i], at });
+    if (reserved) {
+      await this.createAtOnce(caller, { rolloutId, loaded, create, groupIds, createGroup, chunks, at, firstActionId: await reserved, alongside: options.alongside });
+      const total = performance.now() - started;
+      this.logger.log(`rollout ${rolloutId}: ${candidateCount} targets in ${groupIds.length} groups; planned in ${Math.round(plannedMs)} ms, created in one transaction in ${Math.round(total)} ms (${phasesOf({ ...timings, append: total - plannedMs - timings.hash })})`);
+      return { rolloutId, done: Promise.resolve() };
+    }
+    const [created] = decideInOrder(rolloutDecider, loaded.state, [create]);
+    const groupsCreated = groupIds.map((_, i) => groupDecider.decide(createGroup(i), groupDecider.initialState));
     const lock = await this.lockCreation(caller.tenant, rolloutId);
     try {
       await this.repository.appendDecided(caller, 'rollout', [
@@ -120,6 +140,39 @@ export class RolloutCreation {
       })
       .finally(() => unlock(lock));
     return { rolloutId, done };
+  }
+
+  /**
+   * All three phases' events in one append, in the phases' order (the rollout and its groups created, each
+   * group's membership, each group ready, the rollout ready or waiting for approval): readers of the log see
+   * the same sequence of events as from a phased creation, only committed together.
+   */
+  private async createAtOnce(context: WriteContext, r: {
+    rolloutId: string; loaded: Loaded<RolloutState>; create: RolloutCommand; groupIds: string[]; createGroup: (g: number) => GroupCommand;
+    chunks: string[][][]; at: number; firstActionId: number; alongside: CreationOptions['alongside'];
+  }): Promise<void> {
+    const [created, ...completed] = decideInOrder(rolloutDecider, r.loaded.state, [r.create, { type: 'complete-rollout-creation', at: Date.now() }]);
+    let nextActionId = r.firstActionId;
+    const groups = r.groupIds.map((groupId, g) => {
+      const size = r.chunks[g].reduce((n, ids) => n + ids.length, 0);
+      const [groupCreated, ...rest] = decideInOrder(groupDecider, groupDecider.initialState, [
+        r.createGroup(g),
+        ...r.chunks[g].map((targetIds): GroupCommand => ({ type: 'add-group-members', targetIds, at: r.at })),
+        { type: 'complete-group-creation', firstActionId: nextActionId, at: r.at },
+      ]);
+      nextActionId += size;
+      return { streamId: groupStream(groupId), created: groupCreated, members: rest.slice(0, -1), ready: rest[rest.length - 1] };
+    });
+    const rollout = rolloutStream(r.rolloutId);
+    // A stream appended to twice in one append continues from its first request's version.
+    await this.repository.appendDecided(context, 'rollout', [
+      { streamId: rollout, expectedVersion: r.loaded.version, events: [created] },
+      ...groups.map((group) => ({ streamId: group.streamId, expectedVersion: 0, events: [group.created] })),
+      ...(r.alongside ?? []),
+      ...groups.map((group) => ({ streamId: group.streamId, expectedVersion: 1, events: group.members })),
+      ...groups.map((group) => ({ streamId: group.streamId, expectedVersion: 1 + group.members.length, events: [group.ready] })),
+      { streamId: rollout, expectedVersion: r.loaded.version + 1, events: completed },
+    ]);
   }
 
   /**
@@ -244,6 +297,18 @@ async function unlock(client: PoolClient): Promise<void> {
 function chunksOf(plan: Plan, targets: readonly Candidate[]): string[][][] {
   const idOf = (k: number) => targets[k].id;
   return plan.groups.map((group) => [...membershipChunks(group.members, idOf)]);
+}
+
+/** The JSON bytes of every membership chunk together, as membershipChunks counts them. */
+function membershipBytes(chunks: string[][][]): number {
+  let bytes = 0;
+  for (const groupChunks of chunks) for (const ids of groupChunks) for (const id of ids) bytes += id.length + 3;
+  return bytes;
+}
+
+/** How many members the groups have together (the action ids to reserve). */
+function membersOf(chunks: string[][][]): number {
+  return chunks.reduce((n, groupChunks) => groupChunks.reduce((m, ids) => m + ids.length, n), 0);
 }
 
 /** Phase timings as `name=ms` pairs for the creation's log line. */
