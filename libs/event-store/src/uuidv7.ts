@@ -8,6 +8,18 @@ import { randomUUID } from 'node:crypto';
  */
 export function uuidv7(now: number = Date.now()): string {
   const random = randomUUID();
-  const millis = now.toString(16).padStart(12, '0');
-  return `${millis.slice(0, 8)}-${millis.slice(8, 12)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+  return `${timePrefix(now)}${random.slice(15, 18)}-${random.slice(19)}`;
 }
+
+/** `tttttttt-tttt-7` for a millisecond, remembered: a batch's ids are made in the same one (a few strings less per id). */
+function timePrefix(now: number): string {
+  if (now !== lastMillis) {
+    const millis = now.toString(16).padStart(12, '0');
+    lastPrefix = `${millis.slice(0, 8)}-${millis.slice(8, 12)}-7`;
+    lastMillis = now;
+  }
+  return lastPrefix;
+}
+
+let lastMillis = -1;
+let lastPrefix = '';

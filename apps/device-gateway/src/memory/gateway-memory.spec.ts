@@ -135,6 +135,19 @@ describe('gateway memory', () => {
     expect(memory.tenant(T)?.modules.get('m1')?.artifacts.size).toBe(0);
   });
 
+  it('tells the events it holds already (what the log follower need not read the payload of) from new ones', () => {
+    const log = new Log();
+    log.target('d0');
+    const memory = log.feed(new GatewayMemory());
+    expect(memory.applied({ tenant: T, streamId: 'target-d0', streamVersion: 1 })).toBe(true);
+    expect(memory.applied({ tenant: T, streamId: 'target-d0', streamVersion: 2 })).toBe(false);
+    expect(memory.applied({ tenant: T, streamId: 'target-d1', streamVersion: 1 })).toBe(false);
+    expect(memory.applied({ tenant: 'other', streamId: 'target-d0', streamVersion: 1 })).toBe(false);
+    // An event it skips as applied is never read beyond its stream and version.
+    const unreadable = { tenant: T, streamId: 'target-d0', streamVersion: 1, type: 'not an event type', get data(): unknown { throw new Error('payload read') } };
+    expect(() => memory.apply(unreadable)).not.toThrow();
+  });
+
   it('property: applying every event again (our own appends seen once more from the log) changes nothing', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 6 }), fc.array(fc.constantFrom('download', 'proceeding', 'closed'), { maxLength: 5 }), fc.boolean(), (size, steps, stop) => {

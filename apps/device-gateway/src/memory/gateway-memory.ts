@@ -169,11 +169,12 @@ export class GatewayMemory {
   }
 
   apply(event: LogEvent): void {
-    const { aggregate, event: name } = parseEventType(event.type);
     const memory = this.tenantMemory(event.tenant);
     // Each stream's events apply once, in version order: the gateway's own appends are applied when they
-    // commit and arrive again from the log; a conflict's catch-up reads some a second time.
-    if (event.streamVersion <= (memory.streamVersions.get(event.streamId) ?? 0)) return;
+    // commit and arrive again from the log; a conflict's catch-up reads some a second time. Checked before
+    // anything else is read of the event: the log follower's own appends are most of what it tails.
+    if (this.applied(event)) return;
+    const { aggregate, event: name } = parseEventType(event.type);
     memory.streamVersions.set(event.streamId, event.streamVersion);
     const data = event.data as Record<string, unknown>;
     switch (aggregate) {
@@ -200,6 +201,12 @@ export class GatewayMemory {
       default:
         return;
     }
+  }
+
+  /** The event is in memory already (applied when appended, or earlier from the log). */
+  applied(event: Pick<LogEvent, 'tenant' | 'streamId' | 'streamVersion'>): boolean {
+    const known = this.tenants.get(event.tenant)?.streamVersions.get(event.streamId);
+    return known !== undefined && event.streamVersion <= known;
   }
 
   private autoConfirmDue(entries: readonly ActionEntry[]): void {

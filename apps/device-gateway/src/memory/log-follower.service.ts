@@ -19,6 +19,8 @@ export class LogFollower implements OnApplicationBootstrap, BeforeApplicationShu
   private checkpoint: Checkpoint = LOG_START;
   private healthy = false;
   private applied = 0;
+  /** memory has caught up with the log as it was at boot */
+  private rebuilt = false;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -41,6 +43,7 @@ export class LogFollower implements OnApplicationBootstrap, BeforeApplicationShu
       }).catch(reject);
       if (caughtUp()) resolve();
     });
+    this.rebuilt = true;
     this.logger.log(`memory rebuilt from ${this.applied} events in ${Date.now() - started} ms`);
   }
 
@@ -58,9 +61,7 @@ export class LogFollower implements OnApplicationBootstrap, BeforeApplicationShu
     while (!this.abort.signal.aborted) {
       try {
         this.healthy = true;
-        // Pages are decoded lazily: most events tailed are the gateway's own appends, which memory skips by
-        // stream version without looking at their payload (decoding every row was most of this loop's CPU).
-        for await (const batch of tailLog<StoredEvent>(this.pool, this.store, this.checkpoint, { batchSize: 5_000, idleMs: 100, signal: this.abort.signal, read: (after, limit) => readLogPageLazily(this.pool, after, limit) })) {
+        for await (const batch of tailLog<StoredEvent>(this.pool, this.store, this.checkpoint, { batchSize: 5_000, idleMs: 100, signal: this.abort.signal, read: (after, limit) => this.readPage(after, limit) })) {
           for (const event of batch) this.applyOne(event);
           this.checkpoint = { transactionId: batch[batch.length - 1].transactionId, position: batch[batch.length - 1].position };
           afterBatch();
@@ -72,6 +73,17 @@ export class LogFollower implements OnApplicationBootstrap, BeforeApplicationShu
         await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_FAILURE_MS));
       }
     }
+  }
+
+  /**
+   * Pages are decoded lazily and without the hash chain, which memory never looks at. Once memory has caught
+   * up with the log, most events tailed are the gateway's own appends, already applied as they committed:
+   * their payloads are not even read (a second query reads the others', when there are any). While memory is
+   * rebuilt, every event is new to it, and pages come whole.
+   */
+  private readPage(after: Checkpoint, limit: number): Promise<StoredEvent[]> {
+    const payloads = this.rebuilt ? (event: StoredEvent) => !this.memory.applied(event) : undefined;
+    return readLogPageLazily(this.pool, after, limit, { hashes: false, payloads });
   }
 
   private applyOne(event: StoredEvent): void {
