@@ -69,7 +69,7 @@ export const suite: BenchSuite = {
       report.metric('poll_p99_ms', polls.p99, 'ms', { goal: '<= 20 ms' });
       report.metric('bare_http_p99_ms', bare.p99, 'ms');
 
-      const feedback = await loadFeedback(gateway, FEEDBACK_SECONDS, () => databaseBackends(pool, db.name));
+      const feedback = await loadFeedback(gateway, FEEDBACK_SECONDS, pool, () => databaseBackends(pool, db.name));
       if (feedback.errors > 0) console.warn(`feedback errors: ${feedback.errors}`);
       report.metric('feedback', feedback.rate, 'msgs/s', { goal: '>= 5,000/s committed' });
       report.metric('feedback_p99_ms', feedback.p99, 'ms');
@@ -373,7 +373,8 @@ function merge(a: LoadResult, b: LoadResult): LoadResult & { rate: number; p99: 
  */
 async function loadLean(target: Target, pathOf: (i: number) => string, seconds: number, body: string, connections: number): Promise<LoadResult & { rate: number; p99: number }> {
   const result: LoadResult = { ok: 0, errors: 0, seconds, latencies: [] };
-  const end = Date.now() + seconds * 1000;
+  const started = Date.now();
+  const end = started + seconds * 1000;
   let next = Math.floor(Math.random() * DEVICES);
   const loop = async (): Promise<void> => {
     let client: LeanClient | undefined;
@@ -395,6 +396,8 @@ async function loadLean(target: Target, pathOf: (i: number) => string, seconds: 
     client?.close();
   };
   await Promise.all(Array.from({ length: connections }, loop));
+  // Posts sent before the end are answered after it (a group commit later): the rate is over the whole time.
+  result.seconds = (Date.now() - started) / 1000;
   return summarize(result);
 }
 
@@ -455,6 +458,14 @@ class LeanClient {
   }
 }
 
+/** Events in the log the relay has not published yet (after its checkpoint). */
+async function relayBacklog(pool: ReturnType<typeof testPool>): Promise<number> {
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS n FROM events WHERE (transaction_id, position) > (SELECT transaction_id, position FROM log_checkpoints WHERE name = 'relay')`,
+  );
+  return rows[0].n;
+}
+
 /** Devices in the middle of an update during the feedback phase. */
 const UPDATING = Math.min(DEVICES, Number(process.env.BENCH_UPDATING_DEVICES ?? 20_000));
 
@@ -466,6 +477,7 @@ const UPDATING = Math.min(DEVICES, Number(process.env.BENCH_UPDATING_DEVICES ?? 
 async function loadFeedback(
   gateway: Target,
   seconds: number,
+  pool: ReturnType<typeof testPool>,
   backends: () => Promise<number[]>,
 ): Promise<LoadResult & { rate: number; p99: number; cpuSeconds?: number; clientCpuSeconds: number; pgCpuSeconds?: number; natsCpuSeconds?: number }> {
   const feedbackAgent = new Agent({ keepAlive: true, maxSockets: FEEDBACK_CONNECTIONS });
@@ -483,7 +495,18 @@ async function loadFeedback(
     const pgBefore = cpuSecondsOf(pgPids);
     const natsBefore = cpuSecondsOf(natsPids);
     const feedbackPath = (i: number) => `${pollPath(i % UPDATING)}/deploymentBase/${(i % UPDATING) + 1}/feedback`;
+    // BENCH_GATEWAY_SIGNAL_FEEDBACK=1: SIGUSR2 to the gateway as the timed feedback load starts and ends, for a
+    // preloaded profiler (BENCH_GATEWAY_NODE_ARGS="--require …") to look at this phase alone.
+    const signal = process.env.BENCH_GATEWAY_SIGNAL_FEEDBACK === '1' && gateway.pid !== undefined ? () => process.kill(gateway.pid as number, 'SIGUSR2') : () => undefined;
+    signal();
     const result = await loadLean(gateway, feedbackPath, seconds, body, FEEDBACK_CONNECTIONS);
+    // Committed is answered; relaying the commits to JetStream may lag behind. Its CPU belongs to the messages
+    // too: the window closes once the relay has published every event in the log.
+    const backlog = await relayBacklog(pool);
+    const relayStarted = Date.now();
+    while ((await relayBacklog(pool)) > 0 && Date.now() - relayStarted < 60_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    console.log(`relay backlog when the load ended: ${backlog} events, published ${Date.now() - relayStarted} ms later`);
+    signal();
     const cpuAfter = cpuSeconds(gateway.pid);
     const client = process.cpuUsage(clientBefore);
     const threads = [...threadCpu(gateway.pid)].map(([name, seconds]) => `${name} ${(((seconds - (threadsBefore.get(name) ?? 0)) * 1e6) / Math.max(1, result.ok + result.errors)).toFixed(1)}`);
