@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { LOG_HORIZON } from './log-horizon';
 import type { Checkpoint, EventMetadata, StoredEvent } from './types';
 
 /**
@@ -18,7 +19,7 @@ export async function* readLogByCopy(pool: Pool, after: Checkpoint, batchSize = 
                (extract(epoch FROM recorded_at) * 1000)::bigint, encode(prev_hash, 'hex'), encode(hash, 'hex')
           FROM events
          WHERE (transaction_id, position) > ('${after.transactionId}'::xid8, ${after.position})
-           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           AND transaction_id < ${LOG_HORIZON}
          ORDER BY transaction_id, position) TO STDOUT`),
     );
     let rest = '';

@@ -5,6 +5,7 @@ import { ConcurrencyError, InfrastructureError, isValidTenant, RollgateError, Va
 import { parseEventType } from '@rollgate/contracts';
 import { canonicalJson } from './canonical-json';
 import { eventHashHexOfCanonical } from './hash-chain';
+import { LOG_HORIZON } from './log-horizon';
 import type { AppendRequest, AppendResult, Checkpoint, ExpectedVersion, NewEvent, RelayRecord, StoredEvent } from './types';
 
 const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, tenant, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash`;
@@ -139,7 +140,7 @@ export class EventStore {
     const { rows } = await db.query(
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND transaction_id < ${LOG_HORIZON}
         ORDER BY transaction_id, position
         LIMIT $3`,
       [after.transactionId.toString(), after.position.toString(), limit],
@@ -192,7 +193,7 @@ export class EventStore {
                 || ',"data":' || data::text || '}' AS cloud_event
          FROM events
         WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND transaction_id < ${LOG_HORIZON}
         ORDER BY transaction_id, position
         LIMIT $3`,
       [after.transactionId.toString(), after.position.toString(), limit],
