@@ -4,6 +4,13 @@ import { to as copyTo } from 'pg-copy-streams';
 
 /** work_mem of a COPY's session while it runs. */
 const SORT_MEMORY = '128MB';
+/**
+ * random_page_cost of a COPY's session while it runs: the read models' pages are in memory or on SSD, where a
+ * page read out of order costs about what a sequential one does, not the default's four times (spinning
+ * disks). At 4 PostgreSQL sorted 100,000 candidates (~150-200 ms) rather than read them in order from the
+ * primary key (tenant, controller_id) (~80 ms) even when the rows lie in that order.
+ */
+const RANDOM_PAGE_COST = 1.1;
 
 /**
  * Runs a SELECT as `COPY (…) TO STDOUT` and hands each row to `onRow` as its fields (text, COPY-unescaped;
@@ -21,7 +28,7 @@ export async function forEachCopyRow(pool: Pool, text: string, values: readonly 
   try {
     // A million rows sorted (ORDER BY without a usable index, or before the table's statistics caught up with
     // a bulk import) spill to disk at the default 4 MB: sort them in memory for this statement.
-    await client.query(`SET work_mem = '${SORT_MEMORY}'`);
+    await client.query(`SET work_mem = '${SORT_MEMORY}'; SET random_page_cost = ${RANDOM_PAGE_COST}`);
     reset = true;
     const fields: Array<string | null> = [];
     let rest = '';
@@ -31,7 +38,7 @@ export async function forEachCopyRow(pool: Pool, text: string, values: readonly 
     if (rest.length > 0) copyLines(`${rest}\n`, fields, onRow);
   } finally {
     // The connection goes back to the pool as it came (a failed RESET discards it).
-    const failure = reset ? await client.query('RESET work_mem').then(() => undefined, (error: Error) => error) : undefined;
+    const failure = reset ? await client.query('RESET work_mem; RESET random_page_cost').then(() => undefined, (error: Error) => error) : undefined;
     client.release(failure);
   }
 }
