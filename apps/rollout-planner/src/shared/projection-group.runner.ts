@@ -73,9 +73,10 @@ export class ProjectionGroupRunner {
 
   private async loop(from: Checkpoint): Promise<void> {
     // Events decoded on first use: most read models skip most events, and the membership chunks (hundreds of
-    // KiB of ids each) are copied inside PostgreSQL, so their payloads are never parsed here.
+    // KiB of ids each) are copied inside PostgreSQL, so their payloads are never parsed here. No read model
+    // looks at the hash chain: pages come without it (two thirds of a small event's bytes besides its payload).
     const { readPool = this.pool, ...tailOptions } = this.options;
-    const read = (after: Checkpoint, limit: number) => readLogPageLazily(readPool, after, limit);
+    const read = (after: Checkpoint, limit: number) => readLogPageLazily(readPool, after, limit, { hashes: false });
     for await (const batch of tailLog(this.pool, this.store, from, { ...tailOptions, read, signal: this.abort.signal })) {
       // Concurrently, as separate runners would: the pool's size bounds how many apply at once.
       await Promise.all(
