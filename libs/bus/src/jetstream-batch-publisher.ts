@@ -31,6 +31,7 @@ export class JetStreamBatchPublisher {
   private readonly subscription: Subscription;
   private readonly batches = new Map<number, PendingBatch>();
   private nextBatch = 0;
+  private readonly idOnly = headers();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -50,7 +51,8 @@ export class JetStreamBatchPublisher {
       const timer = setTimeout(() => this.expire(id), this.timeoutMs);
       this.batches.set(id, { outcomes: new Array(messages.length), remaining: messages.length, resolve, timer });
       messages.forEach((message, index) => {
-        const hdrs = message.headers ?? headers();
+        // publish() encodes the headers before it returns: messages without headers of their own share one set.
+        const hdrs = message.headers ?? this.idOnly;
         hdrs.set('Nats-Msg-Id', message.msgId);
         this.nc.publish(message.subject, message.payload, { reply: `${this.inbox}.${id}.${index}`, headers: hdrs });
       });

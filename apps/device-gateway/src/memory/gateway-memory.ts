@@ -1,4 +1,4 @@
-import { actionIdOfStream, parseEventType, type ArtifactStored } from '@rollgate/contracts';
+import { actionIdOfStream, parseEventType, type ArtifactStored, type EventTypeParts } from '@rollgate/contracts';
 import { applyAttributes, type AttributesMode, type AutoConfirmation } from '@rollgate/catalog-domain';
 import {
   evolveAction, TERMINAL_ACTION_STATUSES, type ActionEvent, type ActionState, type ActionStatus, type ActionType, type MaintenanceWindowSpec, type RolloutExecution,
@@ -174,7 +174,7 @@ export class GatewayMemory {
     // commit and arrive again from the log; a conflict's catch-up reads some a second time. Checked before
     // anything else is read of the event: the log follower's own appends are most of what it tails.
     if (this.applied(event)) return;
-    const { aggregate, event: name } = parseEventType(event.type);
+    const { aggregate, event: name } = typeParts(event.type);
     memory.streamVersions.set(event.streamId, event.streamVersion);
     const data = event.data as Record<string, unknown>;
     switch (aggregate) {
@@ -226,6 +226,23 @@ export class GatewayMemory {
     return memory;
   }
 }
+
+/**
+ * parseEventType, remembered: the log holds a few dozen types, and parsing one (a regular expression and two
+ * objects) for every event applied showed in the gateway's feedback profile.
+ */
+function typeParts(type: string): EventTypeParts {
+  let parts = TYPE_PARTS.get(type);
+  if (parts === undefined) {
+    parts = parseEventType(type);
+    if (TYPE_PARTS.size >= TYPE_PARTS_KEPT) TYPE_PARTS.clear();
+    TYPE_PARTS.set(type, parts);
+  }
+  return parts;
+}
+
+const TYPE_PARTS = new Map<string, EventTypeParts>();
+const TYPE_PARTS_KEPT = 1_000;
 
 function waitingActions(device: DeviceEntry | undefined): ActionEntry[] {
   if (!device || device.deleted) return [];

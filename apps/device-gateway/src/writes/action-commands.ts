@@ -50,7 +50,7 @@ export class ActionCommands {
       const streamId = actionStreamId(entry.actionId);
       const metadata: EventMetadata = { source: GATEWAY_SOURCE, actor: `device:${entry.controllerId}` };
       try {
-        const typed = events.map((e) => ({ type: eventType(ACTION_AGGREGATE, e.type), data: e.data, metadata }));
+        const typed = events.map((e) => ({ type: actionEventType(e.type), data: e.data, metadata }));
         const result = await this.committer.append({ tenant: entry.tenant, streamId, expectedVersion: entry.version, events: typed });
         const first = result.version - typed.length + 1;
         typed.forEach((e, i) => this.memory.apply({ tenant: entry.tenant, streamId, streamVersion: first + i, type: e.type, data: e.data }));
@@ -77,6 +77,18 @@ export class ActionCommands {
     for (const event of missed) this.memory.apply(event);
   }
 }
+
+/** An action event's full type, made once per event name (eventType builds and checks it anew each time). */
+function actionEventType(name: ActionEvent['type']): string {
+  let type = ACTION_EVENT_TYPES.get(name);
+  if (type === undefined) {
+    type = eventType(ACTION_AGGREGATE, name);
+    ACTION_EVENT_TYPES.set(name, type);
+  }
+  return type;
+}
+
+const ACTION_EVENT_TYPES = new Map<string, string>();
 
 /** Decides the commands one after another, each on the state the previous ones' events left. */
 function decideAll(initial: ActionState, commands: ActionCommand[]): ActionEvent[] {
