@@ -33,6 +33,11 @@ export function streamKey(streamId: string): string {
 }
 
 const LOG_EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether the event can have a row in the log (its id is a UUID); a test's hand-made events do not. */
+export function mayBeLogged(e: LoggedEvent): boolean {
+  return LOG_EVENT_ID.test(e.id);
+}
 /**
  * A logged `group-members-added` as one `(chunk, ids text[])` row; its parameter is `$3`, the event id.
  * jsonb_to_record turns the jsonb array into text[] in one call, about four times cheaper than unnesting it
@@ -48,7 +53,7 @@ const MEMBERS_FROM_LOG = `SELECT m.chunk, m."targetIds" FROM events ev, jsonb_to
  * An event handed in without a row in the log (a test's) is taken from its payload instead.
  */
 export async function insertMembershipChunk(e: LoggedEvent, insert: (source: string, values: unknown[]) => Promise<number>): Promise<void> {
-  if (LOG_EVENT_ID.test(e.id) && (await insert(MEMBERS_FROM_LOG, [e.id])) > 0) return;
+  if (mayBeLogged(e) && (await insert(MEMBERS_FROM_LOG, [e.id])) > 0) return;
   const { chunk, targetIds } = e.data as { chunk: number; targetIds: string[] };
   await insert('SELECT $3::int, ARRAY(SELECT json_array_elements_text($4::json))', [chunk, JSON.stringify(targetIds)]);
 }

@@ -1,5 +1,6 @@
-import { Pool } from 'pg';
-import { liveTables, type StoredEvent } from '@rollgate/event-store';
+import { randomUUID } from 'node:crypto';
+import { Pool, type PoolClient } from 'pg';
+import { EVENT_STORE_MIGRATIONS, EventStore, liveTables, runMigrations, type StoredEvent } from '@rollgate/event-store';
 import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
 import { groupPerStatus, rolloutPerStatus, type GroupProgress } from './rollout-progress';
 import { rolloutsProjection } from './rollouts.projection';
@@ -22,6 +23,8 @@ describe('rollouts projection against PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('rg_rollouts_model');
+    // The log too: membership chunks are copied from their rows there.
+    await runMigrations(db.url, EVENT_STORE_MIGRATIONS);
     pool = new Pool({ connectionString: db.url, max: 3 });
     const client = await pool.connect();
     try {
@@ -125,5 +128,49 @@ describe('rollouts projection against PostgreSQL', () => {
     const other = await readyRollout(2, 9100);
     await apply([logged(other, 'rolloutgroup-g0', 'rollout.group-started', { size: 2, at: 2 }), logged(other, 'rolloutgroup-g0', 'rollout.group-finished', { counters: {}, at: 3 })]);
     expect((await group(other, 'g0')).status).toBe('finished');
+  });
+
+  it('copies consecutive membership chunks from the log in one statement, and a chunk the log lacks from its payload', async () => {
+    const tenant = 'copied';
+    const at = 1;
+    const conditions = { success: { threshold: 100, mode: 'finished' }, error: { kind: 'percentage', threshold: 20 } };
+    const ids = (group: string, from: number, count: number) => Array.from({ length: count }, (_, p) => `${group}-dev-${from + p}`);
+    const store = new EventStore(pool);
+    const stream = (streamId: string, types: Array<[string, Record<string, unknown>]>) => ({
+      tenant, streamId, expectedVersion: 0 as const, events: types.map(([type, data]) => ({ type: `io.rollgate.rollout.${type}.v1`, data })),
+    });
+    await store.appendMany([
+      stream('rollout-r', [['rollout-created', {
+        rolloutId: 'r', name: 'r', description: '', targetFilterQuery: 'name==*', distributionSetId: 'ds', actionType: 'forced', weight: 1000, createdBy: 'admin', at,
+        plan: { groups: [{ groupId: 'g0', size: 5 }, { groupId: 'g1', size: 4 }] },
+      }]]),
+      stream('rolloutgroup-g0', [['group-created', { groupId: 'g0', rolloutId: 'r', index: 0, name: 'g0', conditions, at }], ['group-members-added', { chunk: 0, targetIds: ids('g0', 0, 3), at }], ['group-members-added', { chunk: 1, targetIds: ids('g0', 3, 2), at }]]),
+      stream('rolloutgroup-g1', [['group-created', { groupId: 'g1', rolloutId: 'r', index: 1, name: 'g1', conditions, at }], ['group-members-added', { chunk: 0, targetIds: ids('g1', 0, 3), at }]]),
+    ]);
+    const page = await store.readAll({ transactionId: 0n, position: 0n }, 100);
+    const fromLog = page.filter((e) => e.tenant === tenant);
+    expect(fromLog).toHaveLength(6);
+    // Not in the log, though its id is a UUID: stored from its payload.
+    const unlogged = { ...logged(tenant, 'rolloutgroup-g1', 'rollout.group-members-added', { chunk: 1, targetIds: ids('g1', 3, 1), at }), id: randomUUID() };
+    const statements: string[] = [];
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), client.query(text, values)) } as unknown as PoolClient;
+      // The log's order: the rollout, g0 created, g0's chunks, g1 created, g1's chunk, then the payload's chunk.
+      await rolloutsProjection.apply(counting, [...fromLog, unlogged], liveTables);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // g0's two chunks at once; g1's with the unlogged one; for that one a look in the log, then its payload.
+    expect(statements.filter((text) => text.includes('INSERT INTO "rollout_group_members"'))).toHaveLength(4);
+    const members = await pool.query(`SELECT group_id, chunk, controller_ids FROM rollout_group_members WHERE tenant = $1 ORDER BY group_id, chunk`, [tenant]);
+    expect(members.rows).toEqual([
+      { group_id: 'g0', chunk: 0, controller_ids: ids('g0', 0, 3) }, { group_id: 'g0', chunk: 1, controller_ids: ids('g0', 3, 2) },
+      { group_id: 'g1', chunk: 0, controller_ids: ids('g1', 0, 3) }, { group_id: 'g1', chunk: 1, controller_ids: ids('g1', 3, 1) },
+    ]);
+    expect((await pool.query(`SELECT id, total_targets FROM rollout_groups WHERE tenant = $1 ORDER BY id`, [tenant])).rows).toEqual([{ id: 'g0', total_targets: 5 }, { id: 'g1', total_targets: 4 }]);
+    expect((await pool.query(`SELECT created_targets FROM rollouts WHERE tenant = $1`, [tenant])).rows).toEqual([{ created_targets: 9 }]);
   });
 });
