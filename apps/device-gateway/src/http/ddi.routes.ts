@@ -94,7 +94,7 @@ export function ddiRoutes(deps: DdiDependencies) {
     autoConfirmer.start();
     app.addHook('onClose', async () => autoConfirmer.stop());
     // Before the body is read: an unauthenticated or throttled request costs no parsing at all.
-    app.addHook('onRequest', async (req) => h.authenticate(req as Req));
+    app.addHook('onRequest', (req, _reply, done) => h.authenticate(req as Req, done));
     // What a fleet sends most runs without a span: the poll (answered from memory, a span was a third of its
     // CPU) and progress feedback (a span was a twelfth of its CPU, and the traceparent goes no further: the
     // gateway's events do not carry one).
@@ -270,8 +270,27 @@ class DdiHandlers {
     return reply.code(202).send({ accepted: samples.length });
   }
 
-  async authenticate(req: Req): Promise<void> {
-    (req as AuthenticatedReq)[DEVICE_CONTEXT] = await this.device(req);
+  /**
+   * A callback hook, not an async one: a known device (nearly every request) is authenticated synchronously,
+   * and an async hook cost every poll and feedback a promise and its turns through the microtask queue.
+   */
+  authenticate(req: Req, done: (error?: Error) => void): void {
+    let found: DeviceContext | Promise<DeviceContext>;
+    try {
+      found = this.device(req);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (!(found instanceof Promise)) {
+      (req as AuthenticatedReq)[DEVICE_CONTEXT] = found;
+      done();
+      return;
+    }
+    found.then((ctx) => {
+      (req as AuthenticatedReq)[DEVICE_CONTEXT] = ctx;
+      done();
+    }, done);
   }
 
   private context(req: Req): DeviceContext {
@@ -281,11 +300,11 @@ class DdiHandlers {
   }
 
   /** Authentication, (auto-)registration and the device's rate limit, in that order: see RateLimiter. */
-  private async device(req: Req): Promise<DeviceContext> {
+  private device(req: Req): DeviceContext | Promise<DeviceContext> {
     const { tenant, controllerId } = req.params;
     const now = this.deps.clock();
     const { memory } = this.deps;
-    let device = memory.device(tenant, controllerId);
+    const device = memory.device(tenant, controllerId);
     const cn = req.headers['x-ssl-client-cn'];
     const certificateCn = typeof cn === 'string' ? cn : undefined;
     const outcome = authenticateDevice(
@@ -300,16 +319,23 @@ class DdiHandlers {
     );
     if (!outcome.ok) throw new DdiHttpError(401, outcome.code, outcome.message, { 'www-authenticate': 'TargetToken, GatewayToken' });
     const tenantMemory = memory.tenant(tenant);
-    if (!device) {
-      if (!tenantMemory || memory.config(tenant, AUTO_REGISTRATION_KEY) !== true) throw new DdiHttpError(404, 'target_not_found', `no target ${controllerId}`);
-      device = await this.deps.targets.register(tenant, controllerId);
-      if (!device) throw new DdiHttpError(404, 'target_not_found', `no target ${controllerId}`);
-    }
+    const method = outcome.method;
+    if (device) return this.admitted(req, tenantMemory as TenantMemory, device, method, now);
+    if (!tenantMemory || memory.config(tenant, AUTO_REGISTRATION_KEY) !== true) throw new DdiHttpError(404, 'target_not_found', `no target ${controllerId}`);
+    return this.deps.targets.register(tenant, controllerId).then((registered) => {
+      if (!registered) throw new DdiHttpError(404, 'target_not_found', `no target ${controllerId}`);
+      return this.admitted(req, tenantMemory, registered, method, now);
+    });
+  }
+
+  /** The rate limit, then the device is seen and may go ahead. */
+  private admitted(req: Req, tenantMemory: TenantMemory, device: DeviceEntry, method: AuthMethod, now: number): DeviceContext {
+    const { tenant, controllerId } = req.params;
     const wait = this.deps.limiter.take(`${tenant}/${controllerId}`, now);
     if (wait > 0) throw new DdiHttpError(429, 'too_many_requests', `slow down: at most ${this.deps.config.rateLimitPerSecond} requests per second`, { 'retry-after': String(wait) });
     this.deps.lastSeen.touch(tenant, controllerId, now);
     const base = `${req.protocol}://${req.headers.host ?? 'localhost'}/${tenant}/controller/v1/${controllerId}`;
-    return { tenant, controllerId, memory: tenantMemory as TenantMemory, device, method: outcome.method, base };
+    return { tenant, controllerId, memory: tenantMemory, device, method, base };
   }
 
   /** Only the device's own actions exist for it: someone else's answers exactly like a missing one. */
