@@ -6,8 +6,9 @@ function fakePool(fail = () => false) {
   const writes: Rows[] = [];
   return {
     writes,
-    query: jest.fn(async (_sql: string, [tenants, ids, ats]: [string[], string[], number[]]) => {
+    query: jest.fn(async (_sql: string, columns: [string, string, string]) => {
       if (fail()) throw new Error('connection lost');
+      const [tenants, ids, ats] = columns.map((column) => JSON.parse(column)) as [string[], string[], number[]];
       writes.push(tenants.map((tenant, i) => [tenant, ids[i], ats[i]]));
       return { rows: [] };
     }),
