@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Pool } from 'pg';
@@ -294,14 +294,14 @@ class Log {
     const name = 'group-scheduler:action-progress';
     const initial = await this.pool.query(`SELECT position::text AS p FROM log_checkpoints WHERE name = $1`, [name]);
     const initialPosition = initial.rows[0]?.p as string | undefined;
-    let first: { at: number; finished: number; cpuMs: number } | undefined;
+    let first: { at: number; finished: number; cpuMs: number; others: Map<string, number> } | undefined;
     for (;;) {
       const { rows } = await this.pool.query(
         `SELECT c.position::text AS p, g.finished FROM log_checkpoints c, scheduler_groups g WHERE c.name = $1 AND g.tenant = $2 AND g.group_id = $3`,
         [name, TENANT, groupId],
       );
       const now = performance.now();
-      if (rows[0] && rows[0].p !== initialPosition && !first) first = { at: now, finished: rows[0].finished, cpuMs: processCpuMs(schedulerPid) };
+      if (rows[0] && rows[0].p !== initialPosition && !first) first = { at: now, finished: rows[0].finished, cpuMs: processCpuMs(schedulerPid), others: await this.otherCpu(schedulerPid) };
       if (rows[0]?.finished === devices) {
         if (!first) throw new Error('counted before it was observed');
         // The window on the monotonic clock V8's CPU profiles use (µs), to cut the scheduler's profile to it.
@@ -309,11 +309,40 @@ class Log {
         // The scheduler's own CPU per counted event: steadier than the rate on a machine shared with others.
         const events = (devices - first.finished) * 3;
         console.log(`scheduler CPU while counting: ${(((processCpuMs(schedulerPid) - first.cpuMs) * 1000) / events).toFixed(1)} µs per event`);
+        // Where the rest of the two cores went: the scheduler's threads (main, GC helpers, libuv), PostgreSQL, NATS.
+        const others = await this.otherCpu(schedulerPid);
+        const perEvent = [...others].map(([name, ms]) => `${name} ${(((ms - (first!.others.get(name) ?? 0)) * 1000) / events).toFixed(1)}`);
+        console.log(`CPU per counted event (µs): ${perEvent.join(', ')}`);
         // Each device is three action events (created, retrieved, finished).
         return { eventsPerSecond: ((devices - first.finished) * 3) / ((now - first.at) / 1000) };
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+  }
+
+  /**
+   * CPU used so far (ms) by the scheduler's threads by name, the PostgreSQL backends of the bench's database
+   * together (those connected now: the scheduler's pools stay connected while counting) and nats-server.
+   */
+  async otherCpu(schedulerPid: number): Promise<Map<string, number>> {
+    const cpu = new Map<string, number>();
+    const add = (name: string, pid: number, tid = pid) => {
+      try {
+        cpu.set(name, (cpu.get(name) ?? 0) + processCpuMs(pid, tid));
+      } catch {
+        // gone meanwhile
+      }
+    };
+    for (const tid of readdirSync(`/proc/${schedulerPid}/task`)) {
+      const comm = readFileSync(`/proc/${schedulerPid}/task/${tid}/comm`, 'utf8').trim();
+      add(`scheduler:${tid === String(schedulerPid) ? 'main' : comm}`, schedulerPid, Number(tid));
+    }
+    const { rows } = await this.pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
+    for (const { pid } of rows) add('postgres', pid);
+    for (const entry of readdirSync('/proc')) {
+      if (/^[0-9]+$/.test(entry) && readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'nats-server') add('nats', Number(entry));
+    }
+    return cpu;
   }
 
   /** The median commit round trip of one single-event append. */
@@ -334,8 +363,8 @@ interface Planned {
 }
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+function processCpuMs(pid: number, thread?: number): number {
+  const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1].split(' ');
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
