@@ -32,9 +32,10 @@ const MEMBERSHIP_LANES = 2;
  * A rollout whose membership is at most this much JSON (8 full chunks, ~170,000 short ids) is created in one
  * transaction: every event of all three phases in one append. Phased, the same rollout took a dozen
  * transactions, each with its commit, its batch in every read model and its page for the relay, which cost
- * more than writing the ids (100,000 targets: ~420 ms of membership phase). One append of ~1-2 MiB holds
- * the log's readers back for about as long as one of the phases' appends under load (~100-200 ms), once.
- * It is all or nothing, so a crash leaves no CREATING rollout to clean up; there is no progress to show.
+ * more than writing the ids (100,000 targets: ~420 ms of membership phase on a quiet machine). The price:
+ * the one append holds the log's readers back for its whole length, once (1.2 MB: 0.2-0.4 s in the statement
+ * log of the loaded bench machine, where each phased append took 35-120 ms). It is all or nothing, so a
+ * crash leaves no CREATING rollout to clean up; there is no progress to show.
  */
 const ONE_TRANSACTION_BYTES = 8 * MEMBERSHIP_CHUNK_BYTES;
 /** Advisory-lock namespace of "this rollout is being created by a live planner". */
