@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { parseEventType } from '@rollgate/contracts';
 import { EventStore, loadCheckpoint, tailLog, isAfter, checkpointOf, LOG_START, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
-import { TERMINAL_ACTION_STATUSES, type ActionStatus } from '@rollgate/rollout-domain';
-import { actionIdOfStream, actionTransitionOf, findRange, groupStream, soakAfter, STATUS_CHANGING_ACTION_EVENTS } from '@rollgate/scheduling-domain';
+import { groupDecider, rolloutDecider, TERMINAL_ACTION_STATUSES, type ActionStatus } from '@rollgate/rollout-domain';
+import { actionIdOfStream, actionTransitionOf, findRange, groupStream, rolloutStream, soakAfter, STATUS_CHANGING_ACTION_EVENTS } from '@rollgate/scheduling-domain';
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Rollout, SchedulerEngine } from '../engine/scheduler-engine';
 import { isVersionConflict, type WrittenEvent } from '../writes/stream-writer';
 import { timerIds, type Timer, type TimerStore } from '../timers/timer.store';
-import { addTransition, emptyDelta, type CounterDelta, type GroupProgressStore } from './group-progress.store';
+import { addTransition, emptyDelta, progressOf, type CounterDelta, type GroupProgress, type GroupProgressStore } from './group-progress.store';
 
 const CHECKPOINT = 'group-scheduler:action-progress';
 const DEVICE_VERIFIED = 'io.rollgate.health.device-verified.v1';
@@ -20,6 +20,8 @@ const CONFLICT_ATTEMPTS = 5;
 const RANGES_KEPT_TENANTS = 1000;
 /** BEGIN, this runner's lock, then its checkpoint read under the lock (see applyBatch). */
 const BEGIN_LOCKED = `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_KEY}); SELECT transaction_id::text AS tx, position::text AS position FROM log_checkpoints WHERE name = '${CHECKPOINT}'`;
+/** BEGIN_LOCKED's statements: the checkpoint's is the last of them. */
+const BEGIN_STATEMENTS = 3;
 
 /** The batch's checkpoint and COMMIT, in one simple query (a checkpoint is two integers: nothing to escape). */
 function saveAndCommit(reached: Checkpoint): string {
@@ -35,6 +37,41 @@ interface Range {
   rolloutId: string;
   firstActionId: number;
   size: number;
+}
+
+interface Transition {
+  actionId: number;
+  from: ActionStatus;
+  to: ActionStatus;
+  at: number;
+}
+
+/** What a batch moves for one tenant: its actions' transitions in log order, device-verified per group. */
+interface Moved {
+  transitions: Transition[];
+  verified: Map<string, number>;
+}
+
+/** A batch's moves by tenant, in the order the tenants first appear in it. */
+type Tally = Map<string, Moved>;
+
+type Deltas = Map<string, { range: Range; delta: CounterDelta }>;
+
+/** The first group of a batch, sent along with BEGIN_LOCKED (see ActionProgressRunner.lead). */
+interface Lead {
+  sql: string;
+  /** takes the results of `sql`'s statements, once the whole batch turned out fresh */
+  absorb(results: QueryResult[]): Promise<Early>;
+}
+
+/** What the first round trip did for the first group of the batch's first tenant. */
+interface Early {
+  tenant: string;
+  ranges: Range[];
+  deltas: Deltas;
+  groupId: string;
+  progress: GroupProgress | undefined;
+  rollout: Rollout | undefined;
 }
 
 /**
@@ -96,10 +133,12 @@ export class ActionProgressRunner {
   }
 
   /**
-   * One transaction per batch. Its fixed statements travel together, as one simple query each: BEGIN, the
-   * lock and the checkpoint read (each statement of a simple query reads with its own snapshot, so the
-   * checkpoint is read after the lock is held, as two queries would), and at the end the checkpoint and
-   * COMMIT. Every round trip here is part of the scheduler's reaction time.
+   * One transaction per batch, in few round trips: every one of them is part of the scheduler's reaction
+   * time, and behind a burst each waits for whatever else the process is busy with (the relay, the read
+   * models). BEGIN, the lock and the checkpoint read travel as one simple query (each statement of a simple
+   * query reads with its own snapshot, so the checkpoint is read after the lock is held, as two queries
+   * would), and at the end the checkpoint and COMMIT. The first group's counters and the streams its
+   * judgement reads join the first round trip (see Lead).
    */
   async applyBatch(batch: readonly StoredEvent[]): Promise<Checkpoint> {
     for (let attempt = 1; ; attempt++) {
@@ -114,22 +153,34 @@ export class ActionProgressRunner {
   }
 
   private async applyBatchOnce(batch: readonly StoredEvent[]): Promise<Checkpoint> {
+    // Tallied before the transaction: it holds the lock that every instance's counters wait for.
+    const tally = tallyOf(batch);
     const tx = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      const begun = (await tx.query(BEGIN_LOCKED)) as unknown as QueryResult<{ tx: string; position: string }>[];
-      const row = begun[begun.length - 1].rows[0];
-      const stored = row ? { transactionId: BigInt(row.tx), position: BigInt(row.position) } : LOG_START;
-      const fresh = freshPart(batch, stored);
-      if (fresh.length === 0) {
-        await tx.query('COMMIT');
-        return stored;
-      }
-      await this.engine.writer.inScope(tx, () => this.count(tx, fresh), { savepoints: false });
-      const reached = checkpointOf(fresh[fresh.length - 1]);
-      const done = (await tx.query(saveAndCommit(reached))) as unknown as QueryResult[];
-      if (done[done.length - 1].command === 'ROLLBACK') throw new Error('the counters transaction was aborted by an earlier error and rolled back at commit');
-      return reached;
+      return await this.engine.writer.inScope(
+        tx,
+        async () => {
+          const lead = batch.length > 0 ? this.lead(tx, tally, batch[0]) : undefined;
+          const begun = (await tx.query(lead ? `${BEGIN_LOCKED}; ${lead.sql}` : BEGIN_LOCKED)) as unknown as QueryResult[];
+          const row = begun[BEGIN_STATEMENTS - 1].rows[0] as { tx: string; position: string } | undefined;
+          const stored = row ? { transactionId: BigInt(row.tx), position: BigInt(row.position) } : LOG_START;
+          const fresh = freshPart(batch, stored);
+          if (fresh.length === 0) {
+            await tx.query('COMMIT');
+            return stored;
+          }
+          // The lead's counters moved only if the whole batch is fresh (its statement's condition); else
+          // another instance got into this batch first, and the fresh part is counted as it comes.
+          const early = lead && fresh === batch ? await lead.absorb(begun.slice(BEGIN_STATEMENTS)) : undefined;
+          await this.count(tx, fresh === batch ? tally : tallyOf(fresh), early);
+          const reached = checkpointOf(fresh[fresh.length - 1]);
+          const done = (await tx.query(saveAndCommit(reached))) as unknown as QueryResult[];
+          if (done[done.length - 1].command === 'ROLLBACK') throw new Error('the counters transaction was aborted by an earlier error and rolled back at commit');
+          return reached;
+        },
+        { savepoints: false },
+      );
     } catch (error) {
       await tx.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError;
@@ -140,59 +191,57 @@ export class ActionProgressRunner {
     }
   }
 
-  private async count(tx: PoolClient, events: readonly StoredEvent[]): Promise<void> {
-    const byTenant = new Map<string, Array<{ actionId: number; from: ActionStatus; to: ActionStatus; at: number }>>();
-    const verified = new Map<string, Map<string, number>>();
-    for (const e of events) {
-      // Two-phase success (event-flow step 7): health-evaluator's device-verified feeds the verified counter.
-      if (e.type === DEVICE_VERIFIED) {
-        const groupId = (e.data as { groupId?: unknown }).groupId;
-        if (typeof groupId !== 'string') continue;
-        const perGroup = verified.get(e.tenant) ?? new Map<string, number>();
-        perGroup.set(groupId, (perGroup.get(groupId) ?? 0) + 1);
-        verified.set(e.tenant, perGroup);
-        if (!byTenant.has(e.tenant)) byTenant.set(e.tenant, []);
-        continue;
-      }
-      // Most of a page is action events: the cheap tests first, the payload only for a status change.
-      const name = eventNameOf(e.type);
-      if (!STATUS_CHANGING_ACTION_EVENTS.has(name)) continue;
-      const actionId = actionIdOfStream(e.streamId);
-      if (actionId === undefined) continue;
-      const data = e.data as { at?: unknown };
-      const transition = actionTransitionOf(name, data);
-      if (!transition) continue;
-      let list = byTenant.get(e.tenant);
-      if (!list) byTenant.set(e.tenant, (list = []));
-      list.push({ actionId, from: transition.from, to: transition.to, at: typeof data.at === 'number' ? data.at : e.recordedAt.getTime() });
+  /**
+   * The batch's first group to judge (the first tenant's, in the fixed order of countTenant), when it can
+   * join the first round trip: its tenant's ranges are known, and none of the tenant's rollouts in the
+   * batch has a deploy timeout (whose timers countTenant writes before any counter, in the order every
+   * transaction takes those rows). Its rollout's and group's streams, which its judgement reads, come
+   * along; its counters move only if the whole batch is past the stored checkpoint (`first` is its first
+   * event). Undefined: nothing joins, the batch is counted with one statement each, as it comes.
+   */
+  private lead(tx: PoolClient, tally: Tally, first: StoredEvent): Lead | undefined {
+    const [tenant, moved] = tally.entries().next().value ?? [];
+    if (tenant === undefined || !moved) return undefined;
+    const ranges = this.knownRanges.get(tenant);
+    if (!ranges || isStale(ranges, moved)) return undefined;
+    const deltas = deltasOf(ranges, moved);
+    if (deltas.size === 0) return undefined;
+    // A rollout's execution (its deploy timeout) is fixed when it is created, so a state folded earlier tells.
+    const rollouts = new Set([...deltas.values()].map((d) => d.range.rolloutId));
+    for (const rolloutId of rollouts) {
+      const known = this.engine.writer.peek<{ status: string; execution?: { deployTimeoutMs?: number } }>(tenant, rolloutStream(rolloutId));
+      if (!known || known.status === 'INITIAL' || known.execution?.deployTimeoutMs !== undefined) return undefined;
     }
-    for (const [tenant, transitions] of byTenant) await this.countTenant(tx, tenant, transitions, verified.get(tenant));
+    const groupId = [...deltas.keys()].sort()[0];
+    const { range, delta } = deltas.get(groupId)!;
+    const behind = `EXISTS (SELECT 1 FROM log_checkpoints WHERE name = '${CHECKPOINT}' AND (transaction_id, position) >= ('${BigInt(first.transactionId)}'::xid8, ${BigInt(first.position)}))`;
+    const rolloutLoad = this.engine.writer.loadStatement(tx, tenant, rolloutStream(range.rolloutId));
+    const groupLoad = this.engine.writer.loadStatement(tx, tenant, groupStream(groupId));
+    return {
+      sql: [this.progress.deltaStatement(tx, tenant, groupId, delta, behind), rolloutLoad.sql, groupLoad.sql].join('; '),
+      absorb: async ([counted, rolloutRows, groupRows]) => {
+        const rollout = await rolloutLoad.absorb(rolloutDecider as never, rolloutRows.rows);
+        await groupLoad.absorb(groupDecider as never, groupRows.rows);
+        const state = rollout.state as Rollout | { status: 'INITIAL' };
+        return { tenant, ranges, deltas, groupId, progress: progressOf(counted.rows), rollout: state.status === 'INITIAL' ? undefined : state };
+      },
+    };
   }
 
-  private async countTenant(
-    tx: PoolClient, tenant: string, transitions: ReadonlyArray<{ actionId: number; from: ActionStatus; to: ActionStatus; at: number }>, verified = new Map<string, number>(),
-  ): Promise<void> {
+  private async count(tx: PoolClient, tally: Tally, early?: Early): Promise<void> {
+    for (const [tenant, moved] of tally) await this.countTenant(tx, tenant, moved, early?.tenant === tenant ? early : undefined);
+  }
+
+  /** `early`: the tenant's first group's counters already moved, and its rollout read, in the first round trip. */
+  private async countTenant(tx: PoolClient, tenant: string, moved: Moved, early?: Early): Promise<void> {
     const known = this.knownRanges.get(tenant);
     // Read again when an action falls outside them: a group started since (by another instance, say), or an
     // action of no group (a manual assignment).
-    const stale = (r: readonly Range[]) => transitions.some((t) => !findRange(r, t.actionId)) || [...verified.keys()].some((g) => !r.some((range) => range.groupId === g));
-    const ranges = known && !stale(known) ? known : await this.ranges(tx, tenant);
-    const deltas = new Map<string, { range: Range; delta: CounterDelta }>();
-    for (const [groupId, n] of verified) {
-      const range = ranges.find((r) => r.groupId === groupId);
-      if (!range) continue;
-      const entry = deltas.get(groupId) ?? { range, delta: emptyDelta() };
-      entry.delta.verified += n;
-      deltas.set(groupId, entry);
-    }
-    for (const t of transitions) {
-      const range = findRange(ranges, t.actionId);
-      if (!range) continue; // a manual assignment, or a group this scheduler never started
-      let entry = deltas.get(range.groupId);
-      if (!entry) deltas.set(range.groupId, (entry = { range, delta: emptyDelta() }));
-      addTransition(entry.delta, t.from, t.to);
-    }
+    const ranges = early?.ranges ?? (known && !isStale(known, moved) ? known : await this.ranges(tx, tenant));
+    const deltas = early?.deltas ?? deltasOf(ranges, moved);
+    const { transitions } = moved;
     const rollouts = new Map<string, Rollout | undefined>();
+    if (early) rollouts.set(deltas.get(early.groupId)!.range.rolloutId, early.rollout);
     const rolloutOf = async (id: string) => {
       if (!rollouts.has(id)) rollouts.set(id, await this.engine.loadRollout(tx, tenant, id));
       return rollouts.get(id);
@@ -213,7 +262,7 @@ export class ActionProgressRunner {
     // In a fixed order: two transactions that lock several group rows always take them in the same order.
     for (const groupId of [...deltas.keys()].sort()) {
       const { range, delta } = deltas.get(groupId)!;
-      const progress = await this.progress.applyDelta(tx, tenant, groupId, delta);
+      const progress = early?.groupId === groupId ? early.progress : await this.progress.applyDelta(tx, tenant, groupId, delta);
       const rollout = await rolloutOf(range.rolloutId);
       if (!progress || !rollout) continue;
       const clock = this.options.clock ?? Date.now;
@@ -267,6 +316,63 @@ export class ActionProgressRunner {
 function freshPart(batch: readonly StoredEvent[], stored: Checkpoint): readonly StoredEvent[] {
   if (batch.length === 0 || isAfter(batch[0], stored)) return batch;
   return batch.filter((e) => isAfter(e, stored));
+}
+
+/**
+ * The transitions and verifications of a batch by tenant. Most of a page is action events: the cheap tests
+ * first, the payload only for a status change.
+ */
+function tallyOf(events: readonly StoredEvent[]): Tally {
+  const tally: Tally = new Map();
+  const movedIn = (tenant: string) => {
+    let moved = tally.get(tenant);
+    if (!moved) tally.set(tenant, (moved = { transitions: [], verified: new Map() }));
+    return moved;
+  };
+  for (const e of events) {
+    // Two-phase success (event-flow step 7): health-evaluator's device-verified feeds the verified counter.
+    if (e.type === DEVICE_VERIFIED) {
+      const groupId = (e.data as { groupId?: unknown }).groupId;
+      if (typeof groupId !== 'string') continue;
+      const { verified } = movedIn(e.tenant);
+      verified.set(groupId, (verified.get(groupId) ?? 0) + 1);
+      continue;
+    }
+    const name = eventNameOf(e.type);
+    if (!STATUS_CHANGING_ACTION_EVENTS.has(name)) continue;
+    const actionId = actionIdOfStream(e.streamId);
+    if (actionId === undefined) continue;
+    const data = e.data as { at?: unknown };
+    const transition = actionTransitionOf(name, data);
+    if (!transition) continue;
+    movedIn(e.tenant).transitions.push({ actionId, from: transition.from, to: transition.to, at: typeof data.at === 'number' ? data.at : e.recordedAt.getTime() });
+  }
+  return tally;
+}
+
+/** Ranges that miss an action or a verified group of the batch: read them again. */
+function isStale(ranges: readonly Range[], moved: Moved): boolean {
+  return moved.transitions.some((t) => !findRange(ranges, t.actionId)) || [...moved.verified.keys()].some((g) => !ranges.some((range) => range.groupId === g));
+}
+
+/** A tenant's moves summed per group (O(1) per event); actions of no started group are left out. */
+function deltasOf(ranges: readonly Range[], moved: Moved): Deltas {
+  const deltas: Deltas = new Map();
+  for (const [groupId, n] of moved.verified) {
+    const range = ranges.find((r) => r.groupId === groupId);
+    if (!range) continue;
+    const entry = deltas.get(groupId) ?? { range, delta: emptyDelta() };
+    entry.delta.verified += n;
+    deltas.set(groupId, entry);
+  }
+  for (const t of moved.transitions) {
+    const range = findRange(ranges, t.actionId);
+    if (!range) continue; // a manual assignment, or a group this scheduler never started
+    let entry = deltas.get(range.groupId);
+    if (!entry) deltas.set(range.groupId, (entry = { range, delta: emptyDelta() }));
+    addTransition(entry.delta, t.from, t.to);
+  }
+  return deltas;
 }
 
 /** Short event names by type, remembered: a batch holds thousands of events of a handful of types. */

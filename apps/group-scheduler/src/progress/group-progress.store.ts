@@ -54,6 +54,22 @@ function toProgress(r: Row): GroupProgress {
   };
 }
 
+/** A group's counters after applyDelta (or its statement), undefined when no row was changed. */
+export function progressOf(rows: readonly unknown[]): GroupProgress | undefined {
+  return rows[0] ? toProgress(rows[0] as Row) : undefined;
+}
+
+/**
+ * A batch's deltas ($3-$10) added to one group ($1, $2). A queued (offline) device that shows up leaves the
+ * queue: the queue never exceeds the released members still scheduled.
+ */
+const ADD_DELTA = `UPDATE scheduler_groups SET scheduled = scheduled + $3, running = running + $4, downloaded = downloaded + $5, finished = finished + $6,
+          error = error + $7, canceled = canceled + $8, verified = verified + $9, notified = notified + $10,
+          queued = LEAST(queued, GREATEST(0, scheduled + $3 - (size - released)))
+    WHERE tenant = $1 AND group_id = $2`;
+
+const deltaValues = (d: CounterDelta): number[] => [d.scheduled, d.running, d.downloaded, d.finished, d.error, d.canceled, d.verified, d.notified];
+
 /** Per-group counter deltas of one batch of action events, summed before one UPDATE per group. */
 export type CounterDelta = Record<keyof Omit<GroupCounters, 'total' | 'queued'> | 'notified', number>;
 
@@ -96,16 +112,18 @@ export class GroupProgressStore {
 
   /** Adds a batch's deltas to one group, answering its counters after (the row is locked until commit). */
   async applyDelta(tx: PoolClient, tenant: string, groupId: string, d: CounterDelta): Promise<GroupProgress | undefined> {
-    const { rows } = await tx.query<Row>(
-      // A queued (offline) device that shows up leaves the queue: the queue never exceeds the released
-      // members still scheduled.
-      `UPDATE scheduler_groups SET scheduled = scheduled + $3, running = running + $4, downloaded = downloaded + $5, finished = finished + $6,
-              error = error + $7, canceled = canceled + $8, verified = verified + $9, notified = notified + $10,
-              queued = LEAST(queued, GREATEST(0, scheduled + $3 - (size - released)))
-        WHERE tenant = $1 AND group_id = $2 RETURNING ${COLUMNS}`,
-      [tenant, groupId, d.scheduled, d.running, d.downloaded, d.finished, d.error, d.canceled, d.verified, d.notified],
-    );
-    return rows[0] ? toProgress(rows[0]) : undefined;
+    const { rows } = await tx.query<Row>(`${ADD_DELTA} RETURNING ${COLUMNS}`, [tenant, groupId, ...deltaValues(d)]);
+    return progressOf(rows);
+  }
+
+  /**
+   * applyDelta as one statement with its values written out, which changes nothing where `unless` (an SQL
+   * condition) holds: for a caller that sends it together with other statements in one round trip (a
+   * simple query). Its rows go to progressOf.
+   */
+  deltaStatement(tx: PoolClient, tenant: string, groupId: string, d: CounterDelta, unless: string): string {
+    const values = [tx.escapeLiteral(tenant), tx.escapeLiteral(groupId), ...deltaValues(d).map(String)];
+    return `${ADD_DELTA.replace(/\$([0-9]+)/g, (_, n: string) => values[Number(n) - 1])} AND NOT (${unless}) RETURNING ${COLUMNS}`;
   }
 
   /**

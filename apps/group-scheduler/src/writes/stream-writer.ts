@@ -9,6 +9,23 @@ const MAX_ATTEMPTS = 5;
 /** Streams whose state is kept; past it the cache starts over (action streams of timeouts would grow it without end). */
 const MAX_CACHED_STREAMS = 20_000;
 
+/**
+ * A stream's events from a version on ($3; the cached head included, to tell it is still there). Membership
+ * chunks carry thousands of target ids the deciders only count: they are read as their count.
+ */
+const LOAD_STREAM = `SELECT stream_version, type, id,
+        CASE WHEN type = $4 THEN jsonb_build_object('chunk', data -> 'chunk', 'at', data -> 'at', 'targetIds', '[]'::jsonb, 'targetCount', jsonb_array_length(data -> 'targetIds'))
+             ELSE data END AS data
+   FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version >= $3 ORDER BY stream_version`;
+
+/** A row of LOAD_STREAM. */
+export interface StreamRow {
+  stream_version: number;
+  type: string;
+  data: unknown;
+  id: string;
+}
+
 interface Cached {
   state: unknown;
   version: number;
@@ -71,15 +88,33 @@ export class StreamWriter {
       const known = scope.appended.get(key) ?? (beforeAppend ? scope.read.get(key) : undefined);
       if (known !== undefined && known === cached.lastId) return { state: cached.state as S, version: cached.version };
     }
+    const { rows } = await tx.query<StreamRow>(LOAD_STREAM, [tenant, streamId, cached?.version ?? 0, MEMBERS_ADDED]);
+    return this.fold(tx, tenant, streamId, decider, cached, rows);
+  }
+
+  /**
+   * What `load` reads, as one statement with its values written out, for a caller that sends it together
+   * with other statements in one round trip (a simple query); `absorb` takes its rows and answers what
+   * `load` would have. In a scope the stream then counts as read before an append, as after `load`.
+   */
+  loadStatement(tx: PoolClient, tenant: string, streamId: string): { sql: string; absorb<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, rows: StreamRow[]): Promise<{ state: S; version: number }> } {
+    const cached = this.cache.get(`${tenant}\u0000${streamId}`);
+    const values = [tx.escapeLiteral(tenant), tx.escapeLiteral(streamId), String(cached?.version ?? 0), `'${MEMBERS_ADDED}'`];
+    return {
+      sql: LOAD_STREAM.replace(/\$([1-4])/g, (_, n: string) => values[Number(n) - 1]),
+      absorb: (decider, rows) => this.fold(tx, tenant, streamId, decider, cached, rows),
+    };
+  }
+
+  /** The state last folded for a stream, if any (possibly behind the log: for what never changes once written). */
+  peek<S>(tenant: string, streamId: string): S | undefined {
+    return this.cache.get(`${tenant}\u0000${streamId}`)?.state as S | undefined;
+  }
+
+  /** Folds the rows read from the cached version on; starts over when the cached head is no longer in the log. */
+  private async fold<C, S, E extends DomainEvent>(tx: PoolClient, tenant: string, streamId: string, decider: Decider<C, S, E>, cached: Cached | undefined, rows: StreamRow[]): Promise<{ state: S; version: number }> {
+    const key = `${tenant}\u0000${streamId}`;
     const from = cached?.version ?? 0;
-    const { rows } = await tx.query<{ stream_version: number; type: string; data: unknown; id: string }>(
-      // Membership chunks carry thousands of target ids the deciders only count: read them as their count.
-      `SELECT stream_version, type, id,
-              CASE WHEN type = $4 THEN jsonb_build_object('chunk', data -> 'chunk', 'at', data -> 'at', 'targetIds', '[]'::jsonb, 'targetCount', jsonb_array_length(data -> 'targetIds'))
-                   ELSE data END AS data
-         FROM events WHERE tenant = $1 AND stream_id = $2 AND stream_version >= $3 ORDER BY stream_version`,
-      [tenant, streamId, from, MEMBERS_ADDED],
-    );
     let state = (cached?.state as S | undefined) ?? decider.initialState;
     let version = from;
     let lastId = cached?.lastId ?? '';
@@ -98,7 +133,7 @@ export class StreamWriter {
       lastId = row.id;
     }
     this.remember(key, { state, version, lastId });
-    scope?.read.set(key, lastId);
+    this.scopes.get(tx)?.read.set(key, lastId);
     return { state, version };
   }
 
