@@ -326,9 +326,9 @@ class Log {
    */
   async otherCpu(schedulerPid: number): Promise<Map<string, number>> {
     const cpu = new Map<string, number>();
-    const add = (name: string, pid: number, tid = pid) => {
+    const add = (name: string, pid: number, thread?: number) => {
       try {
-        cpu.set(name, (cpu.get(name) ?? 0) + processCpuMs(pid, tid));
+        cpu.set(name, (cpu.get(name) ?? 0) + processCpuMs(pid, thread));
       } catch {
         // gone meanwhile
       }
