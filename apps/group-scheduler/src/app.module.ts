@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EventStore } from '@rollgate/event-store';
-import { PG_POOL } from '@rollgate/service-kit';
+import { CONSUMER_PREFILTER, PG_POOL } from '@rollgate/service-kit';
 import type { Pool } from 'pg';
 import { loadSchedulerSettings, SCHEDULER_SETTINGS } from './config';
 import { COUNTERS_POOL, countersPool } from './counters-pool';
@@ -9,6 +9,7 @@ import { DynamicJoiner } from './engine/dynamic-joiner';
 import { RollbackOrchestrator } from './engine/rollback.orchestrator';
 import { SchedulerEngine } from './engine/scheduler-engine';
 import type { SchedulerSettings } from './engine/scheduler-settings';
+import { DynamicTargetPrefilter } from './handlers/dynamic-target.prefilter';
 import { SchedulerEventsHandler } from './handlers/scheduler-events.handler';
 import { ActionProgressRunner } from './progress/action-progress.runner';
 import { GroupProgressStore } from './progress/group-progress.store';
@@ -40,6 +41,7 @@ export class AppModule {
       controllers: [SchedulerEventsHandler],
       providers: [
         { provide: SCHEDULER_SETTINGS, useValue: settings },
+        { provide: CONSUMER_PREFILTER, useFactory: (pool: Pool) => new DynamicTargetPrefilter(pool), inject: [PG_POOL] },
         { provide: StreamWriter, useFactory: (store: EventStore) => new StreamWriter(store), inject: [EventStore] },
         { provide: GroupProgressStore, useValue: new GroupProgressStore() },
         { provide: COUNTERS_POOL, useFactory: countersPool, inject: [PG_POOL] },

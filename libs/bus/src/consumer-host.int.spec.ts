@@ -162,6 +162,21 @@ describe('ConsumerHost', () => {
     expect(replayed.replayError).toBeNull();
   }, 30_000);
 
+  it('given a skip check, when it says an event needs nothing, then the event is acked without a transaction or a record', async () => {
+    const skipped = cloudEvent('t-skip', 's', 1);
+    const kept = cloudEvent('t-skip', 's', 2);
+    const host = newHost('t-skip', { skipWithoutTransaction: async (event) => event.id === skipped.id });
+    await publish('t-skip', skipped);
+    await publish('t-skip', kept);
+    await host.start();
+
+    await eventually(async () => (await handledIds(host.consumer)).length === 1 && (await settled(host)), 10_000);
+    expect(await handledIds(host.consumer)).toEqual([kept.id]);
+    const recorded = await pool.query('SELECT event_id FROM processed_events WHERE consumer = $1', [host.consumer]);
+    expect(recorded.rows.map((r) => r.event_id)).toEqual([kept.id]);
+    expect(host.stats).toMatchObject({ applied: 1, skipped: 1 });
+  });
+
   it('given its consumer is deleted under it, when events follow, then it recreates the consumer and handles them', async () => {
     const host = newHost('t-deleted');
     await host.start();

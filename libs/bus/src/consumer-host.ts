@@ -36,6 +36,12 @@ export interface ConsumerHostOptions {
   batchSize?: number;
   /** how long JetStream waits for an ack before redelivering; default 30 s (handlers in progress extend it) */
   ackWaitMs?: number;
+  /**
+   * Asked before a handled event's transaction: true when the service knows the handler would do nothing with
+   * it now (group-scheduler: a target event while the tenant has no dynamic rollout). The event is then acked
+   * without a transaction or a processed-event record. A rejection counts as false.
+   */
+  skipWithoutTransaction?: (event: CloudEvent) => Promise<boolean>;
   logger?: BusLogger;
 }
 
@@ -246,7 +252,20 @@ export class ConsumerHost {
       await this.deadLetter(msg, event, new Error(`${deliveryCount - 1} deliveries never concluded`), deliveryCount);
       return;
     }
+    if (await this.skippable(event)) {
+      this.counters.skipped += 1;
+      msg.ack();
+      return;
+    }
     await this.handle(msg, event, handler, deliveryCount);
+  }
+
+  private async skippable(event: CloudEvent): Promise<boolean> {
+    if (!this.options.skipWithoutTransaction) return false;
+    return this.options.skipWithoutTransaction(event).catch((error) => {
+      this.logger.warn({ ...errorFields(error), consumer: this.consumer, eventId: event.id }, 'skip check failed; handling the event');
+      return false;
+    });
   }
 
   private async handle(msg: PulledMessage, event: CloudEvent, handler: EventHandler, deliveryCount: number): Promise<void> {

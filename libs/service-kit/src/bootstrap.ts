@@ -17,6 +17,7 @@ import { RollgateExceptionFilter } from './rollgate-exception.filter';
 import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceDefaults } from './service-config';
 import { ServiceKitModule } from './service-kit.module';
 import { ServiceRuntime } from './service-runtime.service';
+import { CONSUMER_PREFILTER, type ConsumerPrefilter } from './tokens';
 
 export interface ServiceOptions {
   /** the service's name and default port (its `config.ts`) */
@@ -85,9 +86,11 @@ async function connectTransport(app: NestFastifyApplication, config: ServiceConf
   const runtime = app.get(ServiceRuntime);
   const hostLogger = await app.resolve(PinoMethods);
   hostLogger.setContext('consumer');
+  const prefilter = optionalProvider<ConsumerPrefilter>(app, CONSUMER_PREFILTER);
   const transport = new JetStreamTransport(
     (handlerFor, eventTypes) =>
       new ConsumerHost({
+        skipWithoutTransaction: prefilter && ((event) => prefilter.skip(event)),
         pool: runtime.pool,
         nc: runtime.nc,
         names: config.busNames,
@@ -101,6 +104,15 @@ async function connectTransport(app: NestFastifyApplication, config: ServiceConf
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   app.get(ConsumerRegistry).register(transport);
   return transport;
+}
+
+/** A provider the service's module may or may not declare. */
+function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 function boundUrl(app: NestFastifyApplication, config: ServiceConfig): string {
