@@ -66,6 +66,7 @@ const PULL_EXPIRES_MS = 1000;
  * - not a Rollgate CloudEvent: dead-letter, then term (redelivering it cannot help);
  * - a subject outside `eventTypes`, or no handler for its type: ack (a consumer filter may be wider than
  *   the handled types, see consumerFilterFor);
+ * - `skipWithoutTransaction` says the handler would do nothing with it now: ack, nothing recorded;
  * - else, in one transaction: record (consumer, event id) as processed, run the handler; commit; then ack.
  *   An event already recorded is a duplicate: commit and ack without running the handler.
  * - handler error: roll back; nak with the backoff for this delivery, or after `maxDeliver` deliveries
