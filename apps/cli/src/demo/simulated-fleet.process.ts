@@ -26,6 +26,8 @@ export interface FleetProcessOptions {
   telemetryIntervalMs: number;
   logFile: string;
   fleetFile: string;
+  /** a JSON file of FleetProfiles overrides (the simulator's `--profiles`); the simulator's defaults without it */
+  profilesFile?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export class SimulatedFleetProcess {
       '--register', o.plannerUrl, '--fleet-file', o.fleetFile,
       '--telemetry-interval', String(o.telemetryIntervalMs), '--min-poll', '1000', '--stats-interval', '1', '--max-sockets', '128',
       ...o.badBuilds.flatMap((b) => ['--bad-build', b]),
+      ...(o.profilesFile !== undefined ? ['--profiles', o.profilesFile] : []),
     ];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, ROLLGATE_PLANNER_USER: o.user, ROLLGATE_PLANNER_PASSWORD: o.password },
