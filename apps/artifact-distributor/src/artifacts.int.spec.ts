@@ -259,6 +259,19 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
       const after = await fetch(link(sha256));
       expect([after.status, ((await after.json()) as { code: string }).code]).toEqual([500, 'artifact_corrupted']);
     });
+
+    it('refuses a corrupted small blob before a byte is sent: it is verified as a whole when first read into memory', async () => {
+      const victim = randomBytes(200_000);
+      const { sha256 } = await uploaded(victim);
+      const corrupted = Buffer.from(victim);
+      corrupted[123_456] ^= 0x01;
+      await writeFile(join(dir, 'sha256', sha256.slice(0, 2), sha256), corrupted);
+
+      for (const range of [undefined, 'bytes=0-99']) {
+        const answer = await fetch(link(sha256), { headers: range ? { range } : {} });
+        expect([answer.status, ((await answer.json()) as { code: string }).code]).toEqual([500, 'artifact_corrupted']);
+      }
+    });
   });
 
   describe('garbage collection', () => {
@@ -280,6 +293,8 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
       const orphan = randomBytes(20_000);
       expect((await upload(form(orphan, { signatureKeyId: 'release-2026', signature: Buffer.alloc(64).toString('base64') }))).status).toBe(422);
       const orphanSha = hex('sha256', orphan);
+      // Downloaded once, so the distributor holds it in memory: collection must still show.
+      expect((await fetch(link(detached.sha256))).status).toBe(200);
       expect(await readdir(join(dir, 'sha256', orphanSha.slice(0, 2)))).toContain(orphanSha);
 
       const response = await gc({ authorization: `Bearer ${UPLOAD_TOKEN}` });

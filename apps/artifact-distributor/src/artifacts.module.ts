@@ -2,9 +2,9 @@ import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/c
 import { HttpAdapterHost } from '@nestjs/core';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
-import { ARTIFACTS_CONFIG, CONTENT_STORE } from './artifacts.tokens';
+import { ARTIFACTS_CONFIG, CONTENT_STORE, HOT_CONTENT } from './artifacts.tokens';
 import { ArtifactCatalog } from './catalog/artifact-catalog';
-import { ARTIFACT_SOURCE, type ArtifactSource } from './distribution/artifact-source';
+import { ARTIFACT_SOURCE, rememberingSource, type ArtifactSource } from './distribution/artifact-source';
 import { RegionCacheRegistry } from './distribution/region-cache.registry';
 import { UpstreamFillSource } from './distribution/upstream-fill.source';
 import type { ArtifactsConfig } from './config';
@@ -12,6 +12,7 @@ import { ArtifactAdminController } from './http/artifact-admin.controller';
 import { ArtifactDownloadController } from './http/artifact-download.controller';
 import { ArtifactUploadController } from './http/artifact-upload.controller';
 import { FsContentStore } from './storage/fs-content-store';
+import { HotContent } from './storage/hot-content';
 
 /** Form fields besides the file are a few short strings; these limits keep a hostile form small. */
 const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12, headerPairs: 100 };
@@ -36,6 +37,7 @@ export class ArtifactsModule implements OnModuleInit {
       providers: [
         { provide: ARTIFACTS_CONFIG, useValue: config },
         { provide: CONTENT_STORE, useValue: store },
+        { provide: HOT_CONTENT, useValue: new HotContent(store, config.memoryCacheBytes) },
         ArtifactCatalog,
         RegionCacheRegistry,
         { provide: ARTIFACT_SOURCE, useFactory: (catalog: ArtifactCatalog) => artifactSource(config, store, catalog), inject: [ArtifactCatalog] },
@@ -55,10 +57,13 @@ export class ArtifactsModule implements OnModuleInit {
   }
 }
 
+/** How long the central store trusts what it read of an artifact's stream (see rememberingSource). */
+const CATALOG_ANSWER_TTL_MS = 5_000;
+
 /** The central store answers from the log; a region cache (ARTIFACTS_UPSTREAM_URL) from what it filled. */
 function artifactSource(config: ArtifactsConfig, store: FsContentStore, catalog: ArtifactCatalog): ArtifactSource {
   if (config.upstreamUrl && config.downloadToken) {
     return new UpstreamFillSource(store, { upstreamUrl: config.upstreamUrl, downloadToken: config.downloadToken, dir: config.dir, maxBytes: config.maxBytes });
   }
-  return { resolve: (tenant, sha256) => catalog.artifact(tenant, sha256) };
+  return rememberingSource({ resolve: (tenant, sha256) => catalog.artifact(tenant, sha256) }, CATALOG_ANSWER_TTL_MS);
 }

@@ -5,11 +5,11 @@ import type * as ConfigFile from './config';
 
 // The config module imports the service kit (NestJS, ES modules only), so it is loaded from dist/.
 const { ConfigError } = loadBuilt<typeof KitModule>('libs/service-kit/src/index.ts');
-const { loadArtifactsConfig, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_GC_GRACE_MS } = loadBuilt<typeof ConfigFile>('apps/artifact-distributor/src/config.ts');
+const { loadArtifactsConfig, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_GC_GRACE_MS, DEFAULT_MEMORY_CACHE_BYTES } = loadBuilt<typeof ConfigFile>('apps/artifact-distributor/src/config.ts');
 
 describe('artifact-distributor configuration', () => {
   it('defaults to .data/artifacts under the repository root, 2 GiB, and no credentials', () => {
-    expect(loadArtifactsConfig({})).toEqual({ dir: join(WORKSPACE_ROOT, '.data', 'artifacts'), maxBytes: DEFAULT_MAX_ARTIFACT_BYTES, uploadToken: undefined, downloadToken: undefined, linkSecret: undefined, gcGraceMs: DEFAULT_GC_GRACE_MS, upstreamUrl: undefined, publicUrl: undefined });
+    expect(loadArtifactsConfig({})).toEqual({ dir: join(WORKSPACE_ROOT, '.data', 'artifacts'), maxBytes: DEFAULT_MAX_ARTIFACT_BYTES, uploadToken: undefined, downloadToken: undefined, linkSecret: undefined, gcGraceMs: DEFAULT_GC_GRACE_MS, memoryCacheBytes: DEFAULT_MEMORY_CACHE_BYTES, upstreamUrl: undefined, publicUrl: undefined });
     expect(() => loadArtifactsConfig({ ARTIFACTS_UPSTREAM_URL: 'http://central:8082' })).toThrow(/ARTIFACTS_DOWNLOAD_TOKEN must be set/);
     expect(DEFAULT_MAX_ARTIFACT_BYTES).toBe(2 ** 31);
   });

@@ -22,10 +22,14 @@ const ArtifactsEnvSchema = Type.Object({
   ARTIFACTS_UPSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+$', description: 'an http(s)://host[:port] URL without a path' })),
   ARTIFACTS_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+$', description: 'an http(s)://host[:port] URL without a path' })),
   ARTIFACTS_GC_GRACE_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$', description: 'a whole number of milliseconds' })),
+  ARTIFACTS_MEMORY_CACHE_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'a whole number of bytes (0 keeps nothing in memory)' })),
 });
 
 /** An hour: far longer than any upload takes between storing its blob and recording its event. */
 export const DEFAULT_GC_GRACE_MS = 3_600_000;
+
+/** 64 MiB of small blobs (each up to 1 MiB) kept in memory: a rollout's updates, not the whole store. */
+export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 * 1024;
 type ArtifactsEnv = Static<typeof ArtifactsEnvSchema>;
 
 export interface ArtifactsConfig {
@@ -40,6 +44,8 @@ export interface ArtifactsConfig {
   linkSecret?: string;
   /** unreferenced blobs younger than this survive garbage collection */
   gcGraceMs: number;
+  /** small blobs kept in memory once read and verified (see storage/hot-content.ts); 0 keeps none */
+  memoryCacheBytes: number;
   /** set: this instance is a region cache that fills itself from this central store */
   upstreamUrl?: string;
   /** the central store's address as devices reach it, for the links it hands out */
@@ -70,6 +76,7 @@ export function loadArtifactsConfig(env: NodeJS.ProcessEnv = process.env): Artif
     downloadToken: raw.ARTIFACTS_DOWNLOAD_TOKEN,
     linkSecret: raw.ARTIFACTS_LINK_SECRET,
     gcGraceMs: raw.ARTIFACTS_GC_GRACE_MS ? Number(raw.ARTIFACTS_GC_GRACE_MS) : DEFAULT_GC_GRACE_MS,
+    memoryCacheBytes: raw.ARTIFACTS_MEMORY_CACHE_BYTES ? Number(raw.ARTIFACTS_MEMORY_CACHE_BYTES) : DEFAULT_MEMORY_CACHE_BYTES,
     upstreamUrl: raw.ARTIFACTS_UPSTREAM_URL,
     publicUrl: raw.ARTIFACTS_PUBLIC_URL,
   };

@@ -3,13 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { ifRangeMatches, parseRange, selectDownloadSource } from '@rollgate/artifacts-domain';
 import type { ArtifactStored } from '@rollgate/contracts';
-import { ARTIFACTS_CONFIG, CONTENT_STORE } from '../artifacts.tokens';
+import { ARTIFACTS_CONFIG, CONTENT_STORE, HOT_CONTENT } from '../artifacts.tokens';
 import { requireDownloadAccess, signDownloadLink } from '../auth/credentials';
 import { ARTIFACT_SOURCE, type ArtifactSource } from '../distribution/artifact-source';
 import { RegionCacheRegistry } from '../distribution/region-cache.registry';
 import type { ArtifactsConfig } from '../config';
 import { ArtifactHttpError } from '../storage/content-errors';
 import type { ContentStore } from '../storage/content-store';
+import type { HotContent } from '../storage/hot-content';
 import { VerifyingTransform } from '../storage/verifying.transform';
 import { ArtifactErrorFilter } from './artifact-error.filter';
 import { requireTenant } from './artifact-upload.controller';
@@ -43,6 +44,7 @@ export class ArtifactDownloadController {
   constructor(
     @Inject(ARTIFACTS_CONFIG) private readonly config: ArtifactsConfig,
     @Inject(CONTENT_STORE) private readonly store: ContentStore,
+    @Inject(HOT_CONTENT) private readonly hot: HotContent,
     @Inject(ARTIFACT_SOURCE) private readonly source: ArtifactSource,
     private readonly caches: RegionCacheRegistry,
   ) {}
@@ -103,6 +105,11 @@ export class ArtifactDownloadController {
     if (size === undefined) throw new ArtifactHttpError(410, 'artifact_collected', 'the content was garbage-collected: no software module holds it any more');
     if (size !== artifact.size) throw new ArtifactHttpError(500, 'artifact_content_missing', 'the stored content has the wrong size');
     const etag = `"${artifact.sha1}"`;
+    const notModified = request.headers['if-none-match'] === etag;
+    const head = request.method === 'HEAD';
+    const wanted = ifRangeMatches(header(request, 'if-range'), etag) ? parseRange(header(request, 'range'), size) : { kind: 'full' as const };
+    // Bodies of one piece (full or a single range) come from memory for small blobs (see HotContent).
+    const inMemory = notModified || head || wanted.kind === 'unsatisfiable' || (wanted.kind === 'ranges' && wanted.ranges.length > 1) ? undefined : await this.hotBytes(sha256, size);
     reply
       .header('etag', etag)
       .header('accept-ranges', 'bytes')
@@ -110,12 +117,10 @@ export class ArtifactDownloadController {
       .header('x-content-sha256', sha256)
       // Signed links are per device and expire: shared caches must not keep them.
       .header('cache-control', 'private, no-transform');
-    if (request.headers['if-none-match'] === etag) {
+    if (notModified) {
       await reply.code(304).send();
       return;
     }
-    const head = request.method === 'HEAD';
-    const wanted = ifRangeMatches(header(request, 'if-range'), etag) ? parseRange(header(request, 'range'), size) : { kind: 'full' as const };
     if (wanted.kind === 'unsatisfiable') {
       await reply.code(416).header('content-range', `bytes */${size}`).header('content-type', 'application/json; charset=utf-8').send({ code: 'range_not_satisfiable', message: `the content has ${size} bytes` });
       return;
@@ -123,7 +128,7 @@ export class ArtifactDownloadController {
     if (wanted.kind === 'ranges' && wanted.ranges.length === 1) {
       const [range] = wanted.ranges;
       reply.code(206).header('content-type', OCTETS).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
-      await reply.send(head ? noBody() : this.store.read(sha256, range));
+      await reply.send(head ? noBody() : (inMemory?.subarray(range.start, range.end + 1) ?? this.store.read(sha256, range)));
       return;
     }
     if (wanted.kind === 'ranges') {
@@ -137,8 +142,22 @@ export class ArtifactDownloadController {
       await reply.send(noBody());
       return;
     }
+    if (inMemory) {
+      await reply.send(inMemory);
+      return;
+    }
     const verified = this.store.read(sha256).pipe(new VerifyingTransform(sha256, () => this.corrupted.add(sha256)));
     await reply.send(verified);
+  }
+
+  /** A small blob's verified bytes from memory; undefined: stream it. A corrupt one is refused from then on. */
+  private async hotBytes(sha256: string, size: number): Promise<Buffer | undefined> {
+    const found = await this.hot.bytes(sha256, size);
+    if (found.kind === 'corrupt') {
+      this.corrupted.add(sha256);
+      throw new ArtifactHttpError(500, 'artifact_corrupted', 'the stored content failed its integrity check');
+    }
+    return found.kind === 'bytes' ? found.bytes : undefined;
   }
 }
 
