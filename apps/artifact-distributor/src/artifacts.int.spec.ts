@@ -89,6 +89,16 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
     return answer.body as { sha256: string; sha1: string; md5: string; size: number };
   };
 
+  /** uploads `size` random bytes, then flips one bit of the stored blob on disk; answers its sha256 */
+  const storedThenCorrupted = async (size: number, flippedByte: number) => {
+    const victim = randomBytes(size);
+    const { sha256 } = await uploaded(victim);
+    const corrupted = Buffer.from(victim);
+    corrupted[flippedByte] ^= 0x01;
+    await writeFile(join(dir, 'sha256', sha256.slice(0, 2), sha256), corrupted);
+    return sha256;
+  };
+
   describe('upload', () => {
     it('refuses uploads without the service token (401) or with a wrong one (403)', async () => {
       expect(await upload(form(randomBytes(10)), {})).toMatchObject({ status: 401, body: { code: 'credentials_missing' } });
@@ -247,11 +257,7 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
 
     it('detects a corrupted stored blob: the full download is cut short and the content is refused after', async () => {
       // Larger than one 1 MiB read, so the headers are out before the mismatch shows at the end.
-      const victim = randomBytes(1_600_000);
-      const { sha256 } = await uploaded(victim);
-      const corrupted = Buffer.from(victim);
-      corrupted[1_234_567] ^= 0x01;
-      await writeFile(join(dir, 'sha256', sha256.slice(0, 2), sha256), corrupted);
+      const sha256 = await storedThenCorrupted(1_600_000, 1_234_567);
 
       const first = await fetch(link(sha256));
       expect(first.status).toBe(200);
@@ -261,11 +267,7 @@ describe('artifact-distributor over real HTTP, files, PostgreSQL and NATS', () =
     });
 
     it('refuses a corrupted small blob before a byte is sent: it is verified as a whole when first read into memory', async () => {
-      const victim = randomBytes(200_000);
-      const { sha256 } = await uploaded(victim);
-      const corrupted = Buffer.from(victim);
-      corrupted[123_456] ^= 0x01;
-      await writeFile(join(dir, 'sha256', sha256.slice(0, 2), sha256), corrupted);
+      const sha256 = await storedThenCorrupted(200_000, 123_456);
 
       for (const range of [undefined, 'bytes=0-99']) {
         const answer = await fetch(link(sha256), { headers: range ? { range } : {} });
