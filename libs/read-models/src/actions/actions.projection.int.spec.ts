@@ -131,6 +131,38 @@ describe('actions projection against PostgreSQL', () => {
     expect(await actionsOf('globex', 'a')).toEqual([]);
   });
 
+  it('stores a page of action events as it would event by event: rows and status histories (property)', async () => {
+    let run = 0;
+    const step = fc.constantFrom(
+      ['action-retrieved', {}], ['action-feedback-received', { status: 'DOWNLOADING', details: ['50 %'] }], ['action-feedback-received', { status: 'FINISHED' }],
+      ['action-attempt-failed', { attempt: 1, nextAttempt: 2 }], ['action-cancel-requested', { by: 'admin' }], ['action-canceled', { forced: true }],
+    ) as fc.Arbitrary<[string, Record<string, unknown>]>;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(step, { maxLength: 4 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 4 }), async (actions, pages) => {
+        run += 1;
+        const [paged, single] = [`paged${run}`, `single${run}`];
+        const eventsOf = (tenant: string) => actions
+          .flatMap((steps, i) => [
+            logged(tenant, `action-${i + 1}`, 1, 'action.action-created', { targetId: `dev-${i}`, distributionSetId: 'ds', actionType: 'forced', weight: 500, status: 'SCHEDULED', at: 10 }),
+            ...steps.map(([type, data], n) => logged(tenant, `action-${i + 1}`, n + 2, `action.${type}`, { at: 20 + n, ...data })),
+          ])
+          .map((e, order) => ({ e, order }))
+          .sort((a, b) => a.e.streamVersion - b.e.streamVersion || a.order - b.order)
+          .map((x) => x.e);
+        const all = eventsOf(paged);
+        const size = Math.ceil(all.length / pages);
+        for (let i = 0; i < all.length; i += size) await apply(all.slice(i, i + size));
+        for (const e of eventsOf(single)) await apply([e]);
+        const stored = async (tenant: string) => ({
+          actions: (await pool.query(`SELECT id, controller_id, status, created_at, last_modified_at FROM actions WHERE tenant = $1 ORDER BY id`, [tenant])).rows,
+          history: (await pool.query(`SELECT action_id, seq, status, messages, reported_at FROM action_status_history WHERE tenant = $1 ORDER BY action_id, seq`, [tenant])).rows,
+        });
+        expect(await stored(paged)).toEqual(await stored(single));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('ignores events it cannot use instead of failing: a non-numeric action stream, an action-created without a target', async () => {
     await apply([
       logged('acme', 'action-abc', 1, 'action.action-created', { targetId: 'x', distributionSetId: 'd', status: 'SCHEDULED', at: 1 }),

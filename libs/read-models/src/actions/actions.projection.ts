@@ -148,11 +148,26 @@ export const actionsProjection: ReadModelProjection = {
   },
 
   async apply(db, events, t) {
+    let rows: ActionRow[] = [];
+    let rowsTenant = '';
+    const applyRows = async () => {
+      if (rows.length > 0) await applyActionRows(db, t, rowsTenant, rows);
+      rows = [];
+    };
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
-      if (aggregate === 'action') await applyActionEvent(db, t, event, e);
-      else if (aggregate === 'rollout') await applyRolloutEvent(db, t, event, e);
+      if (aggregate === 'action') {
+        const row = actionRowOf(event, e);
+        if (!row) continue;
+        if (rows.length > 0 && rowsTenant !== e.tenant) await applyRows();
+        rowsTenant = e.tenant;
+        rows.push(row);
+      } else if (aggregate === 'rollout') {
+        await applyRows();
+        await applyRolloutEvent(db, t, event, e);
+      }
     }
+    await applyRows();
   },
 };
 
@@ -162,35 +177,62 @@ function actionIdOf(streamId: string): string | undefined {
   return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
 }
 
-async function applyActionEvent(db: SqlClient, t: TableNames, event: string, e: LoggedEvent): Promise<void> {
+/** One action event as the read model stores it: the action's row (when created) and its history entry. */
+interface ActionRow {
+  id: string;
+  created?: ActionCreated;
+  status: string;
+  messages: string[];
+  seq: number;
+  at: number;
+}
+
+function actionRowOf(event: string, e: LoggedEvent): ActionRow | undefined {
   const id = actionIdOf(e.streamId);
-  if (id === undefined) return;
+  if (id === undefined) return undefined;
   if (event === 'action-created') {
     const d = e.data as ActionCreated;
-    if (typeof d.targetId !== 'string' || typeof d.distributionSetId !== 'string') return;
-    await db.query(
-      `INSERT INTO "${t('actions')}" (tenant, id, controller_id, distribution_set_id, rollout_id, group_id, action_type, weight, force_time, maintenance_window, status, created_at, last_modified_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
-       ON CONFLICT (tenant, id) DO NOTHING`,
-      [e.tenant, id, d.targetId, d.distributionSetId, d.rolloutId ?? null, d.groupId ?? null, d.actionType ?? 'forced', d.weight ?? 1000, d.forceTime ?? null,
-        d.maintenanceWindow ? JSON.stringify(d.maintenanceWindow) : null, d.status ?? 'SCHEDULED', d.at],
-    );
-    const messages = d.rolloutId ? [`assigned by rollout ${d.rolloutId}`] : ['assigned manually'];
-    await recordHistory(db, t, e, id, d.status ?? 'SCHEDULED', messages, d.at);
-    return;
+    if (typeof d.targetId !== 'string' || typeof d.distributionSetId !== 'string') return undefined;
+    const status = d.status ?? 'SCHEDULED';
+    return { id, created: d, status, messages: d.rolloutId ? [`assigned by rollout ${d.rolloutId}`] : ['assigned manually'], seq: e.streamVersion, at: d.at };
   }
   const d = e.data as ActionChange;
   const change = changeOf(event, d);
-  if (!change) return;
-  await db.query(`UPDATE "${t('actions')}" SET status = $3, last_modified_at = $4 WHERE tenant = $1 AND id = $2`, [e.tenant, id, change.status, d.at]);
-  await recordHistory(db, t, e, id, change.status, change.messages, d.at);
+  return change ? { id, status: change.status, messages: change.messages, seq: e.streamVersion, at: d.at } : undefined;
 }
 
-async function recordHistory(db: SqlClient, t: TableNames, e: LoggedEvent, id: string, status: string, messages: string[], at: number): Promise<void> {
+/**
+ * Consecutive action events of one tenant in two statements whatever their number (a wave of devices sends
+ * thousands a minute, and two round trips per event made this read model a large share of PostgreSQL's
+ * work): the new actions and every history entry in one, then each changed action's latest status (what the
+ * events one by one would leave) in the other, which sees the rows the first inserted.
+ */
+async function applyActionRows(db: SqlClient, t: TableNames, tenant: string, rows: readonly ActionRow[]): Promise<void> {
+  const created = rows.filter((r) => r.created !== undefined);
+  const c = (pick: (d: ActionCreated, r: ActionRow) => unknown) => created.map((r) => pick(r.created!, r));
   await db.query(
-    `INSERT INTO "${t('action_status_history')}" (tenant, action_id, seq, status, messages, reported_at) VALUES ($1, $2, $3, $4, $5, $6)
+    `WITH created AS (
+       INSERT INTO "${t('actions')}" (tenant, id, controller_id, distribution_set_id, rollout_id, group_id, action_type, weight, force_time, maintenance_window, status, created_at, last_modified_at)
+       SELECT $1, a.id, a.controller_id, a.distribution_set_id, a.rollout_id, a.group_id, a.action_type, a.weight, a.force_time, a.maintenance_window::jsonb, a.status, a.at, a.at
+         FROM unnest($7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::bigint[], $15::text[], $16::text[], $17::bigint[])
+           AS a(id, controller_id, distribution_set_id, rollout_id, group_id, action_type, weight, force_time, maintenance_window, status, at)
+       ON CONFLICT (tenant, id) DO NOTHING)
+     INSERT INTO "${t('action_status_history')}" (tenant, action_id, seq, status, messages, reported_at)
+     SELECT $1, h.action_id, h.seq, h.status, h.messages::jsonb, h.at FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::bigint[]) AS h(action_id, seq, status, messages, at)
      ON CONFLICT (tenant, action_id, seq) DO NOTHING`,
-    [e.tenant, id, e.streamVersion, status, JSON.stringify(messages), at],
+    [
+      tenant, rows.map((r) => r.id), rows.map((r) => r.seq), rows.map((r) => r.status), rows.map((r) => JSON.stringify(r.messages)), rows.map((r) => r.at),
+      c((_, r) => r.id), c((d) => d.targetId), c((d) => d.distributionSetId), c((d) => d.rolloutId ?? null), c((d) => d.groupId ?? null), c((d) => d.actionType ?? 'forced'),
+      c((d) => d.weight ?? 1000), c((d) => d.forceTime ?? null), c((d) => (d.maintenanceWindow ? JSON.stringify(d.maintenanceWindow) : null)), c((_, r) => r.status), c((d) => d.at),
+    ],
+  );
+  const latest = new Map<string, ActionRow>();
+  for (const r of rows) if (r.created === undefined) latest.set(r.id, r);
+  if (latest.size === 0) return;
+  const changed = [...latest.values()];
+  await db.query(
+    `UPDATE "${t('actions')}" a SET status = l.status, last_modified_at = l.at FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS l(id, status, at) WHERE a.tenant = $1 AND a.id = l.id`,
+    [tenant, changed.map((r) => r.id), changed.map((r) => r.status), changed.map((r) => r.at)],
   );
 }
 

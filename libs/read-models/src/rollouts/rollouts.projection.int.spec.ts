@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { Pool, type PoolClient } from 'pg';
 import { EVENT_STORE_MIGRATIONS, EventStore, liveTables, runMigrations, type StoredEvent } from '@rollgate/event-store';
 import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
@@ -93,6 +94,33 @@ describe('rollouts projection against PostgreSQL', () => {
     const groups = [await group(tenant, 'g0'), await group(tenant, 'g1')];
     expect(groupPerStatus(groups[1])).toEqual({ notstarted: 3, scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 1 });
     expect(rolloutPerStatus(groups)).toEqual({ notstarted: 3, scheduled: 2, running: 0, finished: 1, error: 1, cancelled: 1 });
+  });
+
+  it('moves the counters of a page of action events as it would event by event (property: any statuses, any order of actions)', async () => {
+    const step = fc.constantFrom(
+      ['action-retrieved', {}], ['action-feedback-received', { status: 'DOWNLOADING' }], ['action-feedback-received', { status: 'FINISHED' }],
+      ['action-feedback-received', { status: 'ERROR' }], ['action-attempt-failed', { attempt: 1, nextAttempt: 2 }], ['action-canceled', {}], ['action-timed-out', {}],
+    ) as fc.Arbitrary<[string, Record<string, unknown>]>;
+    // Per action: its id offset (0-9: both groups and past them, a manual one) and its steps after action-created.
+    const actions = fc.uniqueArray(fc.record({ offset: fc.integer({ min: 0, max: 9 }), steps: fc.array(step, { maxLength: 5 }) }), { selector: (a) => a.offset, maxLength: 8 });
+    await fc.assert(
+      fc.asyncProperty(actions, fc.integer({ min: 1, max: 4 }), async (plan, pages) => {
+        const [paged, single] = [await readyRollout(4, 100), await readyRollout(4, 100)];
+        const start = (tenant: string) => logged(tenant, 'rolloutgroup-g0', 'rollout.group-started', { size: 4, at: 2 });
+        const eventsOf = (tenant: string) => plan.flatMap(({ offset, steps }) => [
+          action(tenant, 100 + offset, 'action-created', { status: 'SCHEDULED', rolloutId: 'r' }),
+          ...steps.map(([type, data]) => action(tenant, 100 + offset, type, data)),
+        ]);
+        // Interleaved by round: every action's first step, then every second one, ... as devices report.
+        const interleave = (events: StoredEvent[]) => events.map((e, i) => ({ e, round: i - events.findIndex((x) => x.streamId === e.streamId) })).sort((a, b) => a.round - b.round).map((x) => x.e);
+        const pagedEvents = [start(paged), ...interleave(eventsOf(paged))];
+        const size = Math.ceil(pagedEvents.length / pages);
+        for (let i = 0; i < pagedEvents.length; i += size) await apply(pagedEvents.slice(i, i + size));
+        for (const e of [start(single), ...interleave(eventsOf(single))]) await apply([e]);
+        for (const g of ['g0', 'g1']) expect(await group(paged, g)).toEqual(await group(single, g));
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('closes the untouched actions of every group when the rollout is stopping', async () => {

@@ -164,25 +164,42 @@ export const rolloutsProjection: ReadModelProjection = {
     const tables = { rollouts: `"${t('rollouts')}"`, groups: `"${t('rollout_groups')}"`, members: `"${t('rollout_group_members')}"`, actions: `"${t('rollout_actions')}"` };
     // Consecutive membership chunks of one tenant are copied by one statement (a creation's chunks come one
     // after the other); any other event is applied after them, in log order.
+    // Likewise consecutive action events of one tenant move their counters together (applyActionMoves).
     let chunks: LoggedEvent[] = [];
+    let moves: ActionMove[] = [];
+    let movesTenant = '';
     const copyChunks = async () => {
       if (chunks.length > 0) await addMemberChunks(db, tables, chunks);
       chunks = [];
     };
+    const applyMoves = async () => {
+      if (moves.length > 0) await applyActionMoves(db, tables, movesTenant, moves);
+      moves = [];
+    };
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
+      if (aggregate === 'action') {
+        const move = actionMoveOf(event, e);
+        if (!move) continue;
+        await copyChunks();
+        if (moves.length > 0 && movesTenant !== e.tenant) await applyMoves();
+        movesTenant = e.tenant;
+        moves.push(move);
+        continue;
+      }
+      await applyMoves();
       if (aggregate === 'rollout' && event === 'group-members-added' && mayBeLogged(e)) {
         if (chunks.length > 0 && chunks[0].tenant !== e.tenant) await copyChunks();
         chunks.push(e);
         continue;
       }
       await copyChunks();
-      if (aggregate === 'action') await applyActionEvent(db, tables, event, e);
       if (aggregate !== 'rollout') continue;
       if (event.startsWith('group-')) await applyGroupEvent(db, tables, event, e);
       else await applyRolloutEvent(db, tables, event, e);
     }
     await copyChunks();
+    await applyMoves();
   },
 };
 
@@ -312,45 +329,70 @@ async function addMemberChunks(db: SqlClient, t: Tables, events: readonly Logged
   for (const e of events) if (!copied.has(e.id.toLowerCase())) await addMembers(db, t, streamKey(e.streamId), e);
 }
 
-/**
- * Moves one rollout action between its group's counters: O(1) per event (one primary-key lookup, one row
- * write, one counter update). Actions of manual assignments belong to no group and are skipped.
- */
-async function applyActionEvent(db: SqlClient, t: Tables, event: string, e: LoggedEvent): Promise<void> {
+/** An action event that moves its action to a bucket (an action of a rollout's id range, or of none). */
+interface ActionMove {
+  actionId: string;
+  to: ActionBucket;
+}
+
+function actionMoveOf(event: string, e: LoggedEvent): ActionMove | undefined {
   const next = statusAfter(event, e.data as { status?: string });
-  if (next === undefined) return;
+  if (next === undefined) return undefined;
   const actionId = streamKey(e.streamId);
-  if (!/^\d+$/.test(actionId)) return; // not a numeric DDI action id: never one of a rollout's ranges
-  const to = bucketOf(next);
-  const known = await db.query<{ group_id: string; bucket: ActionBucket }>(`SELECT group_id, bucket FROM ${t.actions} WHERE tenant = $1 AND action_id = $2`, [e.tenant, actionId]);
-  if (known.rows.length > 0) {
-    const { group_id: groupId, bucket: from } = known.rows[0];
-    if (from === to) return;
-    await db.query(`UPDATE ${t.actions} SET bucket = $3 WHERE tenant = $1 AND action_id = $2`, [e.tenant, actionId, to]);
-    await moveCounter(db, t, e.tenant, groupId, from, to);
-    return;
-  }
-  // The action's first event (normally `action-created`): an untouched member becomes a counted action.
-  const groupId = await groupOfAction(db, t, e, actionId);
-  if (groupId === undefined) return;
-  await db.query(`INSERT INTO ${t.actions} (tenant, action_id, group_id, bucket) VALUES ($1, $2, $3, $4)`, [e.tenant, actionId, groupId, to]);
-  await moveCounter(db, t, e.tenant, groupId, undefined, to);
+  if (!/^\d+$/.test(actionId)) return undefined; // not a numeric DDI action id: never one of a rollout's ranges
+  return { actionId, to: bucketOf(next) };
 }
 
-/** The group whose contiguous id range (`firstActionId <= id < firstActionId + size`) holds the action. */
-async function groupOfAction(db: SqlClient, t: Tables, e: LoggedEvent, actionId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT g.id FROM (SELECT id, first_action_id, total_targets FROM ${t.groups} WHERE tenant = $1 AND first_action_id <= $2 ORDER BY first_action_id DESC LIMIT 1) g
-      WHERE $2 < g.first_action_id + g.total_targets`,
-    [e.tenant, actionId],
+/**
+ * Moves the actions of consecutive action events of one tenant between their groups' counters, in two
+ * statements whatever their number: a wave of devices reporting sends each action through four to six
+ * buckets within seconds, and one round trip per step (a lookup, the row, the counter) made this read model
+ * a large share of PostgreSQL's work while a wave ran. Only where each action starts (its stored bucket, or
+ * none for an untouched member) and where it ends count: the steps between cancel out on the counters.
+ * An action is found in its group's contiguous id range (`firstActionId <= id < firstActionId + size`)
+ * the first time; actions of manual assignments belong to no group and are skipped.
+ */
+async function applyActionMoves(db: SqlClient, t: Tables, tenant: string, moves: readonly ActionMove[]): Promise<void> {
+  const finalBucket = new Map<string, ActionBucket>();
+  for (const move of moves) finalBucket.set(move.actionId, move.to);
+  const ids = [...finalBucket.keys()];
+  const { rows } = await db.query<{ action_id: string; group_id: string | null; bucket: ActionBucket | null }>(
+    `SELECT a.id::text AS action_id, COALESCE(k.group_id, g.id) AS group_id, k.bucket
+       FROM unnest($2::bigint[]) AS a(id)
+       LEFT JOIN ${t.actions} k ON k.tenant = $1 AND k.action_id = a.id
+       LEFT JOIN LATERAL (
+         SELECT r.id FROM (SELECT id, first_action_id, total_targets FROM ${t.groups} WHERE tenant = $1 AND first_action_id <= a.id ORDER BY first_action_id DESC LIMIT 1) r
+          WHERE k.action_id IS NULL AND a.id < r.first_action_id + r.total_targets) g ON true`,
+    [tenant, ids],
   );
-  return rows[0]?.id;
-}
-
-/** `from` undefined: the action was an untouched member until now (counted implicitly, nothing to take off). */
-async function moveCounter(db: SqlClient, t: Tables, tenant: string, groupId: string, from: ActionBucket | undefined, to: ActionBucket): Promise<void> {
-  const decrement = from === undefined ? '' : `, ${BUCKET_COLUMN[from]} = ${BUCKET_COLUMN[from]} - 1`;
-  await db.query(`UPDATE ${t.groups} SET ${BUCKET_COLUMN[to]} = ${BUCKET_COLUMN[to]} + 1${decrement} WHERE tenant = $1 AND id = $2`, [tenant, groupId]);
+  const moved: Array<{ actionId: string; groupId: string; to: ActionBucket }> = [];
+  const deltas = new Map<string, Record<ActionBucket, number>>();
+  const deltaOf = (groupId: string) => {
+    let delta = deltas.get(groupId);
+    if (!delta) deltas.set(groupId, (delta = { scheduled: 0, running: 0, finished: 0, error: 0, cancelled: 0 }));
+    return delta;
+  };
+  for (const row of rows) {
+    const to = finalBucket.get(row.action_id);
+    if (row.group_id === null || to === undefined || row.bucket === to) continue;
+    moved.push({ actionId: row.action_id, groupId: row.group_id, to });
+    // `bucket` null: the action was an untouched member until now (counted implicitly, nothing to take off).
+    if (row.bucket !== null) deltaOf(row.group_id)[row.bucket] -= 1;
+    deltaOf(row.group_id)[to] += 1;
+  }
+  if (moved.length === 0) return;
+  const buckets = Object.keys(BUCKET_COLUMN) as ActionBucket[];
+  const groups = [...deltas.keys()];
+  await db.query(
+    `WITH stored AS (
+       INSERT INTO ${t.actions} (tenant, action_id, group_id, bucket)
+       SELECT $1, m.action_id, m.group_id, m.bucket FROM unnest($2::bigint[], $3::text[], $4::text[]) AS m(action_id, group_id, bucket)
+       ON CONFLICT (tenant, action_id) DO UPDATE SET bucket = EXCLUDED.bucket)
+     UPDATE ${t.groups} g SET ${buckets.map((b, i) => `${BUCKET_COLUMN[b]} = g.${BUCKET_COLUMN[b]} + d.d${i}`).join(', ')}
+       FROM unnest($5::text[], ${buckets.map((_, i) => `$${i + 6}::int[]`).join(', ')}) AS d(group_id, ${buckets.map((_, i) => `d${i}`).join(', ')})
+      WHERE g.tenant = $1 AND g.id = d.group_id`,
+    [tenant, moved.map((m) => m.actionId), moved.map((m) => m.groupId), moved.map((m) => m.to), groups, ...buckets.map((b) => groups.map((g) => deltas.get(g)![b]))],
+  );
 }
 
 /**
