@@ -7,6 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { eventType, type BusNames } from '@rollgate/contracts';
 import { EVENT_STORE_MIGRATIONS, EventStore, runMigrations, type AppendRequest } from '@rollgate/event-store';
 import { connectTestNats, createTestDatabase, deleteTestStreams, serviceBusEnv, testBusNames, testPool, type TestDatabase } from '@rollgate/testing';
+import { DEVICE_GATEWAY_NODE_FLAGS } from '../../apps/device-gateway/src/node-flags';
 import type { BenchReport, BenchSuite } from '../harness';
 
 /**
@@ -239,9 +240,10 @@ async function freePort(): Promise<number> {
 async function startGateway(db: TestDatabase, names: BusNames, children: ChildProcess[]): Promise<Target> {
   const port = await freePort();
   const env = { ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'warn', ...serviceBusEnv(names), DDI_LAST_SEEN_FLUSH_MS: '2000', DDI_RATE_LIMIT_PER_SECOND: '100', DDI_RATE_LIMIT_BURST: '100' };
-  // BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to look inside the gateway under load.
+  // BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to look inside the gateway under load;
+  // after the gateway's own flags, so that a flag given here wins (`--max-semi-space-size=16`: Node's default).
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/device-gateway/src/main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...DEVICE_GATEWAY_NODE_FLAGS, ...nodeArgs, join(ROOT, 'dist/apps/device-gateway/src/main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(child);
   const started = Date.now();
   await waitForPort(port, child, 180_000);
