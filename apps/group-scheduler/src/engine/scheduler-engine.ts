@@ -67,8 +67,9 @@ export class SchedulerEngine {
     return written;
   }
 
-  async loadRollout(tx: PoolClient, tenant: string, rolloutId: string): Promise<Rollout | undefined> {
-    const { state } = await this.writer.load<unknown, RolloutState, RolloutEvent>(tx, tenant, rolloutStream(rolloutId), rolloutDecider as never);
+  /** `forAppend`: what is decided on it only appends to the rollout's own stream (see StreamWriter.load). */
+  async loadRollout(tx: PoolClient, tenant: string, rolloutId: string, forAppend = false): Promise<Rollout | undefined> {
+    const { state } = await this.writer.load<unknown, RolloutState, RolloutEvent>(tx, tenant, rolloutStream(rolloutId), rolloutDecider as never, forAppend);
     return state.status === 'INITIAL' ? undefined : state;
   }
 
@@ -188,7 +189,9 @@ export class SchedulerEngine {
         await this.timers.set(tx, { tenant, timerId: timerIds.soak(groupId), kind: 'soak', rolloutId: group.rolloutId, dueAt: event.data.until, payload: { groupId } });
         return [];
       default: {
-        const rollout = await this.loadRollout(tx, tenant, group.rolloutId);
+        // Its reactions are rollout commands, appended at the version read: the rollout as this transaction
+        // read it already will do (a writer in between fails the append), no second read.
+        const rollout = await this.loadRollout(tx, tenant, group.rolloutId, true);
         if (!rollout) return [];
         return this.execute(tx, tenant, reactToGroupEvent(event, group, rollout, this.clock()));
       }

@@ -82,8 +82,8 @@ describe('ActionProgressRunner against PostgreSQL', () => {
   const finished = async (groupId: string) => (await pool.query(`SELECT finished FROM scheduler_groups WHERE tenant = $1 AND group_id = $2`, [TENANT, groupId])).rows[0].finished as number;
 
   /** Creates and starts a rollout; the engine starts its first group as the bus's rollout-starting would have it. */
-  async function started(rolloutId: string, size: number, engine: SchedulerEngine): Promise<PlannedRollout> {
-    const r = await log.createRollout(rolloutId, [{ size }]);
+  async function started(rolloutId: string, sizes: number[], engine: SchedulerEngine): Promise<PlannedRollout> {
+    const r = await log.createRollout(rolloutId, sizes.map((size) => ({ size })));
     await log.rolloutCommand(rolloutId, { type: 'start-rollout', by: 'admin', at: Date.now() });
     const starting = (await log.stream(`rollout-${rolloutId}`)).find((e) => e.type.endsWith('.rollout-starting.v1'))!;
     await inTransaction(pool, (tx: PoolClient) => engine.react(tx, TENANT, [{ streamId: `rollout-${rolloutId}`, type: 'rollout-starting', data: starting.data, eventId: starting.id }]));
@@ -91,10 +91,22 @@ describe('ActionProgressRunner against PostgreSQL', () => {
     return r;
   }
 
+  /** Counting from the log's head on: device `position` of the first group finishes, and its batch is applied alone. */
+  async function counting(runner: ActionProgressRunner, r: PlannedRollout): Promise<(position: number) => Promise<void>> {
+    let after = at((await readAfter(LOG_START)).at(-1)!);
+    return async (position) => {
+      await log.device(r, 0, position, 'finished');
+      const batch = await readAfter(after);
+      after = at(batch.at(-1)!);
+      sent.length = 0;
+      await runner.applyBatch(batch);
+    };
+  }
+
   it('counts a batch once across instances: a batch another instance got into first moves only its fresh part, also in the first round trip', async () => {
     const a = instance();
     const b = instance();
-    const r = await started('twice', 4, a.engine);
+    const r = await started('twice', [4], a.engine);
     const groupId = r.groups[0].groupId;
     const head = (await readAfter(LOG_START)).at(-1)!;
 
@@ -124,16 +136,9 @@ describe('ActionProgressRunner against PostgreSQL', () => {
 
   it('takes two round trips for a batch of a known group that crosses no threshold, and cascades in the same transaction when it does', async () => {
     const { runner, engine } = instance();
-    const r = await started('lead', 3, engine);
+    const r = await started('lead', [3], engine);
     const groupId = r.groups[0].groupId;
-    let after = at((await readAfter(LOG_START)).at(-1)!);
-    const count = async (position: number) => {
-      await log.device(r, 0, position, 'finished');
-      const batch = await readAfter(after);
-      after = at(batch.at(-1)!);
-      sent.length = 0;
-      await runner.applyBatch(batch);
-    };
+    const count = await counting(runner, r);
 
     await count(0);
     await count(1);
@@ -147,5 +152,22 @@ describe('ActionProgressRunner against PostgreSQL', () => {
     const types = await log.types(`rolloutgroup-${groupId}`);
     expect(types.filter((t) => t === 'group-success-condition-met')).toHaveLength(1);
     expect(await log.types('rollout-lead')).toContain('rollout-finished');
+  });
+
+  it('judges a crossing batch with the streams of its first round trip and writes report, cascade and next start as one append', async () => {
+    const { runner, engine } = instance();
+    const r = await started('crossing', [2, 2], engine);
+    const count = await counting(runner, r);
+
+    await count(0);
+    await count(1);
+    // The rollout, the judged group and the group to start next were read with BEGIN; nothing read after.
+    expect(sent[0]).toMatch(/^BEGIN;.*UPDATE scheduler_groups(.*FROM events WHERE tenant = ){3}/s);
+    expect(sent.slice(1).filter((q) => q.includes('FROM events WHERE tenant = '))).toHaveLength(0);
+    expect(sent.filter((q) => q.startsWith('COPY events'))).toHaveLength(1);
+    expect(await log.types(`rolloutgroup-${r.groups[1].groupId}`)).toContain('group-started');
+    // In the log, in the order decided: the report, the rollout's reaction, the next group's start.
+    const written = (await readAfter(LOG_START)).filter((e) => e.metadata?.source === 'rollgate/group-scheduler').slice(-6).map((e) => e.type.split('.')[3]);
+    expect(written).toEqual(['group-success-condition-met', 'group-finished', 'rollout-group-succeeded', 'rollout-group-triggered', 'rollout-group-completed', 'group-started']);
   });
 });

@@ -64,6 +64,13 @@ interface Lead {
   absorb(results: QueryResult[]): Promise<Early>;
 }
 
+/** What the lead needs of a rollout's state as last folded (see StreamWriter.peek). */
+interface PeekedRollout {
+  status: string;
+  execution?: { deployTimeoutMs?: number };
+  groups?: ReadonlyArray<{ groupId: string; triggered?: boolean }>;
+}
+
 /** What the first round trip did for the first group of the batch's first tenant. */
 interface Early {
   tenant: string;
@@ -174,12 +181,14 @@ export class ActionProgressRunner {
           // another instance got into this batch first, and the fresh part is counted as it comes.
           const early = lead && fresh === batch ? await lead.absorb(begun.slice(BEGIN_STATEMENTS)) : undefined;
           await this.count(tx, fresh === batch ? tally : tallyOf(fresh), early);
+          // The batch's events (reports and their cascades) go out together, right before the commit.
+          await this.engine.writer.flush(tx);
           const reached = checkpointOf(fresh[fresh.length - 1]);
           const done = (await tx.query(saveAndCommit(reached))) as unknown as QueryResult[];
           if (done[done.length - 1].command === 'ROLLBACK') throw new Error('the counters transaction was aborted by an earlier error and rolled back at commit');
           return reached;
         },
-        { savepoints: false },
+        { savepoints: false, deferAppends: true },
       );
     } catch (error) {
       await tx.query('ROLLBACK').catch((rollbackError: Error) => {
@@ -209,7 +218,7 @@ export class ActionProgressRunner {
     // A rollout's execution (its deploy timeout) is fixed when it is created, so a state folded earlier tells.
     const rollouts = new Set([...deltas.values()].map((d) => d.range.rolloutId));
     for (const rolloutId of rollouts) {
-      const known = this.engine.writer.peek<{ status: string; execution?: { deployTimeoutMs?: number } }>(tenant, rolloutStream(rolloutId));
+      const known = this.engine.writer.peek<PeekedRollout>(tenant, rolloutStream(rolloutId));
       if (!known || known.status === 'INITIAL' || known.execution?.deployTimeoutMs !== undefined) return undefined;
     }
     const groupId = [...deltas.keys()].sort()[0];
@@ -217,11 +226,16 @@ export class ActionProgressRunner {
     const behind = `EXISTS (SELECT 1 FROM log_checkpoints WHERE name = '${CHECKPOINT}' AND (transaction_id, position) >= ('${BigInt(first.transactionId)}'::xid8, ${BigInt(first.position)}))`;
     const rolloutLoad = this.engine.writer.loadStatement(tx, tenant, rolloutStream(range.rolloutId));
     const groupLoad = this.engine.writer.loadStatement(tx, tenant, groupStream(groupId));
+    // The group a crossing would start next (the rollout's first untriggered one, as it was last folded):
+    // read now, the start's append needs no read of its own. A few rows from the cached version on.
+    const nextId = this.engine.writer.peek<PeekedRollout>(tenant, rolloutStream(range.rolloutId))?.groups?.find((g) => !g.triggered)?.groupId;
+    const nextLoad = nextId === undefined || nextId === groupId ? undefined : this.engine.writer.loadStatement(tx, tenant, groupStream(nextId));
     return {
-      sql: [this.progress.deltaStatement(tx, tenant, groupId, delta, behind), rolloutLoad.sql, groupLoad.sql].join('; '),
-      absorb: async ([counted, rolloutRows, groupRows]) => {
+      sql: [this.progress.deltaStatement(tx, tenant, groupId, delta, behind), rolloutLoad.sql, groupLoad.sql, ...(nextLoad ? [nextLoad.sql] : [])].join('; '),
+      absorb: async ([counted, rolloutRows, groupRows, nextRows]) => {
         const rollout = await rolloutLoad.absorb(rolloutDecider as never, rolloutRows.rows);
         await groupLoad.absorb(groupDecider as never, groupRows.rows);
+        if (nextLoad) await nextLoad.absorb(groupDecider as never, nextRows.rows);
         const state = rollout.state as Rollout | { status: 'INITIAL' };
         return { tenant, ranges, deltas, groupId, progress: progressOf(counted.rows), rollout: state.status === 'INITIAL' ? undefined : state };
       },
@@ -395,3 +409,4 @@ function eventNameOf(type: string): string {
 function toInputs(written: readonly WrittenEvent[]) {
   return written.map((w) => ({ streamId: w.streamId, type: w.event.type, data: w.event.data, own: true }));
 }
+

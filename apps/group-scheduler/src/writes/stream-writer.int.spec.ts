@@ -86,4 +86,56 @@ describe('StreamWriter against PostgreSQL', () => {
     );
     expect((await store.readStream('acme', 'counter-3')).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
+
+  it('with deferred appends, writes nothing until flush, then every append of the scope in the order decided, as one', async () => {
+    const writer = new StreamWriter(store);
+    await inTransaction(pool, async (tx) => {
+      const seen = countLoads(tx);
+      await writer.inScope(
+        tx,
+        async () => {
+          await writer.execute(tx, 'acme', 'test', 'counter-4', counter, { type: 'add' });
+          await writer.execute(tx, 'acme', 'test', 'counter-5', counter, { type: 'add' });
+          await writer.execute(tx, 'acme', 'test', 'counter-4', counter, { type: 'add' });
+          // Loads of what the scope appended come from the cache, before and after the flush.
+          expect((await writer.load(tx, 'acme', 'counter-4', counter)).state).toEqual({ total: 2 });
+          expect((await tx.query(`SELECT count(*)::int AS n FROM events WHERE stream_id IN ('counter-4', 'counter-5')`)).rows[0].n).toBe(0);
+          await writer.flush(tx);
+          expect((await writer.load(tx, 'acme', 'counter-4', counter)).state).toEqual({ total: 2 });
+        },
+        { savepoints: false, deferAppends: true },
+      );
+      expect(seen.loads).toBe(2);
+    });
+    const written = await pool.query(`SELECT stream_id, data FROM events WHERE stream_id IN ('counter-4', 'counter-5') ORDER BY position`);
+    expect(written.rows).toEqual([
+      { stream_id: 'counter-4', data: { n: 1 } },
+      { stream_id: 'counter-5', data: { n: 1 } },
+      { stream_id: 'counter-4', data: { n: 2 } },
+    ]);
+  });
+
+  it('with deferred appends, a writer that came in between fails the flush, and a scope left unflushed fails', async () => {
+    const writer = new StreamWriter(store);
+    const other = new StreamWriter(store);
+    const deferred = { savepoints: false, deferAppends: true };
+    const raced = inTransaction(pool, (tx) =>
+      writer.inScope(
+        tx,
+        async () => {
+          await writer.execute(tx, 'acme', 'test', 'counter-6', counter, { type: 'add' });
+          await inTransaction(pool, (otherTx) => other.execute(otherTx, 'acme', 'test', 'counter-6', counter, { type: 'add' }));
+          await writer.flush(tx);
+        },
+        deferred,
+      ),
+    );
+    expect(isVersionConflict(await raced.catch((e: unknown) => e))).toBe(true);
+    // Read again after the conflict: the other writer's event is the stream's state.
+    await inTransaction(pool, (tx) => writer.inScope(tx, async () => expect((await writer.load(tx, 'acme', 'counter-6', counter)).state).toEqual({ total: 1 })));
+
+    const unflushed = inTransaction(pool, (tx) => writer.inScope(tx, () => writer.execute(tx, 'acme', 'test', 'counter-7', counter, { type: 'add' }), deferred));
+    await expect(unflushed).rejects.toThrow('1 deferred appends were never flushed');
+    expect(await store.readStream('acme', 'counter-7')).toEqual([]);
+  });
 });
