@@ -7,7 +7,6 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { eventType, type BusNames } from '@rollgate/contracts';
 import { EVENT_STORE_MIGRATIONS, EventStore, runMigrations, type AppendRequest } from '@rollgate/event-store';
 import { connectTestNats, createTestDatabase, deleteTestStreams, serviceBusEnv, testBusNames, testPool, type TestDatabase } from '@rollgate/testing';
-import { DEVICE_GATEWAY_NODE_FLAGS } from '../../apps/device-gateway/src/node-flags';
 import type { BenchReport, BenchSuite } from '../harness';
 
 /**
@@ -243,6 +242,8 @@ async function startGateway(db: TestDatabase, names: BusNames, children: ChildPr
   // BENCH_GATEWAY_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to look inside the gateway under load;
   // after the gateway's own flags, so that a flag given here wins (`--max-semi-space-size=16`: Node's default).
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The flags the gateway is deployed with, from its build as main.js itself (an app is not imported as a library).
+  const { DEVICE_GATEWAY_NODE_FLAGS } = (await import(join(ROOT, 'dist/apps/device-gateway/src/node-flags.js'))) as { DEVICE_GATEWAY_NODE_FLAGS: readonly string[] };
   const child = spawn(process.execPath, [...DEVICE_GATEWAY_NODE_FLAGS, ...nodeArgs, join(ROOT, 'dist/apps/device-gateway/src/main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(child);
   const started = Date.now();
