@@ -243,8 +243,8 @@ async function startGateway(db: TestDatabase, names: BusNames, children: ChildPr
   // after the gateway's own flags, so that a flag given here wins (`--max-semi-space-size=16`: Node's default).
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The flags the gateway is deployed with, from its build as main.js itself (an app is not imported as a library).
-  const { DEVICE_GATEWAY_NODE_FLAGS } = (await import(join(ROOT, 'dist/apps/device-gateway/src/node-flags.js'))) as { DEVICE_GATEWAY_NODE_FLAGS: readonly string[] };
-  const child = spawn(process.execPath, [...DEVICE_GATEWAY_NODE_FLAGS, ...nodeArgs, join(ROOT, 'dist/apps/device-gateway/src/main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const { NODE_FLAGS } = (await import(join(ROOT, 'dist/apps/device-gateway/src/node-flags.js'))) as { NODE_FLAGS: readonly string[] };
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, join(ROOT, 'dist/apps/device-gateway/src/main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(child);
   const started = Date.now();
   await waitForPort(port, child, 180_000);

@@ -40,7 +40,7 @@ export function startServices(env: NodeJS.ProcessEnv, options: { host?: string; 
     const port = defaultPort - SERVICES[0].port + portBase;
     const logFile = join(logDir, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'w' });
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [...nodeFlagsOf(name), join(REPO_ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
       env: { ...env, HOST: host, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,4 +103,16 @@ function tail(file: string, lines = 20): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * The Node flags a service is started with: the `NODE_FLAGS` of its `src/node-flags.ts`, when it has one
+ * (V8 reads heap sizes at start, so a process cannot set them on itself; see device-gateway's).
+ */
+export function nodeFlagsOf(name: string): readonly string[] {
+  const file = join(REPO_ROOT, 'dist', 'apps', name, 'src', 'node-flags.js');
+  if (!existsSync(file)) return [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a service's build, found at run time like its main.js
+  const { NODE_FLAGS } = require(file) as { NODE_FLAGS?: unknown };
+  return Array.isArray(NODE_FLAGS) && NODE_FLAGS.every((flag) => typeof flag === 'string' && flag.startsWith('--')) ? NODE_FLAGS : [];
 }

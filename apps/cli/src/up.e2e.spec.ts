@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectTestNats, createTestDatabase, deleteTestStreams, eventually, NATS_URL, testBusNames, serviceBusEnv } from '@rollgate/testing';
@@ -41,6 +41,9 @@ describe('rollgate up', () => {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       SERVICES.forEach((name) => expect(output).toMatch(new RegExp(`${name}\\s+exited 0`)));
+      // A clean start and stop logs no error or warning (a provider lookup once logged an error at every start).
+      const complaints = SERVICES.flatMap((name) => readFileSync(join(logDir, `${name}.log`), 'utf8').split('\n').filter((line) => /"level":"(error|warn|fatal)"/.test(line)));
+      expect(complaints).toEqual([]);
     } finally {
       const nc = await connectTestNats();
       await deleteTestStreams(nc, names);

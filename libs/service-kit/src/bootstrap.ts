@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConsumerHost } from '@rollgate/bus';
 import type { MigrationClass } from '@rollgate/event-store';
@@ -106,13 +106,13 @@ async function connectTransport(app: NestFastifyApplication, config: ServiceConf
   return transport;
 }
 
-/** A provider the service's module may or may not declare. */
+/**
+ * A provider the service's module may or may not declare. Looked up in the modules first: `app.get` of a
+ * token nobody provides logs an error at every start before it throws.
+ */
 function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | undefined {
-  try {
-    return app.get<T>(token, { strict: false });
-  } catch {
-    return undefined;
-  }
+  const declared = [...app.get(ModulesContainer).values()].some((module) => module.providers.has(token));
+  return declared ? app.get<T>(token, { strict: false }) : undefined;
 }
 
 function boundUrl(app: NestFastifyApplication, config: ServiceConfig): string {
