@@ -34,7 +34,8 @@ export function bootstrapEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; 
   const admin = localAdmin();
   return {
     admin,
-    env: { ...env, ROLLGATE_BOOTSTRAP_TENANT: admin.tenant, ROLLGATE_BOOTSTRAP_ADMIN_USER: admin.user, ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: admin.password },
+    // The password lives in this checkout: a database an earlier checkout set up gets it back (see BootstrapAdmin).
+    env: { ...env, ROLLGATE_BOOTSTRAP_TENANT: admin.tenant, ROLLGATE_BOOTSTRAP_ADMIN_USER: admin.user, ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: admin.password, ROLLGATE_BOOTSTRAP_ADMIN_RESET: 'true' },
   };
 }
 

@@ -4,7 +4,10 @@ describe('loadPlannerConfig', () => {
   it('has no administrator unless all three bootstrap variables are set, and sensible defaults', () => {
     expect(loadPlannerConfig({})).toEqual({ bootstrap: undefined, defaultTenant: undefined, authCacheTtlMs: 10_000, loginMaxFailures: 10, loginWindowMs: 300_000, artifacts: undefined });
     const config = loadPlannerConfig({ ROLLGATE_BOOTSTRAP_TENANT: 'acme', ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: 'a-long-password' });
-    expect(config).toMatchObject({ bootstrap: { tenant: 'acme', username: 'admin' }, defaultTenant: 'acme' });
+    expect(config).toMatchObject({ bootstrap: { tenant: 'acme', username: 'admin', resetPassword: false }, defaultTenant: 'acme' });
+    const local = { ROLLGATE_BOOTSTRAP_TENANT: 'demo', ROLLGATE_BOOTSTRAP_ADMIN_USER: 'admin', ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD: 'a-long-password' };
+    expect(loadPlannerConfig({ ...local, ROLLGATE_BOOTSTRAP_ADMIN_RESET: 'true' }).bootstrap).toMatchObject({ resetPassword: true });
+    expect(() => loadPlannerConfig({ ...local, ROLLGATE_BOOTSTRAP_ADMIN_RESET: 'yes' })).toThrow('ROLLGATE_BOOTSTRAP_ADMIN_RESET is "yes", must be true or false');
   });
   it('names every bad variable and never prints the password', () => {
     let message = '';

@@ -9,8 +9,12 @@ export const ROLLOUT_PLANNER_DEFAULTS: ServiceDefaults = { service: 'rollout-pla
 
 /** The planner's own settings, on top of the service kit's. */
 export interface PlannerConfig {
-  /** the first administrator, created at start when all three are set (idempotent: an existing user is left alone) */
-  bootstrap: { tenant: string; username: string; password: string } | undefined;
+  /**
+   * The first administrator, created at start when all three are set (idempotent: an existing user is left
+   * alone). `resetPassword` (ROLLGATE_BOOTSTRAP_ADMIN_RESET=true, set by `rollgate up`'s
+   * local profile only): an existing administrator whose password is not the bootstrap one gets it back.
+   */
+  bootstrap: { tenant: string; username: string; password: string; resetPassword: boolean } | undefined;
   /** tenant for Basic credentials without a `tenant\` prefix (hawkBit scripts send plain `admin:...`) */
   defaultTenant: string | undefined;
   /** how long verified credentials are trusted without argon2 (revocations take effect within it) */
@@ -44,6 +48,8 @@ export function loadPlannerConfig(env: NodeJS.ProcessEnv = process.env): Planner
   if (tenant !== undefined && !isValidTenant(tenant)) problems.push(`ROLLGATE_BOOTSTRAP_TENANT is "${tenant}", must match [a-z0-9][a-z0-9-]{0,62}`);
   // Never echo the password; only say what is wrong with it.
   if (password !== undefined && password.length < 12) problems.push('ROLLGATE_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters');
+  const reset = env.ROLLGATE_BOOTSTRAP_ADMIN_RESET;
+  if (reset !== undefined && reset !== '' && reset !== 'true' && reset !== 'false') problems.push(`ROLLGATE_BOOTSTRAP_ADMIN_RESET is "${reset}", must be true or false`);
   const defaultTenant = env.ROLLGATE_DEFAULT_TENANT || tenant;
   if (defaultTenant !== undefined && !isValidTenant(defaultTenant)) problems.push(`ROLLGATE_DEFAULT_TENANT is "${defaultTenant}", must match [a-z0-9][a-z0-9-]{0,62}`);
   const artifactsUrl = env.ROLLGATE_ARTIFACTS_URL || undefined;
@@ -53,7 +59,7 @@ export function loadPlannerConfig(env: NodeJS.ProcessEnv = process.env): Planner
   // A secret: say what is wrong, never echo it.
   if (artifactsToken !== undefined && (artifactsToken.length < 16 || /\s/.test(artifactsToken))) problems.push('ROLLGATE_ARTIFACTS_UPLOAD_TOKEN must be at least 16 characters without spaces');
   const config: PlannerConfig = {
-    bootstrap: tenant && username && password ? { tenant, username, password } : undefined,
+    bootstrap: tenant && username && password ? { tenant, username, password, resetPassword: env.ROLLGATE_BOOTSTRAP_ADMIN_RESET === 'true' } : undefined,
     defaultTenant,
     authCacheTtlMs: whole('ROLLGATE_AUTH_CACHE_TTL_MS', 10_000, 0),
     loginMaxFailures: whole('ROLLGATE_LOGIN_MAX_FAILURES', 10, 1),

@@ -28,6 +28,21 @@ describe('rollout-planner across restarts: bootstrap, read models, body limits',
         await second.close();
       }
 
+      // The local profile (rollgate up from another checkout, whose .data holds another password) takes the
+      // administrator back to the bootstrap password; the change is in the user's stream like any other.
+      const third = await startPlanner({ ROLLGATE_BOOTSTRAP_ADMIN_RESET: 'true' }, { db, names });
+      try {
+        expect((await third.request('GET', '/rest/v1/targets', { auth: admin })).status).toBe(200);
+        expect((await third.request('GET', '/rest/v1/targets', { auth: basic('acme\\admin', 'a-new-admin-password') })).status).toBe(401);
+        const pool = testPool(db.url);
+        const user = await new EventStore(pool).readStream('acme', 'user-acme-admin').finally(() => pool.end());
+        expect(user.map((e) => [e.type.split('.')[3], (e.data as { createdBy?: string; by?: string }).createdBy ?? (e.data as { by?: string }).by])).toEqual([
+          ['user-created', 'system:bootstrap'], ['user-password-changed', 'admin'], ['user-password-changed', 'system:bootstrap'],
+        ]);
+      } finally {
+        await third.close();
+      }
+
       const pool = testPool(db.url);
       try {
         const targets = CATALOG_PROJECTIONS.find((p) => p.name === 'targets') as Projection;
