@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../api-client';
+import { CliError } from '../cli-context';
 import { writeRolloutEvidence } from '../commands/audit.command';
 import { watch } from '../commands/rollouts.command';
 import { SimulatedFleetProcess } from './simulated-fleet.process';
@@ -169,15 +170,32 @@ async function waitForTargets(api: ApiClient, filter: string, devices: number, o
 
 /** A software module with one artifact and a distribution set of it; reused when it already exists. */
 async function publishBuild(api: ApiClient, version: string): Promise<string> {
-  const existing = await api.get<{ content: Array<{ id: string | number; name: string; version: string }> }>('/rest/v1/distributionsets', { limit: 500 });
+  const existing = await api.get<{ content: Array<{ id: string | number; name: string; version: string; modules?: Array<{ id: string | number }> }> }>('/rest/v1/distributionsets', { limit: 500 });
   const found = existing.content.find((set) => set.name === 'demo-app' && set.version === version);
-  if (found) return String(found.id);
+  if (found) {
+    // Made by an earlier run, perhaps of another checkout against the same database, whose artifact store
+    // (.data/artifacts) this one lacks: the same bytes are uploaded again. The store keeps content by its
+    // hash, so this restores it or changes nothing; the module already lists the file (409 artifact_exists).
+    for (const module of found.modules ?? []) await uploadImage(api, module.id, version).catch(allowIf('artifact_exists'));
+    return String(found.id);
+  }
   const [module] = await api.post<Array<{ id: string | number }>>('/rest/v1/softwaremodules', [{ name: 'demo-app', version, type: 'application' }]);
-  const form = new FormData();
-  form.append('file', new Blob([buildImage(version)]), `demo-app-${version}.bin`);
-  await api.upload(`/rest/v1/softwaremodules/${module.id}/artifacts`, form);
+  await uploadImage(api, module.id, version);
   const [set] = await api.post<Array<{ id: string | number }>>('/rest/v1/distributionsets', [{ name: 'demo-app', version, type: 'app', modules: [{ id: module.id }] }]);
   return String(set.id);
+}
+
+async function uploadImage(api: ApiClient, moduleId: string | number, version: string): Promise<void> {
+  const form = new FormData();
+  form.append('file', new Blob([buildImage(version)]), `demo-app-${version}.bin`);
+  await api.upload(`/rest/v1/softwaremodules/${moduleId}/artifacts`, form);
+}
+
+/** A catch handler that lets one API error code through and rethrows every other error. */
+function allowIf(code: string): (error: unknown) => void {
+  return (error) => {
+    if (!(error instanceof CliError && error.code === code)) throw error;
+  };
 }
 
 /** 256 KiB of deterministic bytes per version: devices download and verify it like any artifact. */
