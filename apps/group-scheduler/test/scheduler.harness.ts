@@ -5,7 +5,7 @@ import {
   actionDecider, groupDecider, rolloutDecider, type ActionCommand, type ActionState, type DynamicGroupTemplate, type GroupConditions, type RolloutExecution,
 } from '@rollgate/rollout-domain';
 import { fold, type Decider, type DomainEvent } from '@rollgate/shared-domain';
-import { createTestDatabase, serviceBusEnv, testBusNames, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, testPool, serviceBusEnv, testBusNames, type TestDatabase } from '@rollgate/testing';
 import { Pool } from 'pg';
 import type * as SchedulerServiceFile from '../src/scheduler.service';
 import { loadBuilt } from './built-workspace';
@@ -166,7 +166,7 @@ export class LogWriter {
 export async function freshEnvironment(): Promise<{ db: TestDatabase; names: BusNames; pool: Pool; log: LogWriter }> {
   const db = await createTestDatabase('rg_scheduler');
   const names = testBusNames();
-  const pool = new Pool({ connectionString: db.url, max: 4 });
+  const pool = testPool(db.url, 4);
   return { db, names, pool, log: new LogWriter(pool) };
 }
 

@@ -1,5 +1,5 @@
 import { EVENT_STORE_MIGRATIONS, inTransaction, LOG_START, readLogPageLazily, runMigrations, type Checkpoint, type StoredEvent } from '@rollgate/event-store';
-import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, testPool, type TestDatabase } from '@rollgate/testing';
 import { Pool, type PoolClient } from 'pg';
 import { LogWriter, TENANT, type PlannedRollout } from '../../test/scheduler.harness';
 import { loadBuilt } from '../../test/built-workspace';
@@ -42,7 +42,7 @@ describe('ActionProgressRunner against PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase('rg_sched_counters');
     await runMigrations(db.url, [...EVENT_STORE_MIGRATIONS, ...SCHEDULER_MIGRATIONS]);
-    pool = new Pool({ connectionString: db.url, max: 6 });
+    pool = testPool(db.url, 6);
     log = new LogWriter(pool);
   }, 30_000);
 

@@ -28,6 +28,8 @@ export class DeviceLog {
 
   constructor(databaseUrl: string) {
     this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    // The test database is dropped WITH FORCE after the suite: its closing sockets' errors are expected.
+    this.pool.on('error', () => undefined);
     this.store = new EventStore(this.pool);
   }
 

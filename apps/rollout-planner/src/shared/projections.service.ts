@@ -40,7 +40,12 @@ export class Projections implements OnApplicationBootstrap, BeforeApplicationShu
   ) {
     // Small pools of their own (one per lane, see LANES). The service's pool stays for requests (the read
     // models once held a listener each there and starved it).
-    this.pools = LANES.map(({ connections }) => new Pool({ connectionString: config.databaseUrl, max: connections, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` }));
+    this.pools = LANES.map(({ connections }) => {
+      const pool = new Pool({ connectionString: config.databaseUrl, max: connections, idleTimeoutMillis: 5_000, application_name: `${config.service}-projections` });
+      // An idle client losing its connection (a PostgreSQL restart) emits on the pool; unhandled, the process dies.
+      pool.on('error', (error) => new Logger('postgres').warn(`idle projection connection failed: ${error.message}`));
+      return pool;
+    });
     // Short idle polls: a NOTIFY wakes the tailer anyway, the poll only covers a late commit.
     // The log's pages are read on the service's pool (as EventStore.readAll did), so that a lane's read never
     // queues behind its own batches on its small pool.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Pool } from 'pg';
 import { liveTables, type StoredEvent } from '@rollgate/event-store';
-import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, testPool, type TestDatabase } from '@rollgate/testing';
 import { actionStatusHistory, findTargetAction, openActionsOf, targetActionsSource, type ActionRow } from './action.queries';
 import { actionsProjection } from './actions.projection';
 
@@ -25,7 +25,7 @@ describe('actions projection against PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('rg_actions_model');
-    pool = new Pool({ connectionString: db.url, max: 3 });
+    pool = testPool(db.url, 3);
     const client = await pool.connect();
     try {
       await actionsProjection.createTables(client, liveTables);

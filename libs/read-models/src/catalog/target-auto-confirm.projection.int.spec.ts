@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { liveTables, type StoredEvent } from '@rollgate/event-store';
-import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, testPool, type TestDatabase } from '@rollgate/testing';
 import { targetAutoConfirmProjection } from './target-auto-confirm.projection';
 
 jest.setTimeout(120_000);
@@ -18,7 +18,7 @@ describe('target auto-confirm projection against PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('rg_auto_confirm_model');
-    pool = new Pool({ connectionString: db.url, max: 2 });
+    pool = testPool(db.url, 2);
     await targetAutoConfirmProjection.createTables(pool as never, liveTables);
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Pool, type PoolClient } from 'pg';
 import { EVENT_STORE_MIGRATIONS, EventStore, liveTables, runMigrations, type StoredEvent } from '@rollgate/event-store';
-import { createTestDatabase, type TestDatabase } from '@rollgate/testing';
+import { createTestDatabase, testPool, type TestDatabase } from '@rollgate/testing';
 import { groupPerStatus, rolloutPerStatus, type GroupProgress } from './rollout-progress';
 import { rolloutsProjection } from './rollouts.projection';
 
@@ -26,7 +26,7 @@ describe('rollouts projection against PostgreSQL', () => {
     db = await createTestDatabase('rg_rollouts_model');
     // The log too: membership chunks are copied from their rows there.
     await runMigrations(db.url, EVENT_STORE_MIGRATIONS);
-    pool = new Pool({ connectionString: db.url, max: 3 });
+    pool = testPool(db.url, 3);
     const client = await pool.connect();
     try {
       await rolloutsProjection.createTables(client, liveTables);
