@@ -1,3 +1,4 @@
+import { combineBaselines } from './baseline';
 import { evaluateCanary } from './canary-phases';
 import { DEFAULT_CANARY_PHASES, PRESETS } from './gate-config';
 import { feed, healthy, MIN, NEW, OLD, scenario, withErrors, type SampleShape } from '../test/health.fixtures';
@@ -47,6 +48,39 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     // But one that ran NEW and fell back fails at once, before the phase ends.
     const fellBack = canaryAfter(3, (type, id) => (at, i) => healthy(id === 'gw-0' && i >= 2 ? OLD : NEW, id, type)(at, i));
     expect(fellBack.phases[0].checks.find((c) => c.name === 'version_matches')).toMatchObject({ verdict: 'FAIL', value: 1 });
+  });
+
+  describe('CPU in bounds, per device type', () => {
+    // Cameras run at 45 % CPU, gateways at 10 %, on the old build and the new alike (a good build).
+    const cpuOf = (type: string, shift = 0) => (type === 'cam' ? 45 : 10) + shift;
+    const at = (version: string, type: string, id: string, shift = 0) => (t: number, i: number) => ({ ...healthy(version, id, type)(t, i), cpuPct: cpuOf(type, shift) + ((i % 5) - 2) * 0.5 });
+    const cpuAfter31 = (options: { gatewayShift?: number; cameraShift?: number }) => {
+      const s = scenario({
+        minutes: 31,
+        // Two of the canary's three gateways go silent after the install (offline, or their install failed):
+        // the canary's samples are mostly the cameras', its baseline weighs both types alike.
+        silent: ['gw-0', 'gw-1'],
+        before: (type, id) => at(OLD, type, id),
+        after: (type, id) => at(NEW, type, id, type === 'gw' ? (options.gatewayShift ?? 0) : (options.cameraShift ?? 0)),
+      });
+      const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 31 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+      const pooledP99 = combineBaselines(s.baselines.filter((b) => b.cohort.groupId === 'g0'), 'cpuPct')!.p99;
+      return { check: result.phases[1].checks.find((c) => c.name === 'cpu_within_bounds')!, pooledP99 };
+    };
+
+    it('passes a good build whose device types keep their own CPU, whatever their mix in the baseline', () => {
+      const { check, pooledP99 } = cpuAfter31({});
+      expect(check).toMatchObject({ verdict: 'PASS', rule: expect.stringContaining('each device type') });
+      // One pooled mean of the canary (three cameras, one gateway: 36.25 %) against that pooled p99 failed it.
+      expect(pooledP99).toBeLessThan(36.25);
+    });
+
+    it('fails when one device type runs above its own p99, even if the pooled mean looks fine', () => {
+      // The speaking gateway at 20 % (the gateways' p99 is ~10 %), cameras down to 35 %: pooled, 31.25 % would pass.
+      const { check } = cpuAfter31({ gatewayShift: 10, cameraShift: -10 });
+      expect(check).toMatchObject({ verdict: 'FAIL', value: 20, rule: expect.stringContaining('nearest: gw') });
+      expect(check.threshold).toBeLessThan(11);
+    });
   });
 
   it('fails the immediate phase when the health endpoint does not answer', () => {

@@ -51,6 +51,8 @@ interface PhaseData {
   /** samples each canary device reported in the phase */
   deviceSamples: number[];
   values: Record<MetricName, number[]>;
+  /** CPU samples per cohort (`groupId|deviceType`): CPU differs by device type far more than by build */
+  cpuByCohort: Map<string, number[]>;
   restarts: number;
   downSamples: number;
   /** devices that do not run the deployed version at the end of the phase (or fell back to another inside it) */
@@ -114,19 +116,27 @@ interface Reference {
   errorMean?: number;
   errorP95?: number;
   latencyP95?: number;
-  cpuP99?: number;
+  /** each cohort's own CPU p99 (`groupId|deviceType`) */
+  cpuP99ByCohort: Map<string, number>;
 }
 
+const cohortKeyOf = (d: Pick<GateDevice, 'groupId' | 'deviceType'>) => `${d.groupId}|${d.deviceType}`;
+
 function referenceFor(devices: readonly GateDevice[], baselines: readonly CohortBaseline[], targetVersion: string | undefined): Reference {
-  const keys = new Set(devices.map((d) => `${d.groupId}|${d.deviceType}`));
-  const relevant = baselines.filter((b) => keys.has(`${b.cohort.groupId}|${b.cohort.deviceType}`) && b.cohort.version !== targetVersion);
+  const keys = new Set(devices.map(cohortKeyOf));
+  const relevant = baselines.filter((b) => keys.has(cohortKeyOf(b.cohort)) && b.cohort.version !== targetVersion);
   const err = combineBaselines(relevant, 'errorRate');
-  return { errorMean: err?.mean, errorP95: err?.p95, latencyP95: combineBaselines(relevant, 'latencyP95Ms')?.p95, cpuP99: combineBaselines(relevant, 'cpuPct')?.p99 };
+  const cpuP99ByCohort = new Map<string, number>();
+  for (const b of relevant) {
+    const cpu = combineBaselines([b], 'cpuPct');
+    if (cpu) cpuP99ByCohort.set(cohortKeyOf(b.cohort), Math.max(cpu.p99, cpuP99ByCohort.get(cohortKeyOf(b.cohort)) ?? -Infinity));
+  }
+  return { errorMean: err?.mean, errorP95: err?.p95, latencyP95: combineBaselines(relevant, 'latencyP95Ms')?.p95, cpuP99ByCohort };
 }
 
 function collect(devices: readonly GateDevice[], from: number, to: number, at: number, targetVersion: string | undefined, minSamplesPerDevice: number): PhaseData {
   const data: PhaseData = {
-    complete: true, samples: 0, deviceSamples: [], values: emptyMetricRecord(() => []), restarts: 0, downSamples: 0,
+    complete: true, samples: 0, deviceSamples: [], values: emptyMetricRecord(() => []), cpuByCohort: new Map(), restarts: 0, downSamples: 0,
     foreignVersionDevices: 0, growths: [], temperatureTrends: 0, risingTemperatures: 0,
   };
   for (const device of devices) {
@@ -146,6 +156,9 @@ function collect(devices: readonly GateDevice[], from: number, to: number, at: n
       }
       deviceSamples = summary.samples;
       for (const metric of Object.keys(data.values) as MetricName[]) data.values[metric].push(...summary.values[metric]);
+      const cohortCpu = data.cpuByCohort.get(cohortKeyOf(device)) ?? [];
+      cohortCpu.push(...summary.values.cpuPct);
+      data.cpuByCohort.set(cohortKeyOf(device), cohortCpu);
       data.restarts += restartsIn(device.telemetry, window);
       const temps: Array<[number, number]> = [];
       for (const b of device.telemetry.buckets) {
@@ -218,6 +231,26 @@ function judgePhase(
   return result;
 }
 
+/**
+ * CPU in bounds, per cohort: each device type's mean CPU against its own baseline's p99, and the check reports
+ * the cohort nearest its bound. One pooled mean against one pooled p99 (a bucket-weighted average of the
+ * cohorts' p99s) failed good builds: a canary with a larger share of cameras (45 % CPU) than the baseline's
+ * weighting averaged above a p99 that the edge gateways (25 %) and sensor hubs (10 %) pulled down. A cohort
+ * without a CPU baseline has no bound to hold; no cohort with one: no check.
+ */
+function cpuCheck(data: PhaseData, ref: Reference): PhaseCheck | undefined {
+  let worst: { cohort: string; mean: number; bound: number } | undefined;
+  for (const [cohort, values] of data.cpuByCohort) {
+    const bound = ref.cpuP99ByCohort.get(cohort);
+    if (bound === undefined || values.length === 0) continue;
+    const cohortMean = round6(mean(values));
+    if (!worst || cohortMean / bound > worst.mean / worst.bound) worst = { cohort, mean: cohortMean, bound };
+  }
+  if (!worst) return undefined;
+  const deviceType = worst.cohort.slice(worst.cohort.indexOf('|') + 1);
+  return limitCheck('cpu_within_bounds', worst.mean, worst.bound, `mean cpu of each device type <= its baseline cpu p99 (nearest: ${deviceType})`);
+}
+
 function immediateChecks(data: PhaseData, ref: Reference, preset: PresetLimits | undefined): PhaseCheck[] {
   const errors = data.values.errorRate.length > 0 ? round6(mean(data.values.errorRate)) : undefined;
   // Baseline first, the preset only for a canary without history (see gate-checks, ruleOf).
@@ -245,8 +278,8 @@ function steadyChecks(phase: PhaseName, data: PhaseData, limits: CanaryLimits, r
   ];
   if (phase === 'short_term') {
     checks.push({ name: 'no_restarts', verdict: data.restarts === 0 ? 'PASS' : 'FAIL', value: data.restarts, threshold: 0, rule: 'restarts == 0' });
-    // CPU is judged only against a CPU baseline: a device type that never reported CPU has no bound to hold.
-    if (ref.cpuP99 !== undefined && data.values.cpuPct.length > 0) checks.push(limitCheck('cpu_within_bounds', round6(mean(data.values.cpuPct)), ref.cpuP99, 'mean cpu <= baseline cpu p99'));
+    const cpu = cpuCheck(data, ref);
+    if (cpu) checks.push(cpu);
   }
   if (phase === 'soak' && data.maxTemperature !== undefined) {
     // Escalation is the fleet's, not one noisy sensor's: the limit reached anywhere, or most devices rising.

@@ -38,8 +38,14 @@ export interface Scenario {
  * (not updated): 2 hours of history on OLD before startAt, then `minutes` of telemetry after it, sampled every
  * 30 s. `after(type)` shapes the updated devices' samples.
  */
-/** `silent`: devices that report nothing after the install (offline). */
-export function scenario(options: { perType?: number; minutes: number; after?: (type: string, id: string) => (at: number, i: number) => SampleShape; everyMs?: number; silent?: readonly string[] }): Scenario {
+/**
+ * `silent`: devices that report nothing after the install (offline). `before`: the history's shape per device
+ * (healthy on OLD by default).
+ */
+export function scenario(options: {
+  perType?: number; minutes: number; after?: (type: string, id: string) => (at: number, i: number) => SampleShape; everyMs?: number; silent?: readonly string[];
+  before?: (type: string, id: string) => (at: number, i: number) => SampleShape;
+}): Scenario {
   const { perType = 3, minutes, everyMs = 30_000 } = options;
   const store = new TelemetryStore();
   const startAt = T0 + 120 * MIN;
@@ -48,7 +54,7 @@ export function scenario(options: { perType?: number; minutes: number; after?: (
     for (let i = 0; i < perType * 2; i++) {
       const id = `${type}-${i}`;
       const groupId = i < perType ? 'g0' : 'g1';
-      feed(store, id, T0, startAt, everyMs, healthy(OLD, id, type));
+      feed(store, id, T0, startAt, everyMs, options.before?.(type, id) ?? healthy(OLD, id, type));
       const updated = groupId === 'g0';
       const after = updated ? (options.after?.(type, id) ?? healthy(NEW, `${id}-new`, type)) : healthy(OLD, `${id}-later`, type);
       if (!options.silent?.includes(id)) feed(store, id, startAt, startAt + minutes * MIN, everyMs, after);
