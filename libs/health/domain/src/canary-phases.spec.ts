@@ -1,5 +1,5 @@
 import { combineBaselines } from './baseline';
-import { evaluateCanary } from './canary-phases';
+import { evaluateCanary, MIN_CPU_BASELINE_SAMPLES } from './canary-phases';
 import { DEFAULT_CANARY_PHASES, PRESETS } from './gate-config';
 import { feed, healthy, MIN, NEW, OLD, scenario, withErrors, type SampleShape } from '../test/health.fixtures';
 
@@ -71,15 +71,26 @@ describe('canary phases: immediate (0-5 min), short-term (5-30), soak (30-60)', 
     it('passes a good build whose device types keep their own CPU, whatever their mix in the baseline', () => {
       const { check, pooledP99 } = cpuAfter31({});
       expect(check).toMatchObject({ verdict: 'PASS', rule: expect.stringContaining('each device type') });
+      expect(check.value! / check.threshold!).toBeLessThan(1);
       // One pooled mean of the canary (three cameras, one gateway: 36.25 %) against that pooled p99 failed it.
       expect(pooledP99).toBeLessThan(36.25);
     });
 
     it('fails when one device type runs above its own p99, even if the pooled mean looks fine', () => {
-      // The speaking gateway at 20 % (the gateways' p99 is ~10 %), cameras down to 35 %: pooled, 31.25 % would pass.
+      // The speaking gateway at 20 % (the gateways' bound is ~12 %), cameras down to 35 %: pooled, 31.25 % would pass.
       const { check } = cpuAfter31({ gatewayShift: 10, cameraShift: -10 });
       expect(check).toMatchObject({ verdict: 'FAIL', value: 20, rule: expect.stringContaining('nearest: gw') });
-      expect(check.threshold).toBeLessThan(11);
+      expect(check.threshold).toBeLessThan(13);
+    });
+
+    it('holds no device type to a bound drawn from fewer than 10 baseline samples (the p99 of two is their maximum)', () => {
+      const s = scenario({ minutes: 31, before: (type, id) => at(OLD, type, id), after: (type, id) => at(NEW, type, id, 5) });
+      const few = s.baselines.map((b) => ({ ...b, metrics: { ...b.metrics, cpuPct: { ...b.metrics.cpuPct!, samples: MIN_CPU_BASELINE_SAMPLES - 1 } } }));
+      const result = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 31 * MIN, DEFAULT_CANARY_PHASES, limits, few, NEW);
+      expect(result.phases[1].checks.map((c) => c.name)).not.toContain('cpu_within_bounds');
+      // With enough samples the same 5-point rise is judged (and fails: it is far above mean + 3 sd).
+      const judged = evaluateCanary(s.devices.filter((d) => d.groupId === 'g0'), s.startAt + 31 * MIN, DEFAULT_CANARY_PHASES, limits, s.baselines, NEW);
+      expect(judged.phases[1].checks.find((c) => c.name === 'cpu_within_bounds')).toMatchObject({ verdict: 'FAIL' });
     });
   });
 

@@ -1,4 +1,4 @@
-import { combineBaselines, type CohortBaseline } from './baseline';
+import { combineBaselines, type CohortBaseline, type MetricBaseline } from './baseline';
 import { restartsIn, versionAt, type DeviceTelemetry } from './device-telemetry';
 import { emptyMetricRecord, summarizeWindow } from './fleet-window';
 import { MAX_SILENT_SHARE, memoryGrowthPer10Min } from './gate-checks';
@@ -116,8 +116,8 @@ interface Reference {
   errorMean?: number;
   errorP95?: number;
   latencyP95?: number;
-  /** each cohort's own CPU p99 (`groupId|deviceType`) */
-  cpuP99ByCohort: Map<string, number>;
+  /** each cohort's own CPU bound (`groupId|deviceType`, see cpuBoundOf) */
+  cpuBoundByCohort: Map<string, number>;
 }
 
 const cohortKeyOf = (d: Pick<GateDevice, 'groupId' | 'deviceType'>) => `${d.groupId}|${d.deviceType}`;
@@ -126,12 +126,26 @@ function referenceFor(devices: readonly GateDevice[], baselines: readonly Cohort
   const keys = new Set(devices.map(cohortKeyOf));
   const relevant = baselines.filter((b) => keys.has(cohortKeyOf(b.cohort)) && b.cohort.version !== targetVersion);
   const err = combineBaselines(relevant, 'errorRate');
-  const cpuP99ByCohort = new Map<string, number>();
+  const cpuBoundByCohort = new Map<string, number>();
   for (const b of relevant) {
-    const cpu = combineBaselines([b], 'cpuPct');
-    if (cpu) cpuP99ByCohort.set(cohortKeyOf(b.cohort), Math.max(cpu.p99, cpuP99ByCohort.get(cohortKeyOf(b.cohort)) ?? -Infinity));
+    const bound = cpuBoundOf(b.metrics.cpuPct);
+    if (bound !== undefined) cpuBoundByCohort.set(cohortKeyOf(b.cohort), Math.max(bound, cpuBoundByCohort.get(cohortKeyOf(b.cohort)) ?? -Infinity));
   }
-  return { errorMean: err?.mean, errorP95: err?.p95, latencyP95: combineBaselines(relevant, 'latencyP95Ms')?.p95, cpuP99ByCohort };
+  return { errorMean: err?.mean, errorP95: err?.p95, latencyP95: combineBaselines(relevant, 'latencyP95Ms')?.p95, cpuBoundByCohort };
+}
+
+/** A cohort's CPU bound needs this many baseline samples: the p99 of fewer is just their largest. */
+export const MIN_CPU_BASELINE_SAMPLES = 10;
+
+/**
+ * The CPU a cohort's devices stay under on the old build: its p99, and at least its mean plus three standard
+ * deviations (a p99 of a few dozen samples is little more than their maximum). None from fewer than
+ * MIN_CPU_BASELINE_SAMPLES samples: two sensor hubs' two samples (p99 9.9 %) failed a good build whose sensor
+ * hubs averaged 9.99 %.
+ */
+function cpuBoundOf(cpu: MetricBaseline | undefined): number | undefined {
+  if (!cpu || cpu.samples < MIN_CPU_BASELINE_SAMPLES) return undefined;
+  return Math.max(cpu.p99, cpu.mean + 3 * cpu.stddev);
 }
 
 function collect(devices: readonly GateDevice[], from: number, to: number, at: number, targetVersion: string | undefined, minSamplesPerDevice: number): PhaseData {
@@ -232,23 +246,23 @@ function judgePhase(
 }
 
 /**
- * CPU in bounds, per cohort: each device type's mean CPU against its own baseline's p99, and the check reports
- * the cohort nearest its bound. One pooled mean against one pooled p99 (a bucket-weighted average of the
- * cohorts' p99s) failed good builds: a canary with a larger share of cameras (45 % CPU) than the baseline's
- * weighting averaged above a p99 that the edge gateways (25 %) and sensor hubs (10 %) pulled down. A cohort
- * without a CPU baseline has no bound to hold; no cohort with one: no check.
+ * CPU in bounds, per cohort: each device type's mean CPU against its own baseline's bound (cpuBoundOf), and the
+ * check reports the cohort nearest its bound. One pooled mean against one pooled p99 (a bucket-weighted average
+ * of the cohorts' p99s) failed good builds: a canary with a larger share of cameras (45 % CPU) than the
+ * baseline's weighting averaged above a p99 that the edge gateways (25 %) and sensor hubs (10 %) pulled down. A
+ * cohort without a CPU baseline of enough samples has no bound to hold; no cohort with one: no check.
  */
 function cpuCheck(data: PhaseData, ref: Reference): PhaseCheck | undefined {
   let worst: { cohort: string; mean: number; bound: number } | undefined;
   for (const [cohort, values] of data.cpuByCohort) {
-    const bound = ref.cpuP99ByCohort.get(cohort);
+    const bound = ref.cpuBoundByCohort.get(cohort);
     if (bound === undefined || values.length === 0) continue;
     const cohortMean = round6(mean(values));
     if (!worst || cohortMean / bound > worst.mean / worst.bound) worst = { cohort, mean: cohortMean, bound };
   }
   if (!worst) return undefined;
   const deviceType = worst.cohort.slice(worst.cohort.indexOf('|') + 1);
-  return limitCheck('cpu_within_bounds', worst.mean, worst.bound, `mean cpu of each device type <= its baseline cpu p99 (nearest: ${deviceType})`);
+  return limitCheck('cpu_within_bounds', worst.mean, worst.bound, `mean cpu of each device type <= its baseline's p99 and mean + 3 sd (nearest: ${deviceType})`);
 }
 
 function immediateChecks(data: PhaseData, ref: Reference, preset: PresetLimits | undefined): PhaseCheck[] {
