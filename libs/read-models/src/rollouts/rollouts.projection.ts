@@ -339,8 +339,9 @@ function actionMoveOf(event: string, e: LoggedEvent): ActionMove | undefined {
   const next = statusAfter(event, e.data as { status?: string });
   if (next === undefined) return undefined;
   const actionId = streamKey(e.streamId);
-  if (!/^\d+$/.test(actionId)) return undefined; // not a numeric DDI action id: never one of a rollout's ranges
-  return { actionId, to: bucketOf(next) };
+  if (!/^\d{1,18}$/.test(actionId)) return undefined; // not a numeric DDI action id: never one of a rollout's ranges
+  // As PostgreSQL prints the bigint back (applyActionMoves matches its rows by this text): no leading zeros.
+  return { actionId: String(BigInt(actionId)), to: bucketOf(next) };
 }
 
 /**
