@@ -27,6 +27,30 @@ export async function applyEach(events: LoggedEvent[], aggregate: string, apply:
   }
 }
 
+/**
+ * Items of consecutive events of one tenant, applied together: by `apply` when an item of another tenant
+ * comes, or when flushed. A projection flushes before it applies any other event, so log order holds.
+ */
+export class TenantRun<T> {
+  private items: T[] = [];
+  private tenant = '';
+
+  constructor(private readonly apply: (tenant: string, items: T[]) => Promise<void>) {}
+
+  async add(tenant: string, item: T): Promise<void> {
+    if (this.items.length > 0 && this.tenant !== tenant) await this.flush();
+    this.tenant = tenant;
+    this.items.push(item);
+  }
+
+  async flush(): Promise<void> {
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    await this.apply(this.tenant, items);
+  }
+}
+
 /** The aggregate id of a `<aggregate>-<id>` stream. */
 export function streamKey(streamId: string): string {
   return streamId.slice(streamId.indexOf('-') + 1);

@@ -1,4 +1,4 @@
-import { eventName, insertMembershipChunk, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient, type TableNames } from '../read-model';
+import { eventName, insertMembershipChunk, streamKey, TenantRun, type LoggedEvent, type ReadModelProjection, type SqlClient, type TableNames } from '../read-model';
 
 /**
  * Actions as the Management API lists them (`targets/{id}/actions`), with their status history.
@@ -148,26 +148,18 @@ export const actionsProjection: ReadModelProjection = {
   },
 
   async apply(db, events, t) {
-    let rows: ActionRow[] = [];
-    let rowsTenant = '';
-    const applyRows = async () => {
-      if (rows.length > 0) await applyActionRows(db, t, rowsTenant, rows);
-      rows = [];
-    };
+    const rows = new TenantRun<ActionRow>((tenant, run) => applyActionRows(db, t, tenant, run));
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
       if (aggregate === 'action') {
         const row = actionRowOf(event, e);
-        if (!row) continue;
-        if (rows.length > 0 && rowsTenant !== e.tenant) await applyRows();
-        rowsTenant = e.tenant;
-        rows.push(row);
+        if (row) await rows.add(e.tenant, row);
       } else if (aggregate === 'rollout') {
-        await applyRows();
+        await rows.flush();
         await applyRolloutEvent(db, t, event, e);
       }
     }
-    await applyRows();
+    await rows.flush();
   },
 };
 

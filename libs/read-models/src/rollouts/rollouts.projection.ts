@@ -1,4 +1,4 @@
-import { eventName, insertMembershipChunk, mayBeLogged, streamKey, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
+import { eventName, insertMembershipChunk, mayBeLogged, streamKey, TenantRun, type LoggedEvent, type ReadModelProjection, type SqlClient } from '../read-model';
 import { BUCKET_COLUMN, bucketOf, statusAfter, type ActionBucket } from './rollout-progress';
 
 export * from './rollout-progress';
@@ -165,41 +165,29 @@ export const rolloutsProjection: ReadModelProjection = {
     // Consecutive membership chunks of one tenant are copied by one statement (a creation's chunks come one
     // after the other); any other event is applied after them, in log order.
     // Likewise consecutive action events of one tenant move their counters together (applyActionMoves).
-    let chunks: LoggedEvent[] = [];
-    let moves: ActionMove[] = [];
-    let movesTenant = '';
-    const copyChunks = async () => {
-      if (chunks.length > 0) await addMemberChunks(db, tables, chunks);
-      chunks = [];
-    };
-    const applyMoves = async () => {
-      if (moves.length > 0) await applyActionMoves(db, tables, movesTenant, moves);
-      moves = [];
-    };
+    const chunks = new TenantRun<LoggedEvent>((_, run) => addMemberChunks(db, tables, run));
+    const moves = new TenantRun<ActionMove>((tenant, run) => applyActionMoves(db, tables, tenant, run));
     for (const e of events) {
       const { aggregate, event } = eventName(e.type);
       if (aggregate === 'action') {
         const move = actionMoveOf(event, e);
         if (!move) continue;
-        await copyChunks();
-        if (moves.length > 0 && movesTenant !== e.tenant) await applyMoves();
-        movesTenant = e.tenant;
-        moves.push(move);
+        await chunks.flush();
+        await moves.add(e.tenant, move);
         continue;
       }
-      await applyMoves();
+      await moves.flush();
       if (aggregate === 'rollout' && event === 'group-members-added' && mayBeLogged(e)) {
-        if (chunks.length > 0 && chunks[0].tenant !== e.tenant) await copyChunks();
-        chunks.push(e);
+        await chunks.add(e.tenant, e);
         continue;
       }
-      await copyChunks();
+      await chunks.flush();
       if (aggregate !== 'rollout') continue;
       if (event.startsWith('group-')) await applyGroupEvent(db, tables, event, e);
       else await applyRolloutEvent(db, tables, event, e);
     }
-    await copyChunks();
-    await applyMoves();
+    await chunks.flush();
+    await moves.flush();
   },
 };
 
